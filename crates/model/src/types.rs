@@ -1,0 +1,568 @@
+//! The estate document: what a team writes in YAML. Field docs become the JSON Schema
+//! descriptions that `demarc schema` publishes, so editors can autocomplete them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::duration::Duration;
+use crate::span::Sp;
+
+/// The five duties every control is broken into.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Duty {
+    Configure,
+    Patch,
+    Monitor,
+    Respond,
+    Audit,
+}
+
+impl Duty {
+    pub const ALL: [Duty; 5] = [
+        Duty::Configure,
+        Duty::Patch,
+        Duty::Monitor,
+        Duty::Respond,
+        Duty::Audit,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Duty::Configure => "configure",
+            Duty::Patch => "patch",
+            Duty::Monitor => "monitor",
+            Duty::Respond => "respond",
+            Duty::Audit => "audit",
+        }
+    }
+    pub fn index(self) -> usize {
+        self as usize
+    }
+    /// Accepts the duty (`patch`) or the verb people ask with (`patches`, `patching`).
+    pub fn from_word(word: &str) -> Option<Duty> {
+        let w = word.to_ascii_lowercase();
+        Duty::ALL.into_iter().find(|d| {
+            let s = d.as_str();
+            w == s
+                || w == format!("{s}s")
+                || w == format!("{s}es")
+                || w == format!("{}ing", s.trim_end_matches('e'))
+                || w == format!("{s}ing")
+        })
+    }
+}
+
+impl fmt::Display for Duty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What kind of organisation a party is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PartyKind {
+    /// The organisation that owns the data and stays accountable.
+    Customer,
+    /// A cloud or SaaS provider whose service model decides the demarc line.
+    Provider,
+    /// A managed security service provider under contract.
+    Mssp,
+    /// Any other third party under contract (consultancy, outsourcer, subcontractor).
+    Vendor,
+}
+
+impl PartyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartyKind::Customer => "customer",
+            PartyKind::Provider => "provider",
+            PartyKind::Mssp => "mssp",
+            PartyKind::Vendor => "vendor",
+        }
+    }
+}
+
+/// One or more strings; YAML may write either `x` or `[x, y]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct OneOrMany(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<OneOrMany, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(s);
+                }
+                Ok(OneOrMany(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for OneOrMany {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "OneOrMany".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+        })
+    }
+}
+
+/// Who a duty is given to: a party (`shieldco`), a team of a party (`acme/dba`), or, in
+/// overrides only, the keyword `provider` (whichever party provides the asset's service).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(into = "String")]
+#[schemars(with = "String")]
+pub struct Target {
+    pub party: String,
+    pub team: Option<String>,
+}
+
+impl Target {
+    pub fn party(party: &str) -> Self {
+        Target {
+            party: party.to_string(),
+            team: None,
+        }
+    }
+    pub fn team(party: &str, team: &str) -> Self {
+        Target {
+            party: party.to_string(),
+            team: Some(team.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.team {
+            Some(t) => write!(f, "{}/{}", self.party, t),
+            None => f.write_str(&self.party),
+        }
+    }
+}
+
+impl From<Target> for String {
+    fn from(t: Target) -> String {
+        t.to_string()
+    }
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let valid = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        match s.split_once('/') {
+            Some((p, t)) if valid(p) && valid(t) => Ok(Target::team(p, t)),
+            None if valid(s) => Ok(Target::party(s)),
+            _ => Err(format!(
+                "`{s}` is not a party or team: write `party` or `party/team`, e.g. `acme/dba`"
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which assets a rule covers. Every criterion given must match; an empty scope covers all
+/// assets. `service` and `env` take globs (`aws:*`) or lists of them; `data` matches an asset
+/// that holds any of the listed classifications; `tags` must all match exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<Sp<OneOrMany>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<Sp<OneOrMany>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<Sp<String>>,
+}
+
+impl Scope {
+    pub fn is_empty(&self) -> bool {
+        self.service.is_none()
+            && self.env.is_none()
+            && self.data.is_empty()
+            && self.tags.is_empty()
+            && self.assets.is_empty()
+    }
+    /// How narrowly the scope selects assets; the more specific of two rules wins.
+    pub fn specificity(&self) -> u32 {
+        let mut s = 0;
+        if !self.assets.is_empty() {
+            s += 8;
+        }
+        if self.service.is_some() {
+            s += 2;
+        }
+        if self.env.is_some() {
+            s += 1;
+        }
+        if !self.data.is_empty() {
+            s += 1;
+        }
+        s += self.tags.len() as u32;
+        s
+    }
+}
+
+/// An attestation a provider holds (an audit report or certificate the customer relies on).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attestation {
+    /// Framework id from the catalog, e.g. `soc2`, `iso27001`, `pci-dss`, `fedramp`.
+    pub framework: Sp<String>,
+    /// End of the period a report covers (SOC 2 type II); it is relied on for 12 months after.
+    #[serde(default)]
+    pub period_end: Option<NaiveDate>,
+    /// Date a certificate or authorization stops being valid.
+    #[serde(default)]
+    pub expires: Option<NaiveDate>,
+    /// Where the report or certificate is kept.
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
+}
+
+impl Attestation {
+    /// The last day the attestation can be relied on.
+    pub fn valid_until(&self) -> Option<NaiveDate> {
+        match (self.expires, self.period_end) {
+            (Some(e), _) => Some(e),
+            (None, Some(p)) => p.checked_add_months(chrono::Months::new(12)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Someone to call.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Team {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub contact: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Who to escalate to if this team does not respond in time, in order.
+    #[serde(default)]
+    pub escalation: Vec<String>,
+}
+
+/// A party's reliance on another party for some layers (a SaaS vendor hosted on an IaaS).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunsOn {
+    pub party: Sp<String>,
+    /// Catalog layer ids the other party performs; default: the three physical layers.
+    #[serde(default)]
+    pub layers: Vec<Sp<String>>,
+}
+
+/// An organisation with a stake in the estate.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    pub kind: PartyKind,
+    pub name: String,
+    #[serde(default)]
+    pub contact: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Who to escalate to at this party, in order.
+    #[serde(default)]
+    pub escalation: Vec<String>,
+    #[serde(default)]
+    pub teams: BTreeMap<String, Team>,
+    #[serde(default)]
+    pub attestations: Vec<Attestation>,
+    /// Catalog provider ids this party stands for (default: the party's own key), e.g. `[microsoft]`.
+    #[serde(default)]
+    pub provides: Vec<Sp<String>>,
+    /// Parties this one relies on to run some of its layers.
+    #[serde(default)]
+    pub runs_on: Vec<RunsOn>,
+}
+
+/// One clause of a contract: what the party does, for which assets.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Clause {
+    pub id: Sp<String>,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub scope: Scope,
+    /// Control ids; empty means every control.
+    #[serde(default)]
+    pub controls: Vec<Sp<String>>,
+    /// Duties; empty means every duty.
+    #[serde(default)]
+    pub duties: Vec<Duty>,
+    /// Response times per duty, e.g. `{respond: 1h}`.
+    #[serde(default)]
+    pub sla: BTreeMap<Duty, Duration>,
+    #[serde(default)]
+    pub cadence: Option<Duration>,
+    /// A clause can end before its contract does.
+    #[serde(default)]
+    pub expires: Option<NaiveDate>,
+    /// A subcontractor that does the work on the contracted party's behalf.
+    #[serde(default)]
+    pub performed_by: Option<Sp<String>>,
+}
+
+/// A signed agreement with a third party; its clauses put duties in writing.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contract {
+    pub id: Sp<String>,
+    pub party: Sp<String>,
+    #[serde(default)]
+    pub effective: Option<NaiveDate>,
+    #[serde(default)]
+    pub expires: Option<NaiveDate>,
+    /// Where the signed document lives.
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
+    pub clauses: Vec<Clause>,
+}
+
+/// A customer-internal owner, written down.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    #[serde(default)]
+    pub scope: Scope,
+    #[serde(default)]
+    pub controls: Vec<Sp<String>>,
+    #[serde(default)]
+    pub duties: Vec<Duty>,
+    /// One owner, or several who share the duty (then write `split`).
+    pub to: Sp<Targets>,
+    /// For a duty given to several owners: what each one does.
+    #[serde(default)]
+    pub split: BTreeMap<String, String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// An explicit decision that beats every other rule (e.g. "we turned off the provider's
+/// automated backups; the DBA team owns them"). A reason is required.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    #[serde(default)]
+    pub scope: Scope,
+    #[serde(default)]
+    pub controls: Vec<Sp<String>>,
+    #[serde(default)]
+    pub duties: Vec<Duty>,
+    /// A party, a team, several of them, or `provider`.
+    pub to: Sp<Targets>,
+    #[serde(default)]
+    pub split: BTreeMap<String, String>,
+    pub reason: String,
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    #[serde(default)]
+    pub expires: Option<NaiveDate>,
+}
+
+/// One target or a list of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Targets(#[schemars(with = "OneOrMany")] pub Vec<Target>);
+
+impl<'de> Deserialize<'de> for Targets {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = OneOrMany::deserialize(d)?;
+        if raw.0.is_empty() {
+            return Err(serde::de::Error::custom("`to` needs at least one party or team"));
+        }
+        raw.0
+            .iter()
+            .map(|s| s.parse().map_err(serde::de::Error::custom))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Targets)
+    }
+}
+
+/// A thing the customer runs on a service.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Asset {
+    pub id: Sp<String>,
+    /// Catalog service id (`aws:ec2`), a generic model (`iaas`), or a service the estate defines.
+    pub service: Sp<String>,
+    #[serde(default)]
+    pub env: Option<String>,
+    /// Data classifications it holds, e.g. `[pii, pci, phi]`.
+    #[serde(default)]
+    pub data: Vec<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// For a generic-model service: the party that provides it.
+    #[serde(default)]
+    pub provider: Option<Sp<String>>,
+    /// When it joined the estate; assets added after the last review are flagged.
+    #[serde(default)]
+    pub added: Option<NaiveDate>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Proof that a control was carried out.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    pub control: Sp<String>,
+    /// The asset it covers; leave out for evidence that covers every asset (an org-wide review).
+    #[serde(default)]
+    pub asset: Option<Sp<String>>,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub collected: NaiveDate,
+    #[serde(default)]
+    pub valid_for: Option<Duration>,
+}
+
+impl Evidence {
+    pub fn valid_until(&self) -> Option<NaiveDate> {
+        self.valid_for
+            .map(|d| self.collected + chrono::Days::new(d.days().max(0) as u64))
+    }
+}
+
+/// A review of the responsibility model by someone who signs for it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    pub date: NaiveDate,
+    pub by: String,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// A service the catalog does not know, described by the estate.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomService {
+    /// The generic model it follows: on-prem, iaas, caas, paas, faas, dbaas or saas.
+    pub model: Sp<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Party that provides it.
+    #[serde(default)]
+    pub provider: Option<Sp<String>>,
+    /// The document that says how responsibility is split.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Settings that tune the analysis.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// How often the model must be reviewed (default 90d).
+    #[serde(default = "default_cadence")]
+    pub review_cadence: Duration,
+    /// Frameworks the customer is held to; providers must attest to them.
+    #[serde(default)]
+    pub frameworks: Vec<Sp<String>>,
+    /// Controls that need evidence besides those the catalog flags.
+    #[serde(default)]
+    pub require_evidence: Vec<Sp<String>>,
+    /// Warn this long before a contract or attestation ends (default 30d).
+    #[serde(default = "default_warning")]
+    pub expiry_warning: Duration,
+}
+
+fn default_cadence() -> Duration {
+    Duration::from_days(90)
+}
+fn default_warning() -> Duration {
+    Duration::from_days(30)
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            review_cadence: default_cadence(),
+            frameworks: Vec::new(),
+            require_evidence: Vec::new(),
+            expiry_warning: default_warning(),
+        }
+    }
+}
+
+/// One YAML file of an estate. A directory's files are merged: maps by key, lists appended.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "demarc estate", description = "A demarc estate: who is responsible for what.")]
+pub struct EstateDoc {
+    /// Format version; must be 1.
+    #[serde(default)]
+    pub version: Option<Sp<u32>>,
+    /// Name of the estate.
+    #[serde(default)]
+    pub estate: Option<Sp<String>>,
+    /// Key of the customer party: owns the data, always accountable.
+    #[serde(default)]
+    pub customer: Option<Sp<String>>,
+    #[serde(default)]
+    pub settings: Option<Sp<Settings>>,
+    #[serde(default)]
+    pub parties: BTreeMap<String, Sp<Party>>,
+    #[serde(default)]
+    pub services: BTreeMap<String, Sp<CustomService>>,
+    #[serde(default)]
+    pub contracts: Vec<Sp<Contract>>,
+    #[serde(default)]
+    pub assignments: Vec<Sp<Assignment>>,
+    #[serde(default)]
+    pub overrides: Vec<Sp<Override>>,
+    #[serde(default)]
+    pub assets: Vec<Asset>,
+    #[serde(default)]
+    pub evidence: Vec<Sp<Evidence>>,
+    #[serde(default)]
+    pub reviews: Vec<Review>,
+}

@@ -1,0 +1,283 @@
+//! Cross-reference checks: every party, team, control, service, asset and framework an estate
+//! names must exist. All problems are collected, each with its place and a suggestion.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diag::{Diagnostic, Diagnostics, Place, unknown};
+use crate::span::{Loc, Sp};
+use crate::types::{PartyKind, Scope, Target};
+use crate::Estate;
+
+/// The names the built-in catalog defines; the catalog crate implements this.
+pub trait Vocabulary {
+    fn control_ids(&self) -> Vec<&str>;
+    fn service_ids(&self) -> Vec<&str>;
+    fn model_ids(&self) -> Vec<&str>;
+    fn layer_ids(&self) -> Vec<&str>;
+    fn framework_ids(&self) -> Vec<&str>;
+    fn provider_ids(&self) -> Vec<&str>;
+}
+
+struct Checker<'a> {
+    estate: &'a Estate,
+    controls: Vec<&'a str>,
+    layers: Vec<&'a str>,
+    frameworks: Vec<&'a str>,
+    providers: Vec<&'a str>,
+    services: Vec<String>,
+    asset_ids: BTreeSet<&'a str>,
+    errors: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    fn place(&self, loc: Loc) -> Option<Place> {
+        Some(self.estate.place(loc))
+    }
+    fn error(&mut self, loc: Loc, message: String, help: String) {
+        let d = Diagnostic::new(self.place(loc), message).with_help(help);
+        self.errors.push(d);
+    }
+    fn check_in(&mut self, what: &str, value: &Sp<String>, set: &[&str]) {
+        if !set.contains(&value.as_str()) {
+            let (m, h) = unknown(what, value, set.iter().copied());
+            self.error(value.loc, m, h);
+        }
+    }
+    fn party(&mut self, value: &Sp<String>) {
+        let names: Vec<&str> = self.estate.parties.keys().map(String::as_str).collect();
+        if !names.contains(&value.as_str()) {
+            let (m, h) = unknown("party", value, names.iter().copied());
+            self.error(value.loc, m, h);
+        }
+    }
+    fn controls(&mut self, list: &[Sp<String>]) {
+        let set = self.controls.clone();
+        for c in list {
+            self.check_in("control", c, &set);
+        }
+    }
+    fn target(&mut self, t: &Target, loc: Loc, allow_provider_keyword: bool) {
+        if allow_provider_keyword && t.party == "provider" && t.team.is_none() {
+            return;
+        }
+        let Some(party) = self.estate.parties.get(&t.party) else {
+            let names: Vec<&str> = self.estate.parties.keys().map(String::as_str).collect();
+            let (m, h) = unknown("party", &t.party, names.iter().copied());
+            self.error(loc, m, h);
+            return;
+        };
+        if let Some(team) = &t.team {
+            if !party.teams.contains_key(team) {
+                let names: Vec<&str> = party.teams.keys().map(String::as_str).collect();
+                let (m, h) = unknown(&format!("team of `{}`", t.party), team, names.iter().copied());
+                self.error(loc, m, h);
+            }
+        }
+    }
+    fn scope(&mut self, scope: &Scope) {
+        if let Some(svc) = &scope.service {
+            for pattern in &svc.0 {
+                let is_glob = pattern.contains(['*', '?', '[']);
+                if is_glob {
+                    if let Err(e) = globset::Glob::new(pattern) {
+                        self.error(svc.loc, format!("bad service pattern `{pattern}`: {e}"), "use `*` and `?` globs, e.g. `aws:*`".into());
+                    }
+                } else if !self.services.iter().any(|s| s == pattern) {
+                    let (m, h) = unknown("service", pattern, self.services.iter().map(String::as_str));
+                    self.error(svc.loc, m, h);
+                }
+            }
+        }
+        if let Some(env) = &scope.env {
+            for pattern in &env.0 {
+                if let Err(e) = globset::Glob::new(pattern) {
+                    self.error(env.loc, format!("bad env pattern `{pattern}`: {e}"), "use a plain name or a `*` glob".into());
+                }
+            }
+        }
+        for a in &scope.assets {
+            if !self.asset_ids.contains(a.as_str()) {
+                let (m, h) = unknown("asset", a, self.asset_ids.iter().copied());
+                self.error(a.loc, m, h);
+            }
+        }
+    }
+    fn split(&mut self, split: &BTreeMap<String, String>, targets: &[Target], loc: Loc) {
+        let names: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+        for key in split.keys() {
+            if !names.contains(key) {
+                let (m, h) = unknown("owner in `split`", key, names.iter().map(String::as_str));
+                self.error(loc, m, format!("{h} (split keys must be the owners listed in `to`)"));
+            }
+        }
+    }
+}
+
+/// Checks every reference in the estate. Unknown asset *services* are not errors (the
+/// analysis reports them as gaps, with a suggestion), everything else unknown is.
+pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnostics> {
+    let mut services: Vec<String> = vocab.service_ids().iter().map(|s| s.to_string()).collect();
+    services.extend(vocab.model_ids().iter().map(|s| s.to_string()));
+    services.extend(estate.services.keys().cloned());
+    // A scope may name a service that only the estate's assets use (an unknown service type):
+    // the asset itself is reported as a gap, the scope should not fail on top of it.
+    services.extend(estate.assets.iter().map(|a| a.service.value.clone()));
+    services.sort();
+    services.dedup();
+    let mut c = Checker {
+        estate,
+        controls: vocab.control_ids(),
+        layers: vocab.layer_ids(),
+        frameworks: vocab.framework_ids(),
+        providers: vocab.provider_ids(),
+        services,
+        asset_ids: BTreeSet::new(),
+        errors: Vec::new(),
+    };
+
+    // Assets first: other sections refer to them.
+    let mut first_seen: BTreeMap<&str, Loc> = BTreeMap::new();
+    for a in &estate.assets {
+        if let Some(prev) = first_seen.get(a.id.as_str()) {
+            let prev = estate.place(*prev);
+            c.error(a.id.loc, format!("asset `{}` is defined twice", a.id.value), format!("the first is at {}; asset ids must be unique", crate::load::fmt_place(&prev)));
+        } else {
+            first_seen.insert(&a.id, a.id.loc);
+        }
+        if a.id.is_empty() {
+            c.error(a.id.loc, "asset id is empty".into(), "give every asset a unique id".into());
+        }
+        if let Some(p) = &a.provider {
+            c.party(p);
+        }
+    }
+    c.asset_ids = first_seen.keys().copied().collect();
+
+    // Parties.
+    match estate.parties.get(estate.customer.as_str()) {
+        None => {
+            let (m, h) = unknown("customer party", &estate.customer, estate.parties.keys().map(String::as_str));
+            c.error(estate.customer.loc, m, h);
+        }
+        Some(p) if p.kind != PartyKind::Customer => c.error(
+            estate.customer.loc,
+            format!("`{}` is named as the customer but its kind is `{}`", estate.customer.value, p.kind.as_str()),
+            "set `kind: customer` on that party".into(),
+        ),
+        Some(_) => {}
+    }
+    for (key, party) in &estate.parties {
+        if party.kind == PartyKind::Customer && key != estate.customer.as_str() {
+            c.error(party.loc, format!("party `{key}` has kind `customer` but the estate's customer is `{}`", estate.customer.value), "an estate has one customer; make the other party a `vendor` or a team".into());
+        }
+        let fw = c.frameworks.clone();
+        for att in &party.attestations {
+            c.check_in("framework", &att.framework, &fw);
+            if att.expires.is_none() && att.period_end.is_none() {
+                c.error(att.framework.loc, "attestation has neither `expires` nor `period_end`".into(), "give the certificate's expiry date or the report's period end".into());
+            }
+        }
+        let providers = c.providers.clone();
+        for p in &party.provides {
+            c.check_in("catalog provider", p, &providers);
+        }
+        let layers = c.layers.clone();
+        for r in &party.runs_on {
+            c.party(&r.party);
+            if r.party.value == *key {
+                c.error(r.party.loc, format!("party `{key}` runs on itself"), "name the party that hosts it".into());
+            }
+            for l in &r.layers {
+                c.check_in("layer", l, &layers);
+            }
+        }
+    }
+
+    // Estate-defined services.
+    let models = vocab.model_ids();
+    for (key, svc) in &estate.services {
+        c.check_in("service model", &svc.model, &models);
+        if vocab.service_ids().contains(&key.as_str()) {
+            c.error(svc.loc, format!("service `{key}` is already in the built-in catalog"), "remove the estate's definition or give it another id".into());
+        }
+        if let Some(p) = &svc.provider {
+            c.party(p);
+        }
+    }
+
+    // Contracts.
+    let mut contract_ids = BTreeSet::new();
+    for contract in &estate.contracts {
+        if !contract_ids.insert(contract.id.as_str()) {
+            c.error(contract.id.loc, format!("contract `{}` is defined twice", contract.id.value), "contract ids must be unique".into());
+        }
+        c.party(&contract.party);
+        if contract.party.value == estate.customer.value {
+            c.error(contract.party.loc, "a contract with the customer itself".into(), "use `assignments` for the customer's own teams".into());
+        }
+        if let (Some(from), Some(to)) = (contract.effective, contract.expires) {
+            if to < from {
+                c.error(contract.id.loc, format!("contract `{}` expires ({to}) before it takes effect ({from})", contract.id.value), "check the dates".into());
+            }
+        }
+        let mut clause_ids = BTreeSet::new();
+        for clause in &contract.clauses {
+            if !clause_ids.insert(clause.id.as_str()) {
+                c.error(clause.id.loc, format!("clause `{}` appears twice in contract `{}`", clause.id.value, contract.id.value), "clause ids must be unique within a contract".into());
+            }
+            c.scope(&clause.scope);
+            c.controls(&clause.controls);
+            if let Some(p) = &clause.performed_by {
+                c.party(p);
+            }
+        }
+    }
+
+    for a in &estate.assignments {
+        c.scope(&a.scope);
+        c.controls(&a.controls);
+        for t in &a.to.0 {
+            c.target(t, a.to.loc, false);
+        }
+        c.split(&a.split, &a.to.0, a.loc);
+    }
+    for o in &estate.overrides {
+        c.scope(&o.scope);
+        c.controls(&o.controls);
+        for t in &o.to.0 {
+            c.target(t, o.to.loc, true);
+        }
+        c.split(&o.split, &o.to.0, o.loc);
+        if o.reason.trim().is_empty() {
+            c.error(o.loc, "override without a reason".into(), "say why the usual rule does not hold".into());
+        }
+    }
+    for e in &estate.evidence {
+        let set = c.controls.clone();
+        c.check_in("control", &e.control, &set);
+        if let Some(a) = &e.asset {
+            if !c.asset_ids.contains(a.as_str()) {
+                let (m, h) = unknown("asset", a, c.asset_ids.iter().copied());
+                c.error(a.loc, m, h);
+            }
+        }
+    }
+    let fw = c.frameworks.clone();
+    for f in &estate.settings.frameworks {
+        c.check_in("framework", f, &fw);
+    }
+    let controls = c.controls.clone();
+    for r in &estate.settings.require_evidence {
+        c.check_in("control", r, &controls);
+    }
+
+    if c.errors.is_empty() {
+        Ok(())
+    } else {
+        c.errors.sort_by(|a, b| {
+            let key = |d: &Diagnostic| d.place.as_ref().map(|p| (p.file.clone(), p.line, p.column));
+            key(a).cmp(&key(b))
+        });
+        Err(Diagnostics(c.errors))
+    }
+}
