@@ -186,8 +186,14 @@ impl Catalog {
     ) -> Option<Found<'a>> {
         let control = self.control(control_id)?;
         let model = self.model(model_id)?;
-        // Applicability is the model's: a layer it leaves out has no cells on this service.
+        // Applicability is the model's: a layer it leaves out has no cells on this service,
+        // and a control limited to some models (e.g. database engine patching) needs one of them,
+        // unless the named service speaks to the control itself.
         model.layers.get(&control.layer)?;
+        let named = service.is_some_and(|s| s.controls.contains_key(control_id));
+        if !control.applies_to.is_empty() && !named && !control.applies_to.iter().any(|m| *m == model.id) {
+            return None;
+        }
         let pick = |entry: &'a Entry, level, source| Found {
             owner: entry.owner_for(duty),
             entry,
@@ -222,6 +228,11 @@ impl Catalog {
         for c in &self.controls {
             if !layer_ok(&c.layer) {
                 problems.push(format!("control `{}` names unknown layer `{}`", c.id, c.layer));
+            }
+            for m in &c.applies_to {
+                if self.model(m).is_none() {
+                    problems.push(format!("control `{}` applies to unknown model `{m}`", c.id));
+                }
             }
             if c.duties.is_empty() {
                 problems.push(format!("control `{}` has no duties", c.id));

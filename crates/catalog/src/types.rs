@@ -148,6 +148,10 @@ pub struct Control {
     pub description: String,
     #[serde(default)]
     pub evidence: bool,
+    /// Generic models this control applies to (empty: every model whose layers include it).
+    /// A named service that lists the control under `controls:` always has it.
+    #[serde(default)]
+    pub applies_to: Vec<String>,
     #[serde(default)]
     pub mappings: BTreeMap<String, Vec<String>>,
 }

@@ -257,8 +257,7 @@ pub fn analyse(res: &Resolution) -> Analysis {
                         Some(control.id.clone()),
                         unassigned.clone(),
                         format!(
-                            "add an assignment, e.g. `{{scope: {{service: {}}}, controls: [{}], duties: [{}], to: {}/<team>}}`, or a contract clause if a third party does it",
-                            table.service,
+                            "name an owner in writing: an assignment such as `{{scope: <these assets>, controls: [{}], duties: [{}], to: {}/<team>}}`, or a contract clause if a third party does it",
                             control.id,
                             unassigned.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", "),
                             estate.customer.value

@@ -1,0 +1,62 @@
+//! `demarc init`: a starting estate that validates and shows each section once.
+
+use std::path::Path;
+
+use crate::InputError;
+
+const TEMPLATE: &str = r#"# demarc estate: who is responsible for what. Reference: docs/estate-format.md
+# Check it with:  demarc check -e {path}
+version: 1
+estate: {name}
+customer: me                       # the party that owns the data; always accountable
+
+settings:
+  review_cadence: 90d
+  frameworks: [soc2]               # providers must attest to these
+
+parties:
+  me:
+    kind: customer
+    name: My Company
+    teams:
+      platform: {contact: platform@example.com}
+      secops:   {contact: secops@example.com}
+  aws:
+    kind: provider
+    name: Amazon Web Services
+    attestations:
+      - {framework: soc2, period_end: 2026-06-30}
+
+contracts: []                      # MSSPs and vendors: clauses put duties in writing
+
+assignments:                       # your own teams, in writing
+  - {scope: {service: "aws:*"}, duties: [configure, patch], to: me/platform}
+  - {scope: {}, duties: [monitor, respond, audit], to: me/secops}
+
+assets:
+  - {id: web-01, service: aws:ec2, env: prod, data: [pii]}
+  - {id: uploads, service: aws:s3, env: prod}
+
+evidence: []
+reviews: []
+"#;
+
+pub fn run(dir: &Path, name: &str, force: bool) -> Result<u8, InputError> {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) || name.is_empty() {
+        return Err(InputError(format!(
+            "error: `{name}` is not a valid estate name\n  help: use letters, digits, `-`, `_` or `.`"
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| InputError(format!("error: cannot create {}: {e}", dir.display())))?;
+    let file = dir.join("estate.yaml");
+    if file.exists() && !force {
+        return Err(InputError(format!(
+            "error: {} already exists\n  help: pass --force to overwrite it, or choose another directory",
+            file.display()
+        )));
+    }
+    let text = TEMPLATE.replace("{name}", name).replace("{path}", &dir.display().to_string());
+    crate::write_atomic(&file, &text)?;
+    eprintln!("wrote {}; next: demarc check -e {}", file.display(), dir.display());
+    Ok(0)
+}

@@ -1,0 +1,310 @@
+//! Builders for each command's output, as [`Grid`]s or text.
+
+use std::collections::BTreeMap;
+
+use demarc_engine::{Analysis, BasisKind, Cell, Resolution};
+use demarc_model::Duty;
+
+use crate::json::{Contact, TriageOutput};
+use crate::Grid;
+
+/// Lists at most `n` items, then "+k more".
+pub fn abbreviate(items: &[String], n: usize) -> String {
+    if items.len() <= n {
+        items.join(", ")
+    } else {
+        format!("{}, +{} more", items[..n].join(", "), items.len() - n)
+    }
+}
+
+/// The gap list of `demarc check`.
+pub fn gaps_grid(analysis: &Analysis, wide: bool) -> Grid {
+    let mut g = Grid::new(["severity", "code", "control", "duties", "assets", "gap", "fix"]);
+    let n = if wide { usize::MAX } else { 4 };
+    for gap in &analysis.gaps {
+        g.row([
+            gap.severity.as_str().to_string(),
+            format!("{} {}", gap.code, gap.kind),
+            gap.control.clone().unwrap_or_default(),
+            gap.duties.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", "),
+            abbreviate(&gap.assets, n),
+            gap.title.clone(),
+            gap.fix.clone(),
+        ]);
+    }
+    g
+}
+
+/// Header lines of `demarc check`.
+pub fn summary_text(res: &Resolution, analysis: &Analysis) -> String {
+    let s = &analysis.summary;
+    let own = |k: &str| s.ownership.get(k).copied().unwrap_or(0);
+    let sev = |k: &str| s.by_severity.get(k).copied().unwrap_or(0);
+    format!(
+        "estate {} as of {} — accountable: {}\n\
+         {} assets, {} cells: {} csp-owned, {} csc-owned, {} shared, {} third-party; {} assumed, {} unassigned\n\
+         {} gaps: {} critical, {} high, {} medium, {} low, {} info\n",
+        res.estate.name,
+        res.as_of,
+        res.accountable(),
+        s.assets,
+        s.cells,
+        own("csp-owned"),
+        own("csc-owned"),
+        own("shared"),
+        own("third-party"),
+        s.assumed_cells,
+        s.unassigned_cells,
+        s.gaps,
+        sev("critical"),
+        sev("high"),
+        sev("medium"),
+        sev("low"),
+        sev("info"),
+    )
+}
+
+/// One line per responsible party with how many controls it holds for a duty:
+/// `aws ×31; acme/platform ×12; acme (unassigned) ×3`.
+pub fn duty_summary(cells: &[Cell], duty: Duty) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for c in cells.iter().filter(|c| c.duty == duty) {
+        for a in &c.responsible {
+            let label = if a.named { a.label() } else { format!("{} (unassigned)", a.label()) };
+            *counts.entry(label).or_default() += 1;
+        }
+    }
+    let mut v: Vec<(String, usize)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.into_iter().map(|(l, n)| format!("{l} ×{n}")).collect::<Vec<_>>().join("; ")
+}
+
+/// The asset × duty grid of `demarc matrix`.
+pub fn matrix_grid(res: &Resolution, assets: &[usize]) -> Grid {
+    let mut headers = vec!["asset".to_string(), "service".to_string()];
+    headers.extend(Duty::ALL.iter().map(|d| d.as_str().to_string()));
+    let mut g = Grid::new(headers);
+    for &i in assets {
+        let a = &res.estate.assets[i];
+        let cells = res.cells_of(i);
+        let mut row = vec![a.id.value.clone(), a.service.value.clone()];
+        row.extend(Duty::ALL.iter().map(|&d| duty_summary(cells, d)));
+        g.row(row);
+    }
+    g
+}
+
+/// Filters for cell rows.
+#[derive(Debug, Clone, Default)]
+pub struct CellFilter {
+    pub control: Option<String>,
+    pub duty: Option<Duty>,
+    /// Only cells with nobody named, contested or unsplit.
+    pub problems_only: bool,
+}
+
+impl CellFilter {
+    pub fn keep(&self, res: &Resolution, c: &Cell) -> bool {
+        self.control.as_ref().is_none_or(|id| res.control(c).id == *id)
+            && self.duty.is_none_or(|d| c.duty == d)
+            && (!self.problems_only || c.unassigned || c.unsplit || !c.contested.is_empty())
+    }
+}
+
+/// The asset × control × duty rows of `demarc matrix --rows`.
+pub fn matrix_rows(res: &Resolution, assets: &[usize], filter: &CellFilter) -> Grid {
+    let mut g = Grid::new(["asset", "service", "control", "layer", "duty", "ownership", "responsible", "accountable", "basis"]);
+    for &i in assets {
+        let a = &res.estate.assets[i];
+        for c in res.cells_of(i).iter().filter(|c| filter.keep(res, c)) {
+            let control = res.control(c);
+            g.row([
+                a.id.value.clone(),
+                a.service.value.clone(),
+                control.id.clone(),
+                control.layer.clone(),
+                c.duty.to_string(),
+                c.ownership.as_str().to_string(),
+                c.responsible_label(),
+                res.accountable().to_string(),
+                deciding_basis(c),
+            ]);
+        }
+    }
+    g
+}
+
+/// The rule that decided a cell, in one line.
+pub fn deciding_basis(c: &Cell) -> String {
+    c.basis
+        .iter()
+        .rev()
+        .find(|b| matches!(b.kind, BasisKind::Override | BasisKind::Contract | BasisKind::Assignment))
+        .or_else(|| c.basis.first())
+        .map(|b| b.rule.clone())
+        .unwrap_or_default()
+}
+
+/// `demarc explain`: the full chain of rules for one cell.
+pub fn explain_text(res: &Resolution, asset: usize, c: &Cell) -> String {
+    let a = &res.estate.assets[asset];
+    let control = res.control(c);
+    let mut out = format!(
+        "{} × {} ({}) × {}\n  service:     {}\n  layer:       {}\n  ownership:   {} ({})\n  responsible: {}\n  accountable: {} (accountability never leaves the customer)\n",
+        a.id.value,
+        control.id,
+        control.name,
+        c.duty,
+        a.service.value,
+        control.layer,
+        c.ownership.as_str(),
+        c.ownership.origination(),
+        c.responsible_label(),
+        res.accountable(),
+    );
+    for r in &c.responsible {
+        if let Some(d) = &r.does {
+            out.push_str(&format!("    {} does: {d}\n", r.label()));
+        }
+        if !r.declared {
+            out.push_str(&format!("    note: `{}` is not a party in the estate\n", r.party));
+        }
+    }
+    if let Some(s) = c.sla {
+        out.push_str(&format!("  sla:         {s}\n"));
+    }
+    if let Some(s) = c.cadence {
+        out.push_str(&format!("  cadence:     every {s}\n"));
+    }
+    if c.assumed {
+        out.push_str("  status:      ASSUMED — no provider document decides this; the customer is responsible by default\n");
+    }
+    if c.unassigned {
+        out.push_str("  status:      UNASSIGNED — nobody on the customer side is named in writing\n");
+    }
+    if !c.contested.is_empty() {
+        out.push_str(&format!("  status:      CONTESTED — also claimed for {}\n", c.contested.join(", ")));
+    }
+    if c.unsplit {
+        out.push_str("  status:      SHARED WITHOUT A SPLIT — nobody wrote down what each owner does\n");
+    }
+    out.push_str("  basis (decisive rule last among the applied ones):\n");
+    for (i, b) in c.basis.iter().enumerate() {
+        let kind = match b.kind {
+            BasisKind::Override => "override",
+            BasisKind::Contract => "contract",
+            BasisKind::Assignment => "assignment",
+            BasisKind::ServiceCatalog => "catalog (service)",
+            BasisKind::GenericModel => "catalog (model)",
+            BasisKind::Default => "default",
+            BasisKind::Superseded => "superseded",
+            BasisKind::Lapsed => "lapsed",
+        };
+        out.push_str(&format!("    {}. [{kind}] {}\n", i + 1, b.rule));
+        if let Some(at) = &b.at {
+            out.push_str(&format!("       at {at}\n"));
+        }
+        if let Some(u) = &b.url {
+            out.push_str(&format!("       source {u}\n"));
+        }
+    }
+    out
+}
+
+/// `demarc who <verb> ASSET`: one row per control that has this duty.
+pub fn who_grid(res: &Resolution, asset: usize, duty: Duty, control: Option<&str>) -> Grid {
+    let mut g = Grid::new(["control", "layer", "ownership", "responsible", "basis"]);
+    for c in res.cells_of(asset).iter().filter(|c| c.duty == duty && control.is_none_or(|id| res.control(c).id == id)) {
+        let ctl = res.control(c);
+        g.row([ctl.id.clone(), ctl.layer.clone(), c.ownership.as_str().to_string(), c.responsible_label(), deciding_basis(c)]);
+    }
+    g
+}
+
+/// Everything an analyst needs at 3 a.m.: who to call, how fast they must answer, and who
+/// next if they do not.
+pub fn triage<'a>(res: &'a Resolution, asset: usize, c: &'a Cell) -> TriageOutput<'a> {
+    let estate = res.estate;
+    let mut contacts = Vec::new();
+    let mut escalation = Vec::new();
+    let push_party = |party: &str, team: Option<&str>, contacts: &mut Vec<Contact>, escalation: &mut Vec<String>| {
+        let Some(p) = estate.parties.get(party) else {
+            contacts.push(Contact { party: party.to_string(), team: None, name: party.to_string(), contact: None, phone: None });
+            return;
+        };
+        let t = team.and_then(|t| p.teams.get(t));
+        contacts.push(Contact {
+            party: party.to_string(),
+            team: team.map(str::to_string),
+            name: t.and_then(|t| t.name.clone()).unwrap_or_else(|| match team {
+                Some(tm) => format!("{} / {tm}", p.name),
+                None => p.name.clone(),
+            }),
+            contact: t.and_then(|t| t.contact.clone()).or_else(|| p.contact.clone()),
+            phone: t.and_then(|t| t.phone.clone()).or_else(|| p.phone.clone()),
+        });
+        if let Some(t) = t {
+            escalation.extend(t.escalation.iter().map(|e| format!("{party}: {e}")));
+        }
+        escalation.extend(p.escalation.iter().map(|e| format!("{party}: {e}")));
+    };
+    for r in &c.responsible {
+        push_party(&r.party, r.team.as_deref(), &mut contacts, &mut escalation);
+        for v in &r.via {
+            push_party(v, None, &mut contacts, &mut escalation);
+        }
+    }
+    // The accountable customer is always the last step of an escalation.
+    if let Some(cust) = estate.parties.get(estate.customer.as_str()) {
+        let last = format!(
+            "{}: {} (accountable){}",
+            estate.customer.value,
+            cust.name,
+            cust.contact.as_ref().map(|c| format!(" <{c}>")).unwrap_or_default()
+        );
+        escalation.extend(cust.escalation.iter().map(|e| format!("{}: {e}", estate.customer.value)));
+        escalation.push(last);
+    }
+    let a = &estate.assets[asset];
+    TriageOutput {
+        schema: "demarc.triage/v1",
+        asset: &a.id,
+        control: &res.control(c).id,
+        duty: c.duty,
+        as_of: res.as_of,
+        responsible: &c.responsible,
+        accountable: res.accountable(),
+        contacts,
+        sla: c.sla.map(|d| d.to_string()),
+        escalation,
+        basis: &c.basis,
+    }
+}
+
+pub fn triage_text(t: &TriageOutput) -> String {
+    let mut out = format!("triage {} / {} ({})\n", t.asset, t.control, t.duty);
+    out.push_str(&format!(
+        "  responsible: {}\n",
+        t.responsible.iter().map(|r| if r.named { r.label() } else { format!("{} (UNASSIGNED: nobody named)", r.label()) }).collect::<Vec<_>>().join(" + ")
+    ));
+    out.push_str(&format!("  accountable: {}\n", t.accountable));
+    out.push_str(&format!("  sla:         {}\n", t.sla.as_deref().unwrap_or("none in writing")));
+    out.push_str("  contacts:\n");
+    for c in &t.contacts {
+        out.push_str(&format!(
+            "    - {}: {}{}\n",
+            c.name,
+            c.contact.as_deref().unwrap_or("no contact on file"),
+            c.phone.as_ref().map(|p| format!(", {p}")).unwrap_or_default()
+        ));
+    }
+    out.push_str("  escalation:\n");
+    for (i, e) in t.escalation.iter().enumerate() {
+        out.push_str(&format!("    {}. {e}\n", i + 1));
+    }
+    out.push_str("  basis:\n");
+    for b in t.basis {
+        out.push_str(&format!("    - {}{}\n", b.rule, b.at.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()));
+    }
+    out
+}
