@@ -81,8 +81,9 @@ impl Catalog {
     pub fn builtin() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
-            Catalog::from_files(data::FILES)
-                .unwrap_or_else(|e| panic!("the embedded catalog is invalid (run the catalog tests): {e}"))
+            Catalog::from_files(data::FILES).unwrap_or_else(|e| {
+                panic!("the embedded catalog is invalid (run the catalog tests): {e}")
+            })
         })
     }
 
@@ -96,20 +97,53 @@ impl Catalog {
         let mut services = Vec::new();
         let mut providers = BTreeMap::new();
         for (name, text) in files {
-            let err = |e: serde_saphyr::Error| format!("catalog file {name}: {}", e.without_snippet());
+            let err =
+                |e: serde_saphyr::Error| format!("catalog file {name}: {}", e.without_snippet());
             match *name {
-                "duties.yaml" => duties = Some(serde_saphyr::from_str::<DutiesFile>(text).map_err(err)?.duties),
-                "layers.yaml" => layers = Some(serde_saphyr::from_str::<LayersFile>(text).map_err(err)?.layers),
-                "frameworks.yaml" => {
-                    frameworks = Some(serde_saphyr::from_str::<FrameworksFile>(text).map_err(err)?.frameworks)
+                "duties.yaml" => {
+                    duties = Some(
+                        serde_saphyr::from_str::<DutiesFile>(text)
+                            .map_err(err)?
+                            .duties,
+                    )
                 }
-                "controls.yaml" => controls = Some(serde_saphyr::from_str::<ControlsFile>(text).map_err(err)?.controls),
-                "models.yaml" => models = Some(serde_saphyr::from_str::<ModelsFile>(text).map_err(err)?.models),
+                "layers.yaml" => {
+                    layers = Some(
+                        serde_saphyr::from_str::<LayersFile>(text)
+                            .map_err(err)?
+                            .layers,
+                    )
+                }
+                "frameworks.yaml" => {
+                    frameworks = Some(
+                        serde_saphyr::from_str::<FrameworksFile>(text)
+                            .map_err(err)?
+                            .frameworks,
+                    )
+                }
+                "controls.yaml" => {
+                    controls = Some(
+                        serde_saphyr::from_str::<ControlsFile>(text)
+                            .map_err(err)?
+                            .controls,
+                    )
+                }
+                "models.yaml" => {
+                    models = Some(
+                        serde_saphyr::from_str::<ModelsFile>(text)
+                            .map_err(err)?
+                            .models,
+                    )
+                }
                 n if n.starts_with("services/") => {
                     let f: ServicesFile = serde_saphyr::from_str(text).map_err(err)?;
-                    if let Some(old) = providers.insert(f.provider.clone(), f.provider_name.clone()) {
+                    if let Some(old) = providers.insert(f.provider.clone(), f.provider_name.clone())
+                    {
                         if old != f.provider_name {
-                            return Err(format!("{name}: provider `{}` is named differently in two files", f.provider));
+                            return Err(format!(
+                                "{name}: provider `{}` is named differently in two files",
+                                f.provider
+                            ));
                         }
                     }
                     for mut s in f.services {
@@ -191,7 +225,10 @@ impl Catalog {
         // unless the named service speaks to the control itself.
         model.layers.get(&control.layer)?;
         let named = service.is_some_and(|s| s.controls.contains_key(control_id));
-        if !control.applies_to.is_empty() && !named && !control.applies_to.iter().any(|m| *m == model.id) {
+        if !control.applies_to.is_empty()
+            && !named
+            && !control.applies_to.iter().any(|m| *m == model.id)
+        {
             return None;
         }
         let pick = |entry: &'a Entry, level, source| Found {
@@ -227,7 +264,10 @@ impl Catalog {
             .collect();
         for c in &self.controls {
             if !layer_ok(&c.layer) {
-                problems.push(format!("control `{}` names unknown layer `{}`", c.id, c.layer));
+                problems.push(format!(
+                    "control `{}` names unknown layer `{}`",
+                    c.id, c.layer
+                ));
             }
             for m in &c.applies_to {
                 if self.model(m).is_none() {
@@ -239,11 +279,18 @@ impl Catalog {
             }
             for fw in c.mappings.keys() {
                 if !mapping_fw.contains(&fw.as_str()) {
-                    problems.push(format!("control `{}` maps to unknown framework `{fw}`", c.id));
+                    problems.push(format!(
+                        "control `{}` maps to unknown framework `{fw}`",
+                        c.id
+                    ));
                 }
             }
         }
-        let check_entries = |problems: &mut Vec<String>, owner: &str, entries: &BTreeMap<String, Entry>, is_layer: bool, strict: bool| {
+        let check_entries = |problems: &mut Vec<String>,
+                             owner: &str,
+                             entries: &BTreeMap<String, Entry>,
+                             is_layer: bool,
+                             strict: bool| {
             for (k, e) in entries {
                 if is_layer && !layer_ok(k) {
                     problems.push(format!("{owner}: unknown layer `{k}`"));
@@ -259,8 +306,20 @@ impl Catalog {
             }
         };
         for m in &self.models {
-            check_entries(&mut problems, &format!("model `{}`", m.id), &m.layers, true, false);
-            check_entries(&mut problems, &format!("model `{}`", m.id), &m.controls, false, true);
+            check_entries(
+                &mut problems,
+                &format!("model `{}`", m.id),
+                &m.layers,
+                true,
+                false,
+            );
+            check_entries(
+                &mut problems,
+                &format!("model `{}`", m.id),
+                &m.controls,
+                false,
+                true,
+            );
         }
         for s in &self.services {
             let who = format!("service `{}`", s.id);

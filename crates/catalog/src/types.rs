@@ -42,8 +42,12 @@ impl Entry {
     pub fn check_texts(&self) -> Result<(), String> {
         let mut owners = vec![self.owner];
         owners.extend(self.duties.values().copied());
-        let need_p = owners.iter().any(|o| matches!(o, Owner::Provider | Owner::Shared));
-        let need_c = owners.iter().any(|o| matches!(o, Owner::Customer | Owner::Shared));
+        let need_p = owners
+            .iter()
+            .any(|o| matches!(o, Owner::Provider | Owner::Shared));
+        let need_c = owners
+            .iter()
+            .any(|o| matches!(o, Owner::Customer | Owner::Shared));
         let empty = |t: &Option<String>| t.as_deref().is_none_or(|s| s.trim().is_empty());
         if need_p && empty(&self.provider) {
             return Err("says the provider does something but not what (`provider:` text)".into());

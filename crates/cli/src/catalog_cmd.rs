@@ -66,15 +66,23 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
             }
             let g = match kind {
                 Kind::Controls => {
-                    let mut g = Grid::new(["id", "name", "layer", "duties", "evidence", "nist-800-53"]);
+                    let mut g =
+                        Grid::new(["id", "name", "layer", "duties", "evidence", "nist-800-53"]);
                     for c in &cat.controls {
                         g.row([
                             c.id.clone(),
                             c.name.clone(),
                             c.layer.clone(),
-                            c.duties.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", "),
+                            c.duties
+                                .iter()
+                                .map(|d| d.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
                             if c.evidence { "yes" } else { "" }.to_string(),
-                            c.mappings.get("nist-800-53").map(|m| m.join(", ")).unwrap_or_default(),
+                            c.mappings
+                                .get("nist-800-53")
+                                .map(|m| m.join(", "))
+                                .unwrap_or_default(),
                         ]);
                     }
                     g
@@ -82,21 +90,38 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                 Kind::Services => {
                     let mut g = Grid::new(["id", "name", "provider", "model", "source"]);
                     for s in &cat.services {
-                        g.row([s.id.clone(), s.name.clone(), s.provider.clone(), s.model.clone(), s.source.url.clone()]);
+                        g.row([
+                            s.id.clone(),
+                            s.name.clone(),
+                            s.provider.clone(),
+                            s.model.clone(),
+                            s.source.url.clone(),
+                        ]);
                     }
                     g
                 }
                 Kind::Models => {
                     let mut g = Grid::new(["id", "name", "layers", "source"]);
                     for m in &cat.models {
-                        g.row([m.id.clone(), m.name.clone(), m.layers.len().to_string(), m.source.url.clone()]);
+                        g.row([
+                            m.id.clone(),
+                            m.name.clone(),
+                            m.layers.len().to_string(),
+                            m.source.url.clone(),
+                        ]);
                     }
                     g
                 }
                 Kind::Frameworks => {
                     let mut g = Grid::new(["id", "name", "version", "kind", "url"]);
                     for f in &cat.frameworks {
-                        g.row([f.id.clone(), f.name.clone(), f.version.clone(), format!("{:?}", f.kind).to_lowercase(), f.url.clone()]);
+                        g.row([
+                            f.id.clone(),
+                            f.name.clone(),
+                            f.version.clone(),
+                            format!("{:?}", f.kind).to_lowercase(),
+                            f.url.clone(),
+                        ]);
                     }
                     g
                 }
@@ -125,7 +150,18 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                     print(&json_out(c));
                     return Ok(0);
                 }
-                let mut out = format!("{} — {}\n  layer: {}\n  duties: {}\n  {}\n", c.id, c.name, c.layer, c.duties.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", "), c.description);
+                let mut out = format!(
+                    "{} — {}\n  layer: {}\n  duties: {}\n  {}\n",
+                    c.id,
+                    c.name,
+                    c.layer,
+                    c.duties
+                        .iter()
+                        .map(|d| d.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    c.description
+                );
                 if c.evidence {
                     out.push_str("  evidence: required where the customer performs it\n");
                 }
@@ -134,12 +170,22 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                     out.push_str(&format!("    {fw}: {}\n", ids.join(", ")));
                 }
                 print(&out);
-                let mut g = Grid::new(["service", "model", "configure", "patch", "monitor", "respond", "audit"]);
+                let mut g = Grid::new([
+                    "service",
+                    "model",
+                    "configure",
+                    "patch",
+                    "monitor",
+                    "respond",
+                    "audit",
+                ]);
                 for s in &cat.services {
                     let mut row = vec![s.id.clone(), s.model.clone()];
                     for d in Duty::ALL {
                         let cell = if c.duties.contains(&d) {
-                            cat.responsibility(&s.model, Some(s), &c.id, d).map(|f| f.owner.as_str().to_string()).unwrap_or_else(|| "n/a".into())
+                            cat.responsibility(&s.model, Some(s), &c.id, d)
+                                .map(|f| f.owner.as_str().to_string())
+                                .unwrap_or_else(|| "n/a".into())
                         } else {
                             String::new()
                         };
@@ -151,16 +197,43 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                 return Ok(0);
             }
             let (name, model, source, layers, controls, notes) = if let Some(s) = cat.service(&id) {
-                (&s.name, Some(&s.model), &s.source, &s.layers, &s.controls, s.notes.clone())
+                (
+                    &s.name,
+                    Some(&s.model),
+                    &s.source,
+                    &s.layers,
+                    &s.controls,
+                    s.notes.clone(),
+                )
             } else if let Some(m) = cat.model(&id) {
-                (&m.name, None, &m.source, &m.layers, &m.controls, Some(m.description.clone()))
+                (
+                    &m.name,
+                    None,
+                    &m.source,
+                    &m.layers,
+                    &m.controls,
+                    Some(m.description.clone()),
+                )
             } else {
-                let all = cat.controls.iter().map(|c| c.id.as_str()).chain(cat.services.iter().map(|s| s.id.as_str())).chain(cat.models.iter().map(|m| m.id.as_str()));
-                let hint = suggest(&id, all).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| "see `demarc catalog list`".into());
-                return Err(InputError(format!("error: no control, service or model `{id}` in the catalog\n  help: {hint}")));
+                let all = cat
+                    .controls
+                    .iter()
+                    .map(|c| c.id.as_str())
+                    .chain(cat.services.iter().map(|s| s.id.as_str()))
+                    .chain(cat.models.iter().map(|m| m.id.as_str()));
+                let hint = suggest(&id, all)
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| "see `demarc catalog list`".into());
+                return Err(InputError(format!(
+                    "error: no control, service or model `{id}` in the catalog\n  help: {hint}"
+                )));
             };
             if format == Format::Json {
-                let v = cat.service(&id).map(serde_json::to_value).or_else(|| cat.model(&id).map(serde_json::to_value)).expect("found above")?;
+                let v = cat
+                    .service(&id)
+                    .map(serde_json::to_value)
+                    .or_else(|| cat.model(&id).map(serde_json::to_value))
+                    .expect("found above")?;
                 print(&json_out(&v));
                 return Ok(0);
             }
@@ -168,7 +241,10 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
             if let Some(m) = model {
                 out.push_str(&format!("  model: {m}\n"));
             }
-            out.push_str(&format!("  source: {} <{}> (checked {})\n", source.title, source.url, source.checked));
+            out.push_str(&format!(
+                "  source: {} <{}> (checked {})\n",
+                source.title, source.url, source.checked
+            ));
             if let Some(n) = notes {
                 out.push_str(&format!("  notes: {n}\n"));
             }

@@ -42,12 +42,17 @@ reviews: []
 "#;
 
 pub fn run(dir: &Path, name: &str, force: bool) -> Result<u8, InputError> {
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) || name.is_empty() {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || name.is_empty()
+    {
         return Err(InputError(format!(
             "error: `{name}` is not a valid estate name\n  help: use letters, digits, `-`, `_` or `.`"
         )));
     }
-    std::fs::create_dir_all(dir).map_err(|e| InputError(format!("error: cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| InputError(format!("error: cannot create {}: {e}", dir.display())))?;
     let file = dir.join("estate.yaml");
     if file.exists() && !force {
         return Err(InputError(format!(
@@ -55,8 +60,14 @@ pub fn run(dir: &Path, name: &str, force: bool) -> Result<u8, InputError> {
             file.display()
         )));
     }
-    let text = TEMPLATE.replace("{name}", name).replace("{path}", &dir.display().to_string());
+    let text = TEMPLATE
+        .replace("{name}", name)
+        .replace("{path}", &dir.display().to_string());
     crate::write_atomic(&file, &text)?;
-    eprintln!("wrote {}; next: demarc check -e {}", file.display(), dir.display());
+    eprintln!(
+        "wrote {}; next: demarc check -e {}",
+        file.display(),
+        dir.display()
+    );
     Ok(0)
 }

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use demarc_catalog::Catalog;
-use demarc_engine::{Resolution, Severity, analyse, resolve};
+use demarc_engine::{Resolution, Severity, resolve};
 use demarc_model::{Duty, Estate, suggest};
 use demarc_report::{Format, Grid, json};
 
@@ -20,7 +20,11 @@ const EXIT_GAPS: u8 = 1;
 const EXIT_INPUT: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "demarc", version, about = "Who is responsible for every security duty in your cloud estate, who is accountable, why, and what is missing.")]
+#[command(
+    name = "demarc",
+    version,
+    about = "Who is responsible for every security duty in your cloud estate, who is accountable, why, and what is missing."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -94,9 +98,12 @@ enum Command {
         /// Also write a self-contained HTML report here.
         #[arg(long)]
         html: Option<PathBuf>,
-        /// List every asset of each gap instead of the first few.
+        /// List every asset of each gap in the table instead of the first few.
         #[arg(long)]
         wide: bool,
+        /// At most this many asset ids per gap in JSON/CSV/MD/HTML (asset_count stays exact); 0 = all.
+        #[arg(long, default_value_t = 1000)]
+        max_gap_assets: usize,
     },
     /// Asset × duty grid, or asset × control × duty rows with --rows.
     Matrix {
@@ -159,11 +166,14 @@ enum Command {
 }
 
 fn duty_arg(s: &str) -> Result<Duty, String> {
-    Duty::from_word(s).ok_or_else(|| format!("`{s}` is not a duty: use configure, patch, monitor, respond or audit"))
+    Duty::from_word(s).ok_or_else(|| {
+        format!("`{s}` is not a duty: use configure, patch, monitor, respond or audit")
+    })
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("`{s}` is not a date in YYYY-MM-DD form ({e})"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("`{s}` is not a date in YYYY-MM-DD form ({e})"))
 }
 
 /// An input problem already explained to the user.
@@ -196,7 +206,8 @@ fn load(path: &Path) -> Result<Estate, InputError> {
 }
 
 fn as_of(args: &EstateArgs) -> NaiveDate {
-    args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive())
+    args.as_of
+        .unwrap_or_else(|| chrono::Local::now().date_naive())
 }
 
 fn find_asset(res: &Resolution, id: &str) -> Result<usize, InputError> {
@@ -208,7 +219,10 @@ fn find_asset(res: &Resolution, id: &str) -> Result<usize, InputError> {
     })
 }
 
-fn find_control<'c>(catalog: &'c Catalog, id: &str) -> Result<&'c demarc_catalog::Control, InputError> {
+fn find_control<'c>(
+    catalog: &'c Catalog,
+    id: &str,
+) -> Result<&'c demarc_catalog::Control, InputError> {
     catalog.control(id).ok_or_else(|| {
         let hint = suggest(id, catalog.controls.iter().map(|c| c.id.as_str()))
             .map(|s| format!("did you mean `{s}`?"))
@@ -232,14 +246,26 @@ fn print(text: &str) {
 }
 
 fn json_out<T: serde::Serialize>(v: &T) -> String {
-    format!("{}\n", serde_json::to_string_pretty(v).expect("output types serialise"))
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(v).expect("output types serialise")
+    )
 }
 
 /// Writes a file whole or not at all: a temporary sibling renamed into place.
 fn write_atomic(path: &Path, contents: &str) -> Result<(), InputError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("demarc")));
-    std::fs::write(&tmp, contents).map_err(|e| InputError(format!("error: cannot write {}: {e}", tmp.display())))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("demarc")
+    ));
+    std::fs::write(&tmp, contents)
+        .map_err(|e| InputError(format!("error: cannot write {}: {e}", tmp.display())))?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         InputError(format!("error: cannot write {}: {e}", path.display()))
@@ -249,16 +275,28 @@ fn write_atomic(path: &Path, contents: &str) -> Result<(), InputError> {
 fn run(cli: Cli) -> Result<u8, InputError> {
     let catalog = Catalog::builtin();
     match cli.command {
-        Command::Init { dir, name, force } => init::run(dir.as_deref().unwrap_or(Path::new(".")), &name, force),
+        Command::Init { dir, name, force } => {
+            init::run(dir.as_deref().unwrap_or(Path::new(".")), &name, force)
+        }
         Command::Schema => {
             print(&json_out(&demarc_model::json_schema()));
             Ok(0)
         }
         Command::Catalog { command } => catalog_cmd::run(catalog, command),
-        Command::Check { path, args, fail_on, html, wide } => {
+        Command::Check {
+            path,
+            args,
+            fail_on,
+            html,
+            wide,
+            max_gap_assets,
+        } => {
             let estate = load(path.as_deref().unwrap_or(&args.estate))?;
             let res = resolve(&estate, catalog, as_of(&args));
-            let analysis = analyse(&res);
+            let options = demarc_engine::AnalyseOptions {
+                max_assets_per_gap: (max_gap_assets > 0).then_some(max_gap_assets),
+            };
+            let analysis = demarc_engine::analyse_with(&res, options);
             if let Some(h) = html {
                 write_atomic(&h, &demarc_report::html::report(&res, &analysis))?;
             }
@@ -268,7 +306,10 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                 Format::Table => {
                     print(&demarc_report::summary_text(&res, &analysis));
                     if !analysis.gaps.is_empty() {
-                        print(&demarc_report::gaps_grid(&analysis, wide).render(format, color_stdout()));
+                        print(
+                            &demarc_report::gaps_grid(&analysis, wide)
+                                .render(format, color_stdout()),
+                        );
                     }
                 }
                 _ => print(&demarc_report::gaps_grid(&analysis, true).render(format, false)),
@@ -284,34 +325,63 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             let failing = threshold.is_some_and(|t| analysis.gaps.iter().any(|g| g.severity >= t));
             Ok(if failing { EXIT_GAPS } else { 0 })
         }
-        Command::Matrix { path, args, rows, asset, control, duty, problems } => {
+        Command::Matrix {
+            path,
+            args,
+            rows,
+            asset,
+            control,
+            duty,
+            problems,
+        } => {
             let estate = load(path.as_deref().unwrap_or(&args.estate))?;
             let res = resolve(&estate, catalog, as_of(&args));
             let assets: Vec<usize> = if asset.is_empty() {
                 res.order.iter().map(|&i| i as usize).collect()
             } else {
-                asset.iter().map(|a| find_asset(&res, a)).collect::<Result<_, _>>()?
+                asset
+                    .iter()
+                    .map(|a| find_asset(&res, a))
+                    .collect::<Result<_, _>>()?
             };
             if let Some(c) = &control {
                 find_control(catalog, c)?;
             }
-            let filter = demarc_report::CellFilter { control, duty, problems_only: problems };
+            let filter = demarc_report::CellFilter {
+                control,
+                duty,
+                problems_only: problems,
+            };
             let rows = rows || filter.control.is_some() || filter.duty.is_some() || problems;
             let format: Format = args.format.into();
             if rows && format == Format::Json {
                 let cells = assets
                     .iter()
-                    .flat_map(|&i| res.cells_of(i).iter().filter(|c| filter.keep(&res, c)).map(move |c| (i, c)))
+                    .flat_map(|&i| {
+                        res.cells_of(i)
+                            .iter()
+                            .filter(|c| filter.keep(&res, c))
+                            .map(move |c| (i, c))
+                    })
                     .map(|(i, c)| json::CellOutput::new(&res, i, c))
                     .collect();
                 print(&json_out(&json::CellsOutput::new(&res, cells)));
             } else {
-                let grid = if rows { demarc_report::matrix_rows(&res, &assets, &filter) } else { demarc_report::matrix_grid(&res, &assets) };
+                let grid = if rows {
+                    demarc_report::matrix_rows(&res, &assets, &filter)
+                } else {
+                    demarc_report::matrix_grid(&res, &assets)
+                };
                 print(&grid.render(format, color_stdout()));
             }
             Ok(0)
         }
-        Command::Explain { asset, control, duty, args } => {
+        Command::Explain {
+            asset,
+            control,
+            duty,
+            args,
+        } => {
             let estate = load(&args.estate)?;
             let res = resolve(&estate, catalog, as_of(&args));
             let (i, cell) = cell_for(&res, catalog, &asset, &control, parse_duty(&duty)?)?;
@@ -323,7 +393,10 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                     for (n, b) in cell.basis.iter().enumerate() {
                         g.row([
                             (n + 1).to_string(),
-                            serde_json::to_value(b.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                            serde_json::to_value(b.kind)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_string))
+                                .unwrap_or_default(),
                             b.rule.clone(),
                             b.at.clone().unwrap_or_default(),
                             b.url.clone().unwrap_or_default(),
@@ -334,7 +407,12 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             }
             Ok(0)
         }
-        Command::Who { verb, asset, control, args } => {
+        Command::Who {
+            verb,
+            asset,
+            control,
+            args,
+        } => {
             let duty = parse_duty(&verb)?;
             let estate = load(&args.estate)?;
             let res = resolve(&estate, catalog, as_of(&args));
@@ -347,16 +425,26 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                 let cells = res
                     .cells_of(i)
                     .iter()
-                    .filter(|c| c.duty == duty && control.as_ref().is_none_or(|id| res.control(c).id == *id))
+                    .filter(|c| {
+                        c.duty == duty && control.as_ref().is_none_or(|id| res.control(c).id == *id)
+                    })
                     .map(|c| json::CellOutput::new(&res, i, c))
                     .collect();
                 print(&json_out(&json::CellsOutput::new(&res, cells)));
             } else {
-                print(&demarc_report::who_grid(&res, i, duty, control.as_deref()).render(format, color_stdout()));
+                print(
+                    &demarc_report::who_grid(&res, i, duty, control.as_deref())
+                        .render(format, color_stdout()),
+                );
             }
             Ok(0)
         }
-        Command::Triage { asset, control, duty, args } => {
+        Command::Triage {
+            asset,
+            control,
+            duty,
+            args,
+        } => {
             let estate = load(&args.estate)?;
             let res = resolve(&estate, catalog, as_of(&args));
             let ctl = find_control(catalog, &control)?;
@@ -387,12 +475,19 @@ fn cell_for<'r>(
 ) -> Result<(usize, &'r demarc_engine::Cell), InputError> {
     let i = find_asset(res, asset)?;
     let ctl = find_control(catalog, control)?;
-    let cell = res.cells_of(i).iter().find(|c| res.control(c).id == control && c.duty == duty);
+    let cell = res
+        .cells_of(i)
+        .iter()
+        .find(|c| res.control(c).id == control && c.duty == duty);
     match cell {
         Some(c) => Ok((i, c)),
         None if !ctl.duties.contains(&duty) => Err(InputError(format!(
             "error: control `{control}` has no `{duty}` duty\n  help: its duties are {}",
-            ctl.duties.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+            ctl.duties
+                .iter()
+                .map(|d| d.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
         None => {
             let table = res.table_of(i);

@@ -26,7 +26,13 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -83,7 +89,10 @@ pub mod codes {
     ];
 
     pub fn name(code: &str) -> &'static str {
-        ALL.iter().find(|(c, _)| *c == code).map(|(_, n)| *n).unwrap_or("gap")
+        ALL.iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, n)| *n)
+            .unwrap_or("gap")
     }
 }
 
@@ -100,8 +109,10 @@ pub struct Gap {
     pub control: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub duties: Vec<Duty>,
-    /// Assets concerned, sorted; the cells are these × `control` × `duties`.
+    /// Assets concerned, sorted by id (possibly cut to the first N; see `asset_count`).
     pub assets: Vec<String>,
+    /// How many assets the gap concerns in all.
+    pub asset_count: usize,
     /// Number of asset × control × duty cells concerned.
     pub cells: usize,
     /// The rules and documents behind it.
@@ -133,10 +144,23 @@ pub struct Analysis {
     pub summary: Summary,
 }
 
-const SENSITIVE: [&str; 9] = ["pii", "pci", "phi", "secret", "confidential", "restricted", "financial", "health", "credentials"];
+const SENSITIVE: [&str; 9] = [
+    "pii",
+    "pci",
+    "phi",
+    "secret",
+    "confidential",
+    "restricted",
+    "financial",
+    "health",
+    "credentials",
+];
 
 fn exposure(class: &Class) -> Severity {
-    let prod = class.env.as_deref().is_some_and(|e| matches!(e, "prod" | "production" | "prd"));
+    let prod = class
+        .env
+        .as_deref()
+        .is_some_and(|e| matches!(e, "prod" | "production" | "prd"));
     let sensitive = class.data.iter().any(|d| SENSITIVE.contains(&d.as_str()));
     match (prod, sensitive) {
         (true, true) => Severity::High,
@@ -148,13 +172,25 @@ fn exposure(class: &Class) -> Severity {
 /// Collects assets and the worst severity under one grouping key.
 struct Group {
     severity: Severity,
-    assets: BTreeSet<u32>,
+    /// Whole classes concerned (expanded to assets once, at the end).
+    classes: BTreeSet<u32>,
+    /// Individual assets concerned (evidence, review).
+    assets: Vec<u32>,
     cells: usize,
     title: String,
     control: Option<String>,
     duties: Vec<Duty>,
     basis: BTreeSet<String>,
     fix: String,
+}
+
+/// Which assets a gap concerns: whole classes are kept as classes so that a gap over half a
+/// million assets costs one entry per class, not one per asset, until it is rendered.
+enum Members<'a> {
+    None,
+    Class(u32),
+    Classes(&'a [u32]),
+    Assets(&'a [u32]),
 }
 
 #[derive(Default)]
@@ -166,10 +202,11 @@ impl Groups {
     #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
+        res: &Resolution,
         code: &'static str,
         key: String,
         severity: Severity,
-        members: &[u32],
+        members: Members,
         cells_per_member: usize,
         make: impl FnOnce() -> (String, Option<String>, Vec<Duty>, String),
         basis: impl IntoIterator<Item = String>,
@@ -178,7 +215,8 @@ impl Groups {
             let (title, control, duties, fix) = make();
             Group {
                 severity,
-                assets: BTreeSet::new(),
+                classes: BTreeSet::new(),
+                assets: Vec::new(),
                 cells: 0,
                 title,
                 control,
@@ -188,31 +226,64 @@ impl Groups {
             }
         });
         g.severity = g.severity.max(severity);
-        g.assets.extend(members.iter().copied());
-        g.cells += members.len() * cells_per_member;
+        let count = match members {
+            Members::None => 0,
+            Members::Class(c) => {
+                g.classes.insert(c);
+                res.classes[c as usize].members.len()
+            }
+            Members::Classes(cs) => {
+                g.classes.extend(cs.iter().copied());
+                cs.iter()
+                    .map(|&c| res.classes[c as usize].members.len())
+                    .sum()
+            }
+            Members::Assets(a) => {
+                g.assets.extend_from_slice(a);
+                a.len()
+            }
+        };
+        g.cells += count * cells_per_member;
         g.basis.extend(basis);
     }
 }
 
-/// Analyses a resolution. Pure: the date comes from the resolution.
+/// Knobs for [`analyse_with`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnalyseOptions {
+    /// List at most this many asset ids per gap (`asset_count` stays exact). `None`: all.
+    pub max_assets_per_gap: Option<usize>,
+}
+
+/// Analyses a resolution, listing every asset of every gap.
 pub fn analyse(res: &Resolution) -> Analysis {
+    analyse_with(res, AnalyseOptions::default())
+}
+
+/// Analyses a resolution. Pure: the date comes from the resolution.
+pub fn analyse_with(res: &Resolution, options: AnalyseOptions) -> Analysis {
     let mut groups = Groups::default();
     let estate = res.estate;
     let catalog = res.catalog;
     let as_of = res.as_of;
 
     // Per class: cell-level gaps.
-    for class in &res.classes {
+    for (class_idx, class) in res.classes.iter().enumerate() {
+        let class_idx = class_idx as u32;
         let table = &res.tables[class.table];
         let exp = exposure(class);
         if table.kind == ServiceKind::Unknown {
             let suggestion = demarc_model::suggest(
                 &table.service,
-                catalog.services.iter().map(|s| s.id.as_str()).chain(catalog.models.iter().map(|m| m.id.as_str())),
+                catalog
+                    .services
+                    .iter()
+                    .map(|s| s.id.as_str())
+                    .chain(catalog.models.iter().map(|m| m.id.as_str())),
             );
             let service = table.service.clone();
             let cells = table.cells.len();
-            groups.add(codes::UNKNOWN_SERVICE, service.clone(), exp.max(Severity::Medium), &class.members, cells, || {
+            groups.add(res, codes::UNKNOWN_SERVICE, service.clone(), exp.max(Severity::Medium), Members::Class(class_idx), cells, || {
                 let fix = match suggestion {
                     Some(s) => format!("did you mean `{s}`? Otherwise define `{service}` under `services:` with the generic model it follows (iaas, paas, saas, …)"),
                     None => format!("define `{service}` under `services:` with the generic model it follows (iaas, caas, paas, faas, dbaas, saas) and its provider, or use a catalog service id (`demarc catalog list`)"),
@@ -238,15 +309,28 @@ pub fn analyse(res: &Resolution) -> Analysis {
         }
         for (ci, (unassigned, unsplit, contested)) in per_control {
             let control = &catalog.controls[ci];
-            fn cells_of<'t>(cells: &'t [crate::Cell], ci: usize, duties: &'t [Duty]) -> impl Iterator<Item = &'t crate::Cell> {
-                cells.iter().filter(move |c| c.control == ci && duties.contains(&c.duty))
+            fn cells_of<'t>(
+                cells: &'t [crate::Cell],
+                ci: usize,
+                duties: &'t [Duty],
+            ) -> impl Iterator<Item = &'t crate::Cell> {
+                cells
+                    .iter()
+                    .filter(move |c| c.control == ci && duties.contains(&c.duty))
             }
             if !unassigned.is_empty() {
                 let assumed = cells_of(&table.cells, ci, &unassigned).any(|c| c.assumed);
                 let key = format!("{}:{}", control.id, duty_list(&unassigned));
-                let basis: Vec<String> = cells_of(&table.cells, ci, &unassigned).flat_map(|c| c.basis.iter().take(1).map(|b| with_url(&b.rule, b.url.as_deref()))).collect();
+                let basis: Vec<String> = cells_of(&table.cells, ci, &unassigned)
+                    .flat_map(|c| {
+                        c.basis
+                            .iter()
+                            .take(1)
+                            .map(|b| with_url(&b.rule, b.url.as_deref()))
+                    })
+                    .collect();
                 let sev = if assumed { exp } else { exp.max(Severity::Low) };
-                groups.add(codes::UNASSIGNED, key, sev, &class.members, unassigned.len(), || {
+                groups.add(res, codes::UNASSIGNED, key, sev, Members::Class(class_idx), unassigned.len(), || {
                     (
                         format!(
                             "{} ({}) falls to {} but nobody is named to do it",
@@ -267,9 +351,23 @@ pub fn analyse(res: &Resolution) -> Analysis {
             }
             if !unsplit.is_empty() {
                 let key = format!("{}:{}", control.id, duty_list(&unsplit));
-                let who: BTreeSet<String> = cells_of(&table.cells, ci, &unsplit).map(|c| c.responsible_label()).collect();
-                let basis: Vec<String> = cells_of(&table.cells, ci, &unsplit).flat_map(|c| c.basis.iter().take(1).map(|b| format!("{}{}", b.rule, b.at.as_ref().map(|a| format!(" at {a}")).unwrap_or_default()))).collect();
-                groups.add(codes::UNSPLIT, key, exp.down().max(Severity::Low), &class.members, unsplit.len(), || {
+                let who: BTreeSet<String> = cells_of(&table.cells, ci, &unsplit)
+                    .map(|c| c.responsible_label())
+                    .collect();
+                let basis: Vec<String> = cells_of(&table.cells, ci, &unsplit)
+                    .flat_map(|c| {
+                        c.basis.iter().take(1).map(|b| {
+                            format!(
+                                "{}{}",
+                                b.rule,
+                                b.at.as_ref()
+                                    .map(|a| format!(" at {a}"))
+                                    .unwrap_or_default()
+                            )
+                        })
+                    })
+                    .collect();
+                groups.add(res, codes::UNSPLIT, key, exp.down().max(Severity::Low), Members::Class(class_idx), unsplit.len(), || {
                     (
                         format!("{} ({}) is shared by {} with no written split of who does what", control.name, duty_list(&unsplit), who.into_iter().collect::<Vec<_>>().join("; ")),
                         Some(control.id.clone()),
@@ -279,12 +377,21 @@ pub fn analyse(res: &Resolution) -> Analysis {
                 }, basis);
             }
             if !contested.is_empty() {
-                let sample = cells_of(&table.cells, ci, &contested).next().expect("contested cell");
+                let sample = cells_of(&table.cells, ci, &contested)
+                    .next()
+                    .expect("contested cell");
                 let winner = sample.responsible_label();
                 let others = sample.contested.join(", ");
                 let key = format!("{}:{}:{}", control.id, duty_list(&contested), others);
-                let basis: Vec<String> = cells_of(&table.cells, ci, &contested).flat_map(|c| c.basis.iter().filter(|b| b.at.is_some()).map(|b| format!("{} at {}", b.rule, b.at.as_deref().unwrap_or("")))).collect();
-                groups.add(codes::CONTESTED, key, exp.max(Severity::Medium), &class.members, contested.len(), || {
+                let basis: Vec<String> = cells_of(&table.cells, ci, &contested)
+                    .flat_map(|c| {
+                        c.basis
+                            .iter()
+                            .filter(|b| b.at.is_some())
+                            .map(|b| format!("{} at {}", b.rule, b.at.as_deref().unwrap_or("")))
+                    })
+                    .collect();
+                groups.add(res, codes::CONTESTED, key, exp.max(Severity::Medium), Members::Class(class_idx), contested.len(), || {
                     (
                         format!("{} ({}) is claimed by rules of equal rank naming different owners: {winner} and {others}", control.name, duty_list(&contested)),
                         Some(control.id.clone()),
@@ -302,15 +409,37 @@ pub fn analyse(res: &Resolution) -> Analysis {
                 continue;
             }
             let e = by_control.entry(cell.control).or_default();
-            for a in cell.responsible.iter().filter(|a| a.named && a.role != Role::Provider) {
-                if cell.duty == Duty::Configure { e.0.insert(a.label()) } else { e.1.insert(a.label()) };
+            for a in cell
+                .responsible
+                .iter()
+                .filter(|a| a.named && a.role != Role::Provider)
+            {
+                if cell.duty == Duty::Configure {
+                    e.0.insert(a.label())
+                } else {
+                    e.1.insert(a.label())
+                };
             }
         }
         for (ci, (configure, audit)) in by_control {
             for who in configure.intersection(&audit) {
                 let control = &catalog.controls[ci];
-                let basis: Vec<String> = table.cells.iter().filter(|c| c.control == ci && matches!(c.duty, Duty::Configure | Duty::Audit)).flat_map(|c| c.basis.iter().filter(|b| b.at.is_some()).take(1).map(|b| format!("{}: {} at {}", c.duty, b.rule, b.at.as_deref().unwrap_or("")))).collect();
-                groups.add(codes::SEPARATION_OF_DUTIES, format!("{}:{who}", control.id), Severity::Medium, &class.members, 2, || {
+                let basis: Vec<String> = table
+                    .cells
+                    .iter()
+                    .filter(|c| c.control == ci && matches!(c.duty, Duty::Configure | Duty::Audit))
+                    .flat_map(|c| {
+                        c.basis.iter().filter(|b| b.at.is_some()).take(1).map(|b| {
+                            format!(
+                                "{}: {} at {}",
+                                c.duty,
+                                b.rule,
+                                b.at.as_deref().unwrap_or("")
+                            )
+                        })
+                    })
+                    .collect();
+                groups.add(res, codes::SEPARATION_OF_DUTIES, format!("{}:{who}", control.id), Severity::Medium, Members::Class(class_idx), 2, || {
                     (
                         format!("{who} both configures and audits {}: nobody independent checks the work", control.name),
                         Some(control.id.clone()),
@@ -327,10 +456,25 @@ pub fn analyse(res: &Resolution) -> Analysis {
     reviews(res, &mut groups);
     evidence(res, &mut groups);
 
+    // Rank of each asset in id order, so gap asset lists sort without comparing strings.
+    let mut rank = vec![0u32; estate.assets.len()];
+    for (r, &i) in res.order.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    let limit = options.max_assets_per_gap.unwrap_or(usize::MAX);
     let mut gaps: Vec<Gap> = groups
         .map
         .into_iter()
-        .map(|((code, key), g)| Gap {
+        .map(|((code, key), mut g)| {
+            let mut members = std::mem::take(&mut g.assets);
+            for c in &g.classes {
+                members.extend_from_slice(&res.classes[*c as usize].members);
+            }
+            members.sort_unstable_by_key(|&i| rank[i as usize]);
+            members.dedup();
+            (code, key, g, members)
+        })
+        .map(|(code, key, g, members)| Gap {
             code,
             kind: codes::name(code),
             key: format!("{code}:{key}"),
@@ -338,17 +482,23 @@ pub fn analyse(res: &Resolution) -> Analysis {
             title: g.title,
             control: g.control,
             duties: g.duties,
-            assets: {
-                let mut v: Vec<String> = g.assets.iter().map(|&i| estate.assets[i as usize].id.value.clone()).collect();
-                v.sort();
-                v
-            },
+            asset_count: members.len(),
+            assets: members
+                .iter()
+                .take(limit)
+                .map(|&i| estate.assets[i as usize].id.value.clone())
+                .collect(),
             cells: g.cells,
             basis: g.basis.into_iter().collect(),
             fix: g.fix,
         })
         .collect();
-    gaps.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(b.code)).then(a.key.cmp(&b.key)));
+    gaps.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.code.cmp(b.code))
+            .then(a.key.cmp(&b.key))
+    });
 
     let mut summary = Summary {
         assets: estate.assets.len(),
@@ -358,24 +508,38 @@ pub fn analyse(res: &Resolution) -> Analysis {
         gaps: gaps.len(),
         ..Summary::default()
     };
-    for o in [Ownership::CspOwned, Ownership::CscOwned, Ownership::Shared, Ownership::ThirdParty] {
+    for o in [
+        Ownership::CspOwned,
+        Ownership::CscOwned,
+        Ownership::Shared,
+        Ownership::ThirdParty,
+    ] {
         summary.ownership.insert(o.as_str(), 0);
     }
     for class in &res.classes {
         let n = class.members.len();
         for cell in &res.tables[class.table].cells {
-            *summary.ownership.entry(cell.ownership.as_str()).or_default() += n;
+            *summary
+                .ownership
+                .entry(cell.ownership.as_str())
+                .or_default() += n;
             summary.assumed_cells += n * usize::from(cell.assumed);
             summary.unassigned_cells += n * usize::from(cell.unassigned);
         }
     }
     for s in Severity::ALL {
-        summary.by_severity.insert(s.as_str(), gaps.iter().filter(|g| g.severity == s).count());
+        summary
+            .by_severity
+            .insert(s.as_str(), gaps.iter().filter(|g| g.severity == s).count());
     }
     for g in &gaps {
         *summary.by_code.entry(g.code).or_default() += 1;
     }
-    Analysis { as_of, gaps, summary }
+    Analysis {
+        as_of,
+        gaps,
+        summary,
+    }
 }
 
 fn duty_list(d: &[Duty]) -> String {
@@ -393,17 +557,31 @@ fn with_url(rule: &str, url: Option<&str>) -> String {
 fn expired_rules(res: &Resolution, groups: &mut Groups) {
     let estate = res.estate;
     // Which assets and cells each lapsed rule would have covered, and who owns them now.
-    let mut lapsed: HashMap<usize, (Vec<u32>, usize, BTreeSet<String>, BTreeSet<Duty>, Severity)> = HashMap::new();
-    for class in &res.classes {
+    let mut lapsed: HashMap<usize, (Vec<u32>, usize, BTreeSet<String>, BTreeSet<Duty>, Severity)> =
+        HashMap::new();
+    for (class_idx, class) in res.classes.iter().enumerate() {
         let table = &res.tables[class.table];
         for cell in &table.cells {
             for &r in &cell.lapsed {
-                let e = lapsed.entry(r).or_insert_with(|| (Vec::new(), 0, BTreeSet::new(), BTreeSet::new(), Severity::Medium));
-                if e.0.last() != class.members.last() {
-                    e.0.extend(&class.members);
+                let e = lapsed.entry(r).or_insert_with(|| {
+                    (
+                        Vec::new(),
+                        0,
+                        BTreeSet::new(),
+                        BTreeSet::new(),
+                        Severity::Medium,
+                    )
+                });
+                if e.0.last() != Some(&(class_idx as u32)) {
+                    e.0.push(class_idx as u32);
                 }
                 e.1 += class.members.len();
-                e.2.insert(format!("{} {} → {}", res.control(cell).id, cell.duty, cell.responsible_label()));
+                e.2.insert(format!(
+                    "{} {} → {}",
+                    res.control(cell).id,
+                    cell.duty,
+                    cell.responsible_label()
+                ));
                 e.3.insert(cell.duty);
                 e.4 = e.4.max(exposure(class));
             }
@@ -412,21 +590,27 @@ fn expired_rules(res: &Resolution, groups: &mut Groups) {
     for (i, rule) in res.rules.iter().enumerate() {
         let Some(ended) = rule.ended else { continue };
         let (members, cells, now, duties, sev) = lapsed.remove(&i).unwrap_or_default();
-        let mut members = members;
-        members.sort();
-        members.dedup();
+
         let what = match rule.kind {
             RuleKind::Clause => "contract clause",
             RuleKind::Override => "override",
             RuleKind::Assignment => "assignment",
         };
-        let sev = if cells == 0 { Severity::Low } else { sev.max(Severity::High) };
-        let mut basis = vec![format!("{} at {} ended {ended}", rule.name, estate.cite(rule.at))];
+        let sev = if cells == 0 {
+            Severity::Low
+        } else {
+            sev.max(Severity::High)
+        };
+        let mut basis = vec![format!(
+            "{} at {} ended {ended}",
+            rule.name,
+            estate.cite(rule.at)
+        )];
         basis.extend(now.iter().take(20).map(|n| format!("now: {n}")));
         if now.len() > 20 {
             basis.push(format!("… and {} more cells", now.len() - 20));
         }
-        groups.add(codes::EXPIRED_RULE, rule.name.clone(), sev, &members, 0, || {
+        groups.add(res, codes::EXPIRED_RULE, rule.name.clone(), sev, Members::Classes(&members), 0, || {
             (
                 format!("{} ({what}) ended on {ended}; its {cells} duties fell back to the catalog and assignments", rule.name),
                 None,
@@ -434,7 +618,10 @@ fn expired_rules(res: &Resolution, groups: &mut Groups) {
                 "renew or replace the agreement and update `expires`, or assign the duties it covered to someone in writing".into(),
             )
         }, basis);
-        if let Some(g) = groups.map.get_mut(&(codes::EXPIRED_RULE, rule.name.clone())) {
+        if let Some(g) = groups
+            .map
+            .get_mut(&(codes::EXPIRED_RULE, rule.name.clone()))
+        {
             g.cells = cells;
         }
     }
@@ -443,14 +630,30 @@ fn expired_rules(res: &Resolution, groups: &mut Groups) {
         if let Some(exp) = c.expires {
             let left = (exp - res.as_of).num_days();
             if left > 0 && left <= warn {
-                groups.add(codes::EXPIRING, format!("contract {}", c.id.value), Severity::Low, &[], 0, || {
-                    (
-                        format!("contract {} with {} ends on {exp} ({left} days)", c.id.value, c.party.value),
-                        None,
-                        vec![],
-                        "start the renewal now, or plan who takes its duties back".into(),
-                    )
-                }, [format!("contract {} at {}", c.id.value, estate.cite(c.id.loc))]);
+                groups.add(
+                    res,
+                    codes::EXPIRING,
+                    format!("contract {}", c.id.value),
+                    Severity::Low,
+                    Members::None,
+                    0,
+                    || {
+                        (
+                            format!(
+                                "contract {} with {} ends on {exp} ({left} days)",
+                                c.id.value, c.party.value
+                            ),
+                            None,
+                            vec![],
+                            "start the renewal now, or plan who takes its duties back".into(),
+                        )
+                    },
+                    [format!(
+                        "contract {} at {}",
+                        c.id.value,
+                        estate.cite(c.id.loc)
+                    )],
+                );
             }
         }
     }
@@ -465,17 +668,29 @@ fn attestations(res: &Resolution, groups: &mut Groups) {
         .frameworks
         .iter()
         .map(|f| f.value.as_str())
-        .filter(|f| catalog.framework(f).is_some_and(|fw| fw.kind != FrameworkKind::Mapping))
+        .filter(|f| {
+            catalog
+                .framework(f)
+                .is_some_and(|fw| fw.kind != FrameworkKind::Mapping)
+        })
         .collect();
     // provider → (assets, inherited cells, controls)
-    let mut inherited: BTreeMap<String, (BTreeSet<u32>, usize, BTreeSet<usize>, bool)> = BTreeMap::new();
-    for class in &res.classes {
+    let mut inherited: BTreeMap<String, (BTreeSet<u32>, usize, BTreeSet<usize>, bool)> =
+        BTreeMap::new();
+    for (class_idx, class) in res.classes.iter().enumerate() {
         let table = &res.tables[class.table];
         for cell in &table.cells {
             for a in cell.responsible.iter().filter(|a| a.role == Role::Provider) {
                 for party in std::iter::once(&a.party).chain(a.via.iter()) {
-                    let e = inherited.entry(party.clone()).or_insert_with(|| (BTreeSet::new(), 0, BTreeSet::new(), a.declared || estate.parties.contains_key(party)));
-                    e.0.extend(&class.members);
+                    let e = inherited.entry(party.clone()).or_insert_with(|| {
+                        (
+                            BTreeSet::new(),
+                            0,
+                            BTreeSet::new(),
+                            a.declared || estate.parties.contains_key(party),
+                        )
+                    });
+                    e.0.insert(class_idx as u32);
                     e.1 += class.members.len();
                     e.2.insert(cell.control);
                 }
@@ -488,36 +703,54 @@ fn attestations(res: &Resolution, groups: &mut Groups) {
             continue;
         }
         let members: Vec<u32> = assets.into_iter().collect();
-        let atts: &[demarc_model::Attestation] = estate.parties.get(&provider).map(|p| p.attestations.as_slice()).unwrap_or(&[]);
-        let frameworks: Vec<Option<&str>> = if required.is_empty() { vec![None] } else { required.iter().map(|f| Some(*f)).collect() };
+        let atts: &[demarc_model::Attestation] = estate
+            .parties
+            .get(&provider)
+            .map(|p| p.attestations.as_slice())
+            .unwrap_or(&[]);
+        let frameworks: Vec<Option<&str>> = if required.is_empty() {
+            vec![None]
+        } else {
+            required.iter().map(|f| Some(*f)).collect()
+        };
         for fw in frameworks {
             // Controls the framework covers: its own mapping, or 800-53 for FedRAMP.
             let mapped = |ci: &usize| match fw {
                 None => true,
                 Some(f) => {
                     let key = if f == "fedramp" { "nist-800-53" } else { f };
-                    catalog.controls[*ci].mappings.get(key).is_some_and(|m| !m.is_empty()) || f == "csa-star"
+                    catalog.controls[*ci]
+                        .mappings
+                        .get(key)
+                        .is_some_and(|m| !m.is_empty())
+                        || f == "csa-star"
                 }
             };
             let relevant = controls.iter().filter(|c| mapped(c)).count();
             if relevant == 0 {
                 continue;
             }
-            let candidates: Vec<&demarc_model::Attestation> = atts.iter().filter(|a| fw.is_none_or(|f| a.framework.value == f)).collect();
-            let best = candidates.iter().filter_map(|a| a.valid_until().map(|d| (d, *a))).max_by_key(|(d, _)| *d);
+            let candidates: Vec<&demarc_model::Attestation> = atts
+                .iter()
+                .filter(|a| fw.is_none_or(|f| a.framework.value == f))
+                .collect();
+            let best = candidates
+                .iter()
+                .filter_map(|a| a.valid_until().map(|d| (d, *a)))
+                .max_by_key(|(d, _)| *d);
             let fw_name = fw.unwrap_or("any framework");
             let key = format!("{provider}:{fw_name}");
             match best {
                 Some((until, a)) if until > res.as_of => {
                     let left = (until - res.as_of).num_days();
                     if left <= warn {
-                        groups.add(codes::EXPIRING, format!("attestation {key}"), Severity::Low, &[], 0, || {
+                        groups.add(res, codes::EXPIRING, format!("attestation {key}"), Severity::Low, Members::None, 0, || {
                             (format!("{provider}'s {} attestation can be relied on until {until} ({left} days)", a.framework.value), None, vec![], format!("ask {provider} for the new report or a bridge letter"))
                         }, [format!("attestation at {}", estate.cite(a.framework.loc))]);
                     }
                 }
                 Some((until, a)) => {
-                    groups.add(codes::ATTESTATION_EXPIRED, key, Severity::High, &members, 0, || {
+                    groups.add(res, codes::ATTESTATION_EXPIRED, key, Severity::High, Members::Classes(&members), 0, || {
                         (
                             format!("{provider}'s {} attestation lapsed on {until}, yet the customer inherits {relevant} controls from {provider}", a.framework.value),
                             None,
@@ -525,18 +758,32 @@ fn attestations(res: &Resolution, groups: &mut Groups) {
                             format!("obtain {provider}'s current {} report (or a bridge letter) and update the attestation's dates", a.framework.value),
                         )
                     }, [format!("attestation at {}", estate.cite(a.framework.loc))]);
-                    set_cells(groups, codes::ATTESTATION_EXPIRED, &format!("{provider}:{fw_name}"), cells);
+                    set_cells(
+                        groups,
+                        codes::ATTESTATION_EXPIRED,
+                        &format!("{provider}:{fw_name}"),
+                        cells,
+                    );
                 }
                 None => {
                     let fix = if declared {
-                        format!("record {provider}'s {fw_name} attestation under `parties.{provider}.attestations` (framework and `expires` or `period_end`)")
+                        format!(
+                            "record {provider}'s {fw_name} attestation under `parties.{provider}.attestations` (framework and `expires` or `period_end`)"
+                        )
                     } else {
-                        format!("add party `{provider}` (kind: provider) with its attestations; the estate relies on it but does not declare it")
+                        format!(
+                            "add party `{provider}` (kind: provider) with its attestations; the estate relies on it but does not declare it"
+                        )
                     };
-                    groups.add(codes::ATTESTATION_MISSING, key, Severity::Medium, &members, 0, || {
+                    groups.add(res, codes::ATTESTATION_MISSING, key, Severity::Medium, Members::Classes(&members), 0, || {
                         (format!("no {fw_name} attestation on file for {provider}, yet the customer inherits {relevant} controls from it"), None, vec![], fix)
                     }, []);
-                    set_cells(groups, codes::ATTESTATION_MISSING, &format!("{provider}:{fw_name}"), cells);
+                    set_cells(
+                        groups,
+                        codes::ATTESTATION_MISSING,
+                        &format!("{provider}:{fw_name}"),
+                        cells,
+                    );
                 }
             }
         }
@@ -555,13 +802,13 @@ fn reviews(res: &Resolution, groups: &mut Groups) {
     let cadence = estate.settings.review_cadence;
     let last = estate.reviews.iter().max_by_key(|r| r.date);
     match last {
-        None => groups.add(codes::REVIEW_STALE, "never".into(), Severity::Medium, &[], 0, || {
+        None => groups.add(res, codes::REVIEW_STALE, "never".into(), Severity::Medium, Members::None, 0, || {
             ("the responsibility model has never been reviewed".into(), None, vec![], "review it with the owners and record `reviews: [{date: YYYY-MM-DD, by: name}]`".into())
         }, []),
         Some(r) => {
             let age = (res.as_of - r.date).num_days();
             if age > cadence.days() {
-                groups.add(codes::REVIEW_STALE, "stale".into(), Severity::Medium, &[], 0, || {
+                groups.add(res, codes::REVIEW_STALE, "stale".into(), Severity::Medium, Members::None, 0, || {
                     (
                         format!("last review was {age} days ago ({} by {}); the cadence is {cadence}", r.date, r.by),
                         None,
@@ -574,7 +821,7 @@ fn reviews(res: &Resolution, groups: &mut Groups) {
             if !added.is_empty() {
                 let services: BTreeSet<&str> = added.iter().map(|&i| estate.assets[i as usize].service.as_str()).collect();
                 let last_date = r.date;
-                groups.add(codes::ADDED_SINCE_REVIEW, "assets".into(), Severity::Low, &added, 0, || {
+                groups.add(res, codes::ADDED_SINCE_REVIEW, "assets".into(), Severity::Low, Members::Assets(&added), 0, || {
                     (
                         format!("{} assets ({}) were added after the last review on {last_date}", added.len(), services.into_iter().collect::<Vec<_>>().join(", ")),
                         None,
@@ -602,10 +849,16 @@ fn evidence(res: &Resolution, groups: &mut Groups) {
     let mut per_asset: HashMap<&str, HashMap<&str, NaiveDate>> = HashMap::new();
     let mut org_wide: HashMap<&str, NaiveDate> = HashMap::new();
     for e in &estate.evidence {
-        let until = e.valid_until().unwrap_or(e.collected + chrono::Days::new(365));
+        let until = e
+            .valid_until()
+            .unwrap_or(e.collected + chrono::Days::new(365));
         match &e.asset {
             Some(a) => {
-                let slot = per_asset.entry(e.control.as_str()).or_default().entry(a.as_str()).or_insert(until);
+                let slot = per_asset
+                    .entry(e.control.as_str())
+                    .or_default()
+                    .entry(a.as_str())
+                    .or_insert(until);
                 *slot = (*slot).max(until);
             }
             None => {
@@ -621,7 +874,10 @@ fn evidence(res: &Resolution, groups: &mut Groups) {
         }
         let mut seen = BTreeSet::new();
         for cell in &table.cells {
-            if !needs[cell.control] || !cell.responsible.iter().any(|a| a.role != Role::Provider) || !seen.insert(cell.control) {
+            if !needs[cell.control]
+                || !cell.responsible.iter().any(|a| a.role != Role::Provider)
+                || !seen.insert(cell.control)
+            {
                 continue;
             }
             let control = &catalog.controls[cell.control];
@@ -629,7 +885,9 @@ fn evidence(res: &Resolution, groups: &mut Groups) {
             let assets = per_asset.get(control.id.as_str());
             let (mut missing, mut expired) = (Vec::new(), Vec::new());
             for &m in &class.members {
-                let own = assets.and_then(|a| a.get(estate.assets[m as usize].id.as_str())).copied();
+                let own = assets
+                    .and_then(|a| a.get(estate.assets[m as usize].id.as_str()))
+                    .copied();
                 match own.max(org) {
                     None => missing.push(m),
                     Some(d) if d <= res.as_of => expired.push(m),
@@ -638,7 +896,7 @@ fn evidence(res: &Resolution, groups: &mut Groups) {
             }
             let exp = exposure(class);
             if !missing.is_empty() {
-                groups.add(codes::EVIDENCE_MISSING, control.id.clone(), exp.down().max(Severity::Low), &missing, 1, || {
+                groups.add(res, codes::EVIDENCE_MISSING, control.id.clone(), exp.down().max(Severity::Low), Members::Assets(&missing), 1, || {
                     (
                         format!("no evidence on file for {} on assets where the customer does it", control.name),
                         Some(control.id.clone()),
@@ -648,7 +906,7 @@ fn evidence(res: &Resolution, groups: &mut Groups) {
                 }, []);
             }
             if !expired.is_empty() {
-                groups.add(codes::EVIDENCE_EXPIRED, control.id.clone(), exp.down().max(Severity::Low), &expired, 1, || {
+                groups.add(res, codes::EVIDENCE_EXPIRED, control.id.clone(), exp.down().max(Severity::Low), Members::Assets(&expired), 1, || {
                     (
                         format!("evidence for {} has expired", control.name),
                         Some(control.id.clone()),

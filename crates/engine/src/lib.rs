@@ -25,6 +25,6 @@ mod cell;
 mod resolve;
 mod scope;
 
-pub use analyse::{Analysis, Gap, Severity, Summary, analyse, codes};
+pub use analyse::{AnalyseOptions, Analysis, Gap, Severity, Summary, analyse, analyse_with, codes};
 pub use cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
 pub use resolve::{Class, Resolution, Rule, RuleKind, ServiceKind, Table, ownership, resolve};

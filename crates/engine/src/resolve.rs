@@ -154,7 +154,11 @@ pub fn resolve<'e>(estate: &'e Estate, catalog: &'e Catalog, as_of: NaiveDate) -
     let rules = build_rules(estate, catalog, as_of, &projection);
 
     let mut order: Vec<u32> = (0..estate.assets.len() as u32).collect();
-    order.sort_by(|&a, &b| estate.assets[a as usize].id.cmp(&estate.assets[b as usize].id));
+    order.sort_by(|&a, &b| {
+        estate.assets[a as usize]
+            .id
+            .cmp(&estate.assets[b as usize].id)
+    });
 
     let mut class_of: HashMap<Signature<'e>, u32> = HashMap::new();
     let mut classes: Vec<Class> = Vec::new();
@@ -238,16 +242,30 @@ fn duty_mask(duties: &[Duty]) -> u8 {
 }
 
 fn specificity(scope: &Scope, controls: &[Sp<String>], duties: &[Duty]) -> u32 {
-    scope.specificity() * 4 + if controls.is_empty() { 0 } else { 2 } + u32::from(!duties.is_empty())
+    scope.specificity() * 4
+        + if controls.is_empty() { 0 } else { 2 }
+        + u32::from(!duties.is_empty())
 }
 
-fn build_rules(estate: &Estate, catalog: &Catalog, as_of: NaiveDate, projection: &Projection) -> Vec<Rule> {
+fn build_rules(
+    estate: &Estate,
+    catalog: &Catalog,
+    as_of: NaiveDate,
+    projection: &Projection,
+) -> Vec<Rule> {
     let mut rules = Vec::new();
     for o in &estate.overrides {
         let ended = o.expires.filter(|e| *e <= as_of);
         rules.push(Rule {
             kind: RuleKind::Override,
-            name: format!("override to {}", o.to.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" + ")),
+            name: format!(
+                "override to {}",
+                o.to.0
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            ),
             at: o.loc,
             contract: None,
             targets: o.to.0.clone(),
@@ -292,7 +310,14 @@ fn build_rules(estate: &Estate, catalog: &Catalog, as_of: NaiveDate, projection:
     for a in &estate.assignments {
         rules.push(Rule {
             kind: RuleKind::Assignment,
-            name: format!("assignment to {}", a.to.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" + ")),
+            name: format!(
+                "assignment to {}",
+                a.to.0
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            ),
             at: a.loc,
             contract: None,
             targets: a.to.0.clone(),
@@ -382,7 +407,11 @@ impl<'a> Ctx<'a> {
                 service: None,
                 provider: cs.provider.as_ref().map(|p| p.value.clone()),
                 provider_declared: cs.provider.is_some(),
-                source_title: Some(cs.source.clone().unwrap_or_else(|| format!("estate service `{service}`"))),
+                source_title: Some(
+                    cs.source
+                        .clone()
+                        .unwrap_or_else(|| format!("estate service `{service}`")),
+                ),
             }
         } else {
             ServiceView {
@@ -408,7 +437,10 @@ impl<'a> Ctx<'a> {
         for (ci, control) in self.catalog.controls.iter().enumerate() {
             for &duty in &control.duties {
                 let found = match view.model {
-                    Some(m) => match self.catalog.responsibility(m, view.service, &control.id, duty) {
+                    Some(m) => match self
+                        .catalog
+                        .responsibility(m, view.service, &control.id, duty)
+                    {
                         Some(f) => Some(f),
                         // The model says this layer does not exist on the service.
                         None => continue,
@@ -429,13 +461,23 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn provider_assignee(&self, view: &ServiceView, control: &Control, does: Option<String>) -> Assignee {
-        let party = view.provider.clone().unwrap_or_else(|| "provider".to_string());
+    fn provider_assignee(
+        &self,
+        view: &ServiceView,
+        control: &Control,
+        does: Option<String>,
+    ) -> Assignee {
+        let party = view
+            .provider
+            .clone()
+            .unwrap_or_else(|| "provider".to_string());
         let mut via = Vec::new();
         let mut current = party.clone();
         // Follow `runs_on` (a SaaS vendor hosted on an IaaS, and so on) for this layer.
         'outer: for _ in 0..8 {
-            let Some(p) = self.estate.parties.get(&current) else { break };
+            let Some(p) = self.estate.parties.get(&current) else {
+                break;
+            };
             for r in &p.runs_on {
                 let covers = if r.layers.is_empty() {
                     control.layer.starts_with("physical-")
@@ -461,8 +503,17 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn target_assignee(&self, t: &Target, view: &ServiceView, control: &Control, does: Option<String>) -> Assignee {
-        if t.party == "provider" && t.team.is_none() && !self.estate.parties.contains_key("provider") {
+    fn target_assignee(
+        &self,
+        t: &Target,
+        view: &ServiceView,
+        control: &Control,
+        does: Option<String>,
+    ) -> Assignee {
+        if t.party == "provider"
+            && t.team.is_none()
+            && !self.estate.parties.contains_key("provider")
+        {
             return self.provider_assignee(view, control, does);
         }
         Assignee {
@@ -480,7 +531,10 @@ impl<'a> Ctx<'a> {
     /// naming different owners is a contest, decided by rule name so the result never depends
     /// on the order rules were written in.
     fn pick(&self, candidates: &[usize]) -> Option<(usize, Vec<String>, Vec<usize>)> {
-        let best = candidates.iter().map(|&i| self.rules[i].specificity).max()?;
+        let best = candidates
+            .iter()
+            .map(|&i| self.rules[i].specificity)
+            .max()?;
         let mut top: Vec<usize> = candidates
             .iter()
             .copied()
@@ -488,7 +542,10 @@ impl<'a> Ctx<'a> {
             .collect();
         top.sort_by(|&a, &b| {
             let (ra, rb) = (&self.rules[a], &self.rules[b]);
-            ra.name.cmp(&rb.name).then(ra.target_label().cmp(&rb.target_label())).then(ra.at.cmp(&rb.at))
+            ra.name
+                .cmp(&rb.name)
+                .then(ra.target_label().cmp(&rb.target_label()))
+                .then(ra.at.cmp(&rb.at))
         });
         let winner = top[0];
         let label = self.rules[winner].target_label();
@@ -499,7 +556,11 @@ impl<'a> Ctx<'a> {
             .collect();
         contested.sort();
         contested.dedup();
-        let losers = candidates.iter().copied().filter(|&i| i != winner).collect();
+        let losers = candidates
+            .iter()
+            .copied()
+            .filter(|&i| i != winner)
+            .collect();
         Some((winner, contested, losers))
     }
 
@@ -510,7 +571,12 @@ impl<'a> Ctx<'a> {
             let clause_text = self.estate.contracts[c]
                 .clauses
                 .iter()
-                .find(|cl| format!("contract {} §{}", self.estate.contracts[c].id.value, cl.id.value) == r.name)
+                .find(|cl| {
+                    format!(
+                        "contract {} §{}",
+                        self.estate.contracts[c].id.value, cl.id.value
+                    ) == r.name
+                })
                 .map(|cl| cl.text.as_str())
                 .unwrap_or("");
             if !clause_text.is_empty() {
@@ -559,18 +625,31 @@ impl<'a> Ctx<'a> {
         // What the provider's documentation says (or the default when nothing does).
         let (owner, entry, catalog_step) = match (&found, view.kind.clone()) {
             (Some(f), _) => {
-                let kind = if f.level.is_service_specific() { BasisKind::ServiceCatalog } else { BasisKind::GenericModel };
+                let kind = if f.level.is_service_specific() {
+                    BasisKind::ServiceCatalog
+                } else {
+                    BasisKind::GenericModel
+                };
                 let subject = match view.service {
                     Some(s) if f.level.is_service_specific() => s.id.clone(),
                     _ => format!("model {}", view.model.unwrap_or("?")),
                 };
-                let title = view.source_title.clone().unwrap_or_else(|| f.source.title.clone());
+                let title = view
+                    .source_title
+                    .clone()
+                    .unwrap_or_else(|| f.source.title.clone());
                 (
                     f.owner,
                     Some(f.entry),
                     Basis {
                         kind,
-                        rule: format!("{subject}: {} is {}-owned ({}; {})", control.id, f.owner.as_str(), f.level.describe(), title),
+                        rule: format!(
+                            "{subject}: {} is {}-owned ({}; {})",
+                            control.id,
+                            f.owner.as_str(),
+                            f.level.describe(),
+                            title
+                        ),
                         at: None,
                         url: Some(f.source.url.clone()),
                     },
@@ -583,7 +662,8 @@ impl<'a> Ctx<'a> {
                     kind: BasisKind::Default,
                     rule: format!(
                         "no provider document covers `{}` on service `{}`: the customer is assumed responsible",
-                        control.id, view_name(view)
+                        control.id,
+                        view_name(view)
                     ),
                     at: None,
                     url: None,
@@ -603,7 +683,9 @@ impl<'a> Ctx<'a> {
             responsible = r
                 .targets
                 .iter()
-                .map(|t| self.target_assignee(t, view, control, r.split.get(&t.to_string()).cloned()))
+                .map(|t| {
+                    self.target_assignee(t, view, control, r.split.get(&t.to_string()).cloned())
+                })
                 .collect();
             contested = c;
             rule = Some(w);
@@ -618,7 +700,11 @@ impl<'a> Ctx<'a> {
             basis.push(catalog_step);
             let mut side = Vec::new();
             if matches!(owner, Owner::Provider | Owner::Shared) {
-                side.push(self.provider_assignee(view, control, entry.and_then(|e| e.provider.clone())));
+                side.push(self.provider_assignee(
+                    view,
+                    control,
+                    entry.and_then(|e| e.provider.clone()),
+                ));
             }
             if matches!(owner, Owner::Customer | Owner::Shared) {
                 let customer_text = entry.and_then(|e| e.customer.clone());
@@ -626,7 +712,11 @@ impl<'a> Ctx<'a> {
                 if let Some((w, c, losers)) = self.pick(&clauses) {
                     let r = &self.rules[w];
                     let mut a = self.target_assignee(&r.targets[0], view, control, None);
-                    a.does = if owner == Owner::Shared { customer_text.clone() } else { None };
+                    a.does = if owner == Owner::Shared {
+                        customer_text.clone()
+                    } else {
+                        None
+                    };
                     if let Some(p) = &r.performed_by {
                         a.via.push(p.clone());
                     }
@@ -635,20 +725,36 @@ impl<'a> Ctx<'a> {
                     rule = Some(w);
                     sla = r.sla.get(&duty).copied();
                     cadence = r.cadence;
-                    basis.push(self.rule_basis(w, BasisKind::Contract, "performs the customer's side"));
+                    basis.push(self.rule_basis(
+                        w,
+                        BasisKind::Contract,
+                        "performs the customer's side",
+                    ));
                     for l in losers.into_iter().chain(assignments) {
-                        basis.push(self.rule_basis(l, BasisKind::Superseded, "outranked by the contract"));
+                        basis.push(self.rule_basis(
+                            l,
+                            BasisKind::Superseded,
+                            "outranked by the contract",
+                        ));
                     }
                 } else if let Some((w, c, losers)) = self.pick(&assignments) {
                     let r = &self.rules[w];
                     for t in &r.targets {
                         let does = r.split.get(&t.to_string()).cloned();
-                        let does = if owner == Owner::Shared && r.targets.len() == 1 { for_side(does) } else { does };
+                        let does = if owner == Owner::Shared && r.targets.len() == 1 {
+                            for_side(does)
+                        } else {
+                            does
+                        };
                         side.push(self.target_assignee(t, view, control, does));
                     }
                     contested = c;
                     rule = Some(w);
-                    basis.push(self.rule_basis(w, BasisKind::Assignment, "names the customer's owner"));
+                    basis.push(self.rule_basis(
+                        w,
+                        BasisKind::Assignment,
+                        "names the customer's owner",
+                    ));
                     for l in losers {
                         basis.push(self.rule_basis(l, BasisKind::Superseded, "less specific"));
                     }
@@ -658,14 +764,22 @@ impl<'a> Ctx<'a> {
                         team: None,
                         role: Role::Customer,
                         named: false,
-                        does: if owner == Owner::Shared { customer_text } else { None },
+                        does: if owner == Owner::Shared {
+                            customer_text
+                        } else {
+                            None
+                        },
                         via: Vec::new(),
                         declared: true,
                     });
                 }
             } else {
                 for l in clauses.into_iter().chain(assignments) {
-                    basis.push(self.rule_basis(l, BasisKind::Superseded, "the provider owns this duty"));
+                    basis.push(self.rule_basis(
+                        l,
+                        BasisKind::Superseded,
+                        "the provider owns this duty",
+                    ));
                 }
             }
             responsible = side;
@@ -681,7 +795,10 @@ impl<'a> Ctx<'a> {
         }
 
         let unassigned = responsible.iter().any(|a| !a.named);
-        let unsplit = responsible.len() > 1 && responsible.iter().any(|a| a.does.as_deref().is_none_or(str::is_empty));
+        let unsplit = responsible.len() > 1
+            && responsible
+                .iter()
+                .any(|a| a.does.as_deref().is_none_or(str::is_empty));
         Cell {
             control: ci,
             duty,

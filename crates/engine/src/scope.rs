@@ -75,7 +75,8 @@ fn globs(patterns: &[String]) -> GlobSet {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         // Validation rejected bad patterns already; a literal fallback keeps this total.
-        let g = Glob::new(p).unwrap_or_else(|_| Glob::new(&globset::escape(p)).expect("escaped glob"));
+        let g =
+            Glob::new(p).unwrap_or_else(|_| Glob::new(&globset::escape(p)).expect("escaped glob"));
         b.add(g);
     }
     b.build().unwrap_or_else(|_| GlobSet::empty())
@@ -119,7 +120,11 @@ impl Matcher {
         if !self.data.is_empty() && !self.data.iter().any(|d| sig.data.contains(&d.as_str())) {
             return false;
         }
-        if !self.tags.iter().all(|(i, v)| sig.tags[*i] == Some(v.as_str())) {
+        if !self
+            .tags
+            .iter()
+            .all(|(i, v)| sig.tags[*i] == Some(v.as_str()))
+        {
             return false;
         }
         if let Some(a) = &self.assets {

@@ -36,7 +36,9 @@ impl FromStr for Duration {
         let s = s.trim();
         let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
         let (num, unit) = s.split_at(split);
-        let bad = || format!("`{s}` is not a duration: write a number and a unit, e.g. 30d, 12h, 2w, 15m");
+        let bad = || {
+            format!("`{s}` is not a duration: write a number and a unit, e.g. 30d, 12h, 2w, 15m")
+        };
         let n: u64 = num.parse().map_err(|_| bad())?;
         let per = match unit {
             "m" | "min" => 1,

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::Estate;
 use crate::diag::{Diagnostic, Diagnostics, Place};
 use crate::span::{Loc, Sp, with_file};
 use crate::types::{EstateDoc, Settings};
-use crate::Estate;
 
 /// Files larger than this are refused before parsing: an estate is hand-written text, and a
 /// multi-gigabyte file is a mistake (or an attack) that should not exhaust memory.
@@ -22,7 +22,10 @@ pub fn load_path(path: &Path) -> Result<Estate, Diagnostics> {
         if meta.len() > MAX_FILE_BYTES {
             return Err(Diagnostic::new(
                 Some(place0(f)),
-                format!("file is {} bytes; the limit is {MAX_FILE_BYTES}", meta.len()),
+                format!(
+                    "file is {} bytes; the limit is {MAX_FILE_BYTES}",
+                    meta.len()
+                ),
             )
             .with_help("split the estate across several files in a directory")
             .into());
@@ -31,7 +34,10 @@ pub fn load_path(path: &Path) -> Result<Estate, Diagnostics> {
         let text = String::from_utf8(bytes).map_err(|e| {
             Diagnostic::new(
                 Some(place0(f)),
-                format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                format!(
+                    "not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
             )
             .with_help("save the file as UTF-8")
         })?;
@@ -61,7 +67,19 @@ fn parse_doc(file: u32, path: &Path, text: &str) -> Result<EstateDoc, Diagnostic
     if text.trim().is_empty() {
         return Ok(EstateDoc::default());
     }
-    with_file(file, || serde_saphyr::from_str::<EstateDoc>(text)).map_err(|e| {
+    // The default budget stops at 250,000 nodes, about 40,000 assets. Node and event budgets
+    // grow with the file instead (a node needs at least two bytes of text), while the alias and
+    // anchor limits that stop "billion laughs" expansion keep their defaults.
+    let mut options = serde_saphyr::Options::default();
+    if let Some(b) = options.budget.as_mut() {
+        b.max_nodes = b.max_nodes.max(text.len() / 2 + 1);
+        b.max_events = b.max_events.max(text.len() + 1);
+        b.max_total_scalar_bytes = b.max_total_scalar_bytes.max(text.len() + 1);
+    }
+    with_file(file, || {
+        serde_saphyr::from_str_with_options::<EstateDoc>(text, options)
+    })
+    .map_err(|e| {
         let place = e.location().map(|l| Place {
             file: path.to_path_buf(),
             line: l.line() as u32,
@@ -94,9 +112,12 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
     walk(path, &mut out).map_err(|e| io_error(path, &e))?;
     out.sort();
     if out.is_empty() {
-        return Err(Diagnostic::new(Some(place0(path)), "no .yaml or .yml files in this directory")
-            .with_help("run `demarc init DIR` to scaffold an estate")
-            .into());
+        return Err(Diagnostic::new(
+            Some(place0(path)),
+            "no .yaml or .yml files in this directory",
+        )
+        .with_help("run `demarc init DIR` to scaffold an estate")
+        .into());
     }
     Ok(out)
 }
@@ -159,11 +180,14 @@ fn merge(files: Vec<PathBuf>, docs: Vec<EstateDoc>) -> Result<Estate, Diagnostic
         if let Some(n) = new {
             match slot {
                 Some(old) if old.value != n.value => errors.push(
-                    Diagnostic::new(Some(place(n.loc)), format!("`{key}` is set again with a different value"))
-                        .with_help(format!(
-                            "it was first set at {}; give it once or give the same value",
-                            fmt_place(&place(old.loc))
-                        )),
+                    Diagnostic::new(
+                        Some(place(n.loc)),
+                        format!("`{key}` is set again with a different value"),
+                    )
+                    .with_help(format!(
+                        "it was first set at {}; give it once or give the same value",
+                        fmt_place(&place(old.loc))
+                    )),
                 ),
                 Some(_) => {}
                 None => *slot = Some(n),
@@ -178,14 +202,23 @@ fn merge(files: Vec<PathBuf>, docs: Vec<EstateDoc>) -> Result<Estate, Diagnostic
             if let Some(old) = &settings {
                 errors.push(
                     Diagnostic::new(Some(place(s.loc)), "`settings` is given in two files")
-                        .with_help(format!("keep one `settings` block (the other is at {})", fmt_place(&place(old.loc)))),
+                        .with_help(format!(
+                            "keep one `settings` block (the other is at {})",
+                            fmt_place(&place(old.loc))
+                        )),
                 );
             } else {
                 settings = Some(s);
             }
         }
         merge_map(&mut out.parties, doc.parties, "party", &mut errors, &place);
-        merge_map(&mut out.services, doc.services, "service", &mut errors, &place);
+        merge_map(
+            &mut out.services,
+            doc.services,
+            "service",
+            &mut errors,
+            &place,
+        );
         out.contracts.extend(doc.contracts);
         out.assignments.extend(doc.assignments);
         out.overrides.extend(doc.overrides);
@@ -195,8 +228,11 @@ fn merge(files: Vec<PathBuf>, docs: Vec<EstateDoc>) -> Result<Estate, Diagnostic
     }
     match version {
         Some(v) if v.value != 1 => errors.push(
-            Diagnostic::new(Some(place(v.loc)), format!("unsupported format version {}", v.value))
-                .with_help("this demarc reads `version: 1`"),
+            Diagnostic::new(
+                Some(place(v.loc)),
+                format!("unsupported format version {}", v.value),
+            )
+            .with_help("this demarc reads `version: 1`"),
         ),
         Some(_) => {}
         None => errors.push(
@@ -214,8 +250,9 @@ fn merge(files: Vec<PathBuf>, docs: Vec<EstateDoc>) -> Result<Estate, Diagnostic
     match customer {
         Some(c) => out.customer = c,
         None => errors.push(
-            Diagnostic::new(Some(place0(&files[0])), "missing `customer`")
-                .with_help("name the party that owns the data and stays accountable, e.g. `customer: acme`"),
+            Diagnostic::new(Some(place0(&files[0])), "missing `customer`").with_help(
+                "name the party that owns the data and stays accountable, e.g. `customer: acme`",
+            ),
         ),
     }
     out.settings = settings.map(|s| s.value).unwrap_or_default();
@@ -237,7 +274,10 @@ fn merge_map<T>(
         if let Some(old) = into.get(&k) {
             errors.push(
                 Diagnostic::new(Some(place(v.loc)), format!("{what} `{k}` is defined twice"))
-                    .with_help(format!("the first definition is at {}; keep one", fmt_place(&place(old.loc)))),
+                    .with_help(format!(
+                        "the first definition is at {}; keep one",
+                        fmt_place(&place(old.loc))
+                    )),
             );
         } else {
             into.insert(k, v);

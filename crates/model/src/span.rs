@@ -93,7 +93,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
             line: s.referenced.line() as u32,
             column: s.referenced.column() as u32,
         };
-        Ok(Sp { value: s.value, loc })
+        Ok(Sp {
+            value: s.value,
+            loc,
+        })
     }
 }
 

@@ -415,7 +415,9 @@ impl<'de> Deserialize<'de> for Targets {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = OneOrMany::deserialize(d)?;
         if raw.0.is_empty() {
-            return Err(serde::de::Error::custom("`to` needs at least one party or team"));
+            return Err(serde::de::Error::custom(
+                "`to` needs at least one party or team",
+            ));
         }
         raw.0
             .iter()
@@ -536,7 +538,10 @@ impl Default for Settings {
 /// One YAML file of an estate. A directory's files are merged: maps by key, lists appended.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "demarc estate", description = "A demarc estate: who is responsible for what.")]
+#[schemars(
+    title = "demarc estate",
+    description = "A demarc estate: who is responsible for what."
+)]
 pub struct EstateDoc {
     /// Format version; must be 1.
     #[serde(default)]

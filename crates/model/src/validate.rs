@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::Estate;
 use crate::diag::{Diagnostic, Diagnostics, Place, unknown};
 use crate::span::{Loc, Sp};
 use crate::types::{PartyKind, Scope, Target};
-use crate::Estate;
 
 /// The names the built-in catalog defines; the catalog crate implements this.
 pub trait Vocabulary {
@@ -69,7 +69,11 @@ impl<'a> Checker<'a> {
         if let Some(team) = &t.team {
             if !party.teams.contains_key(team) {
                 let names: Vec<&str> = party.teams.keys().map(String::as_str).collect();
-                let (m, h) = unknown(&format!("team of `{}`", t.party), team, names.iter().copied());
+                let (m, h) = unknown(
+                    &format!("team of `{}`", t.party),
+                    team,
+                    names.iter().copied(),
+                );
                 self.error(loc, m, h);
             }
         }
@@ -80,10 +84,15 @@ impl<'a> Checker<'a> {
                 let is_glob = pattern.contains(['*', '?', '[']);
                 if is_glob {
                     if let Err(e) = globset::Glob::new(pattern) {
-                        self.error(svc.loc, format!("bad service pattern `{pattern}`: {e}"), "use `*` and `?` globs, e.g. `aws:*`".into());
+                        self.error(
+                            svc.loc,
+                            format!("bad service pattern `{pattern}`: {e}"),
+                            "use `*` and `?` globs, e.g. `aws:*`".into(),
+                        );
                     }
                 } else if !self.services.iter().any(|s| s == pattern) {
-                    let (m, h) = unknown("service", pattern, self.services.iter().map(String::as_str));
+                    let (m, h) =
+                        unknown("service", pattern, self.services.iter().map(String::as_str));
                     self.error(svc.loc, m, h);
                 }
             }
@@ -91,7 +100,11 @@ impl<'a> Checker<'a> {
         if let Some(env) = &scope.env {
             for pattern in &env.0 {
                 if let Err(e) = globset::Glob::new(pattern) {
-                    self.error(env.loc, format!("bad env pattern `{pattern}`: {e}"), "use a plain name or a `*` glob".into());
+                    self.error(
+                        env.loc,
+                        format!("bad env pattern `{pattern}`: {e}"),
+                        "use a plain name or a `*` glob".into(),
+                    );
                 }
             }
         }
@@ -107,7 +120,11 @@ impl<'a> Checker<'a> {
         for key in split.keys() {
             if !names.contains(key) {
                 let (m, h) = unknown("owner in `split`", key, names.iter().map(String::as_str));
-                self.error(loc, m, format!("{h} (split keys must be the owners listed in `to`)"));
+                self.error(
+                    loc,
+                    m,
+                    format!("{h} (split keys must be the owners listed in `to`)"),
+                );
             }
         }
     }
@@ -140,12 +157,23 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
     for a in &estate.assets {
         if let Some(prev) = first_seen.get(a.id.as_str()) {
             let prev = estate.place(*prev);
-            c.error(a.id.loc, format!("asset `{}` is defined twice", a.id.value), format!("the first is at {}; asset ids must be unique", crate::load::fmt_place(&prev)));
+            c.error(
+                a.id.loc,
+                format!("asset `{}` is defined twice", a.id.value),
+                format!(
+                    "the first is at {}; asset ids must be unique",
+                    crate::load::fmt_place(&prev)
+                ),
+            );
         } else {
             first_seen.insert(&a.id, a.id.loc);
         }
         if a.id.is_empty() {
-            c.error(a.id.loc, "asset id is empty".into(), "give every asset a unique id".into());
+            c.error(
+                a.id.loc,
+                "asset id is empty".into(),
+                "give every asset a unique id".into(),
+            );
         }
         if let Some(p) = &a.provider {
             c.party(p);
@@ -156,25 +184,44 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
     // Parties.
     match estate.parties.get(estate.customer.as_str()) {
         None => {
-            let (m, h) = unknown("customer party", &estate.customer, estate.parties.keys().map(String::as_str));
+            let (m, h) = unknown(
+                "customer party",
+                &estate.customer,
+                estate.parties.keys().map(String::as_str),
+            );
             c.error(estate.customer.loc, m, h);
         }
         Some(p) if p.kind != PartyKind::Customer => c.error(
             estate.customer.loc,
-            format!("`{}` is named as the customer but its kind is `{}`", estate.customer.value, p.kind.as_str()),
+            format!(
+                "`{}` is named as the customer but its kind is `{}`",
+                estate.customer.value,
+                p.kind.as_str()
+            ),
             "set `kind: customer` on that party".into(),
         ),
         Some(_) => {}
     }
     for (key, party) in &estate.parties {
         if party.kind == PartyKind::Customer && key != estate.customer.as_str() {
-            c.error(party.loc, format!("party `{key}` has kind `customer` but the estate's customer is `{}`", estate.customer.value), "an estate has one customer; make the other party a `vendor` or a team".into());
+            c.error(
+                party.loc,
+                format!(
+                    "party `{key}` has kind `customer` but the estate's customer is `{}`",
+                    estate.customer.value
+                ),
+                "an estate has one customer; make the other party a `vendor` or a team".into(),
+            );
         }
         let fw = c.frameworks.clone();
         for att in &party.attestations {
             c.check_in("framework", &att.framework, &fw);
             if att.expires.is_none() && att.period_end.is_none() {
-                c.error(att.framework.loc, "attestation has neither `expires` nor `period_end`".into(), "give the certificate's expiry date or the report's period end".into());
+                c.error(
+                    att.framework.loc,
+                    "attestation has neither `expires` nor `period_end`".into(),
+                    "give the certificate's expiry date or the report's period end".into(),
+                );
             }
         }
         let providers = c.providers.clone();
@@ -185,7 +232,11 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
         for r in &party.runs_on {
             c.party(&r.party);
             if r.party.value == *key {
-                c.error(r.party.loc, format!("party `{key}` runs on itself"), "name the party that hosts it".into());
+                c.error(
+                    r.party.loc,
+                    format!("party `{key}` runs on itself"),
+                    "name the party that hosts it".into(),
+                );
             }
             for l in &r.layers {
                 c.check_in("layer", l, &layers);
@@ -198,7 +249,11 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
     for (key, svc) in &estate.services {
         c.check_in("service model", &svc.model, &models);
         if vocab.service_ids().contains(&key.as_str()) {
-            c.error(svc.loc, format!("service `{key}` is already in the built-in catalog"), "remove the estate's definition or give it another id".into());
+            c.error(
+                svc.loc,
+                format!("service `{key}` is already in the built-in catalog"),
+                "remove the estate's definition or give it another id".into(),
+            );
         }
         if let Some(p) = &svc.provider {
             c.party(p);
@@ -209,21 +264,43 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
     let mut contract_ids = BTreeSet::new();
     for contract in &estate.contracts {
         if !contract_ids.insert(contract.id.as_str()) {
-            c.error(contract.id.loc, format!("contract `{}` is defined twice", contract.id.value), "contract ids must be unique".into());
+            c.error(
+                contract.id.loc,
+                format!("contract `{}` is defined twice", contract.id.value),
+                "contract ids must be unique".into(),
+            );
         }
         c.party(&contract.party);
         if contract.party.value == estate.customer.value {
-            c.error(contract.party.loc, "a contract with the customer itself".into(), "use `assignments` for the customer's own teams".into());
+            c.error(
+                contract.party.loc,
+                "a contract with the customer itself".into(),
+                "use `assignments` for the customer's own teams".into(),
+            );
         }
         if let (Some(from), Some(to)) = (contract.effective, contract.expires) {
             if to < from {
-                c.error(contract.id.loc, format!("contract `{}` expires ({to}) before it takes effect ({from})", contract.id.value), "check the dates".into());
+                c.error(
+                    contract.id.loc,
+                    format!(
+                        "contract `{}` expires ({to}) before it takes effect ({from})",
+                        contract.id.value
+                    ),
+                    "check the dates".into(),
+                );
             }
         }
         let mut clause_ids = BTreeSet::new();
         for clause in &contract.clauses {
             if !clause_ids.insert(clause.id.as_str()) {
-                c.error(clause.id.loc, format!("clause `{}` appears twice in contract `{}`", clause.id.value, contract.id.value), "clause ids must be unique within a contract".into());
+                c.error(
+                    clause.id.loc,
+                    format!(
+                        "clause `{}` appears twice in contract `{}`",
+                        clause.id.value, contract.id.value
+                    ),
+                    "clause ids must be unique within a contract".into(),
+                );
             }
             c.scope(&clause.scope);
             c.controls(&clause.controls);
@@ -249,7 +326,11 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
         }
         c.split(&o.split, &o.to.0, o.loc);
         if o.reason.trim().is_empty() {
-            c.error(o.loc, "override without a reason".into(), "say why the usual rule does not hold".into());
+            c.error(
+                o.loc,
+                "override without a reason".into(),
+                "say why the usual rule does not hold".into(),
+            );
         }
     }
     for e in &estate.evidence {

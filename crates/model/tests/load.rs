@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use demarc_model::{Duty, load_path, load_sources};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn load_text(text: &str) -> Result<demarc_model::Estate, String> {
@@ -30,7 +32,10 @@ fn the_documented_example_loads_exactly_as_written() {
     // Locations are kept for error messages: the third asset's service is on line 46.
     assert_eq!(e.assets[2].service.loc.line, 46);
     assert_eq!(e.assignments[0].to.0[0].to_string(), "acme/dba");
-    assert_eq!(e.evidence[0].valid_until().unwrap().to_string(), "2026-12-13");
+    assert_eq!(
+        e.evidence[0].valid_until().unwrap().to_string(),
+        "2026-12-13"
+    );
 }
 
 #[test]
@@ -38,8 +43,16 @@ fn a_directory_of_files_merges_into_one_estate() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("00-estate.yaml"), "version: 1\nestate: split\ncustomer: acme\nparties:\n  acme: {kind: customer, name: Acme}\n").unwrap();
     std::fs::create_dir(dir.path().join("assets")).unwrap();
-    std::fs::write(dir.path().join("assets/web.yaml"), "assets:\n  - {id: web, service: aws:ec2}\n").unwrap();
-    std::fs::write(dir.path().join("assets/db.yml"), "assets:\n  - {id: db, service: aws:rds}\n").unwrap();
+    std::fs::write(
+        dir.path().join("assets/web.yaml"),
+        "assets:\n  - {id: web, service: aws:ec2}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("assets/db.yml"),
+        "assets:\n  - {id: db, service: aws:rds}\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not yaml").unwrap();
     let e = load_path(dir.path()).unwrap();
     assert_eq!(e.files.len(), 3);
@@ -51,8 +64,15 @@ fn a_directory_of_files_merges_into_one_estate() {
 #[test]
 fn a_party_defined_in_two_files_is_an_error_naming_both_places() {
     let err = load_sources(vec![
-        ("a.yaml".into(), "version: 1\nestate: x\ncustomer: acme\nparties:\n  acme: {kind: customer, name: A}\n".into()),
-        ("b.yaml".into(), "parties:\n  acme: {kind: customer, name: B}\n".into()),
+        (
+            "a.yaml".into(),
+            "version: 1\nestate: x\ncustomer: acme\nparties:\n  acme: {kind: customer, name: A}\n"
+                .into(),
+        ),
+        (
+            "b.yaml".into(),
+            "parties:\n  acme: {kind: customer, name: B}\n".into(),
+        ),
     ])
     .unwrap_err()
     .to_string();
@@ -63,14 +83,18 @@ fn a_party_defined_in_two_files_is_an_error_naming_both_places() {
 
 #[test]
 fn malformed_yaml_names_file_line_and_column() {
-    let err = load_text("version: 1\nestate: x\ncustomer: acme\nassets:\n  - {id: a, service: aws:ec2\n").unwrap_err();
+    let err =
+        load_text("version: 1\nestate: x\ncustomer: acme\nassets:\n  - {id: a, service: aws:ec2\n")
+            .unwrap_err();
     assert!(err.starts_with("estate.yaml:"), "{err}");
     assert!(err.contains("error:"), "{err}");
 }
 
 #[test]
 fn a_misspelt_field_is_rejected_with_its_position() {
-    let err = load_text("version: 1\nestate: x\ncustomer: acme\nassets:\n  - {id: a, servce: aws:ec2}\n").unwrap_err();
+    let err =
+        load_text("version: 1\nestate: x\ncustomer: acme\nassets:\n  - {id: a, servce: aws:ec2}\n")
+            .unwrap_err();
     assert!(err.starts_with("estate.yaml:5:"), "{err}");
     assert!(err.contains("servce"), "{err}");
 }
@@ -80,7 +104,10 @@ fn a_bad_duration_or_duty_is_rejected() {
     let err = load_text("version: 1\nestate: x\ncustomer: a\ncontracts:\n  - id: c\n    party: p\n    clauses:\n      - {id: '1', sla: {respond: soon}}\n").unwrap_err();
     assert!(err.contains("not a duration"), "{err}");
     assert!(err.starts_with("estate.yaml:8:"), "{err}");
-    let err = load_text("version: 1\nestate: x\ncustomer: a\nassignments:\n  - {duties: [pach], to: a}\n").unwrap_err();
+    let err = load_text(
+        "version: 1\nestate: x\ncustomer: a\nassignments:\n  - {duties: [pach], to: a}\n",
+    )
+    .unwrap_err();
     assert!(err.contains("pach"), "{err}");
 }
 

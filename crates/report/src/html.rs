@@ -59,7 +59,10 @@ pub fn report(res: &Resolution, analysis: &Analysis) -> String {
     for (k, v) in &s.ownership {
         h.push_str(&format!("<th>{}</th><td>{v}</td>", escape(k)));
     }
-    h.push_str(&format!("<th>assumed</th><td>{}</td><th>unassigned</th><td>{}</td></tr></table>\n", s.assumed_cells, s.unassigned_cells));
+    h.push_str(&format!(
+        "<th>assumed</th><td>{}</td><th>unassigned</th><td>{}</td></tr></table>\n",
+        s.assumed_cells, s.unassigned_cells
+    ));
 
     h.push_str("<h2>Matrix</h2>\n<table><tr><th>asset</th><th>service</th>");
     for d in Duty::ALL {
@@ -70,14 +73,25 @@ pub fn report(res: &Resolution, analysis: &Analysis) -> String {
         let i = i as usize;
         let a = &res.estate.assets[i];
         let cells = res.cells_of(i);
-        h.push_str(&format!("<tr><td>{}</td><td>{}</td>", escape(&a.id), escape(&a.service)));
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td>",
+            escape(&a.id),
+            escape(&a.service)
+        ));
         for d in Duty::ALL {
             let of_duty: Vec<_> = cells.iter().filter(|c| c.duty == d).collect();
             let class = dominant_class(&of_duty);
             // Hover shows, per control, who and the rule that decided it.
             let title: Vec<String> = of_duty
                 .iter()
-                .map(|c| format!("{}: {} — {}", res.control(c).id, c.responsible_label(), crate::text::deciding_basis(c)))
+                .map(|c| {
+                    format!(
+                        "{}: {} — {}",
+                        res.control(c).id,
+                        c.responsible_label(),
+                        crate::text::deciding_basis(c)
+                    )
+                })
                 .collect();
             h.push_str(&format!(
                 "<td class=\"cell {class}\" title=\"{}\">{}</td>",
@@ -123,5 +137,9 @@ fn dominant_class(cells: &[&demarc_engine::Cell]) -> &'static str {
         };
         *counts.entry(k).or_default() += 1;
     }
-    counts.into_iter().max_by_key(|(_, n)| *n).map(|(k, _)| k).unwrap_or("")
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(k, _)| k)
+        .unwrap_or("")
 }

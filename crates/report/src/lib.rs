@@ -79,14 +79,25 @@ impl Grid {
                 for r in &self.rows {
                     w.write_record(r).expect("in-memory csv");
                 }
-                String::from_utf8(w.into_inner().expect("in-memory csv")).expect("csv of UTF-8 is UTF-8")
+                String::from_utf8(w.into_inner().expect("in-memory csv"))
+                    .expect("csv of UTF-8 is UTF-8")
             }
             Format::Md => {
                 let esc = |s: &str| s.replace('|', "\\|").replace('\n', "<br>");
-                let mut out = format!("| {} |\n", self.headers.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | "));
+                let mut out = format!(
+                    "| {} |\n",
+                    self.headers
+                        .iter()
+                        .map(|h| esc(h))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                );
                 out.push_str(&format!("|{}\n", "---|".repeat(self.headers.len())));
                 for r in &self.rows {
-                    out.push_str(&format!("| {} |\n", r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")));
+                    out.push_str(&format!(
+                        "| {} |\n",
+                        r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
+                    ));
                 }
                 out
             }
@@ -102,7 +113,10 @@ impl Grid {
                             .collect()
                     })
                     .collect();
-                format!("{}\n", serde_json::to_string_pretty(&rows).expect("json of strings"))
+                format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&rows).expect("json of strings")
+                )
             }
         }
     }

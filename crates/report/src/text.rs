@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use demarc_engine::{Analysis, BasisKind, Cell, Resolution};
 use demarc_model::Duty;
 
-use crate::json::{Contact, TriageOutput};
 use crate::Grid;
+use crate::json::{Contact, TriageOutput};
 
 /// Lists at most `n` items, then "+k more".
 pub fn abbreviate(items: &[String], n: usize) -> String {
@@ -19,15 +19,35 @@ pub fn abbreviate(items: &[String], n: usize) -> String {
 
 /// The gap list of `demarc check`.
 pub fn gaps_grid(analysis: &Analysis, wide: bool) -> Grid {
-    let mut g = Grid::new(["severity", "code", "control", "duties", "assets", "gap", "fix"]);
+    let mut g = Grid::new([
+        "severity", "code", "control", "duties", "assets", "gap", "fix",
+    ]);
     let n = if wide { usize::MAX } else { 4 };
     for gap in &analysis.gaps {
         g.row([
             gap.severity.as_str().to_string(),
             format!("{} {}", gap.code, gap.kind),
             gap.control.clone().unwrap_or_default(),
-            gap.duties.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", "),
-            abbreviate(&gap.assets, n),
+            gap.duties
+                .iter()
+                .map(|d| d.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if gap.asset_count > gap.assets.len() && wide {
+                format!(
+                    "{} (+{} more)",
+                    gap.assets.join(", "),
+                    gap.asset_count - gap.assets.len()
+                )
+            } else if gap.asset_count > n.min(gap.assets.len()) && !wide {
+                format!(
+                    "{}, +{} more",
+                    gap.assets[..n.min(gap.assets.len())].join(", "),
+                    gap.asset_count - n.min(gap.assets.len())
+                )
+            } else {
+                gap.assets.join(", ")
+            },
             gap.title.clone(),
             gap.fix.clone(),
         ]);
@@ -70,13 +90,20 @@ pub fn duty_summary(cells: &[Cell], duty: Duty) -> String {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for c in cells.iter().filter(|c| c.duty == duty) {
         for a in &c.responsible {
-            let label = if a.named { a.label() } else { format!("{} (unassigned)", a.label()) };
+            let label = if a.named {
+                a.label()
+            } else {
+                format!("{} (unassigned)", a.label())
+            };
             *counts.entry(label).or_default() += 1;
         }
     }
     let mut v: Vec<(String, usize)> = counts.into_iter().collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    v.into_iter().map(|(l, n)| format!("{l} ×{n}")).collect::<Vec<_>>().join("; ")
+    v.into_iter()
+        .map(|(l, n)| format!("{l} ×{n}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The asset × duty grid of `demarc matrix`.
@@ -105,7 +132,9 @@ pub struct CellFilter {
 
 impl CellFilter {
     pub fn keep(&self, res: &Resolution, c: &Cell) -> bool {
-        self.control.as_ref().is_none_or(|id| res.control(c).id == *id)
+        self.control
+            .as_ref()
+            .is_none_or(|id| res.control(c).id == *id)
             && self.duty.is_none_or(|d| c.duty == d)
             && (!self.problems_only || c.unassigned || c.unsplit || !c.contested.is_empty())
     }
@@ -113,7 +142,17 @@ impl CellFilter {
 
 /// The asset × control × duty rows of `demarc matrix --rows`.
 pub fn matrix_rows(res: &Resolution, assets: &[usize], filter: &CellFilter) -> Grid {
-    let mut g = Grid::new(["asset", "service", "control", "layer", "duty", "ownership", "responsible", "accountable", "basis"]);
+    let mut g = Grid::new([
+        "asset",
+        "service",
+        "control",
+        "layer",
+        "duty",
+        "ownership",
+        "responsible",
+        "accountable",
+        "basis",
+    ]);
     for &i in assets {
         let a = &res.estate.assets[i];
         for c in res.cells_of(i).iter().filter(|c| filter.keep(res, c)) {
@@ -139,7 +178,12 @@ pub fn deciding_basis(c: &Cell) -> String {
     c.basis
         .iter()
         .rev()
-        .find(|b| matches!(b.kind, BasisKind::Override | BasisKind::Contract | BasisKind::Assignment))
+        .find(|b| {
+            matches!(
+                b.kind,
+                BasisKind::Override | BasisKind::Contract | BasisKind::Assignment
+            )
+        })
         .or_else(|| c.basis.first())
         .map(|b| b.rule.clone())
         .unwrap_or_default()
@@ -167,7 +211,10 @@ pub fn explain_text(res: &Resolution, asset: usize, c: &Cell) -> String {
             out.push_str(&format!("    {} does: {d}\n", r.label()));
         }
         if !r.declared {
-            out.push_str(&format!("    note: `{}` is not a party in the estate\n", r.party));
+            out.push_str(&format!(
+                "    note: `{}` is not a party in the estate\n",
+                r.party
+            ));
         }
     }
     if let Some(s) = c.sla {
@@ -180,13 +227,20 @@ pub fn explain_text(res: &Resolution, asset: usize, c: &Cell) -> String {
         out.push_str("  status:      ASSUMED — no provider document decides this; the customer is responsible by default\n");
     }
     if c.unassigned {
-        out.push_str("  status:      UNASSIGNED — nobody on the customer side is named in writing\n");
+        out.push_str(
+            "  status:      UNASSIGNED — nobody on the customer side is named in writing\n",
+        );
     }
     if !c.contested.is_empty() {
-        out.push_str(&format!("  status:      CONTESTED — also claimed for {}\n", c.contested.join(", ")));
+        out.push_str(&format!(
+            "  status:      CONTESTED — also claimed for {}\n",
+            c.contested.join(", ")
+        ));
     }
     if c.unsplit {
-        out.push_str("  status:      SHARED WITHOUT A SPLIT — nobody wrote down what each owner does\n");
+        out.push_str(
+            "  status:      SHARED WITHOUT A SPLIT — nobody wrote down what each owner does\n",
+        );
     }
     out.push_str("  basis (decisive rule last among the applied ones):\n");
     for (i, b) in c.basis.iter().enumerate() {
@@ -214,9 +268,19 @@ pub fn explain_text(res: &Resolution, asset: usize, c: &Cell) -> String {
 /// `demarc who <verb> ASSET`: one row per control that has this duty.
 pub fn who_grid(res: &Resolution, asset: usize, duty: Duty, control: Option<&str>) -> Grid {
     let mut g = Grid::new(["control", "layer", "ownership", "responsible", "basis"]);
-    for c in res.cells_of(asset).iter().filter(|c| c.duty == duty && control.is_none_or(|id| res.control(c).id == id)) {
+    for c in res
+        .cells_of(asset)
+        .iter()
+        .filter(|c| c.duty == duty && control.is_none_or(|id| res.control(c).id == id))
+    {
         let ctl = res.control(c);
-        g.row([ctl.id.clone(), ctl.layer.clone(), c.ownership.as_str().to_string(), c.responsible_label(), deciding_basis(c)]);
+        g.row([
+            ctl.id.clone(),
+            ctl.layer.clone(),
+            c.ownership.as_str().to_string(),
+            c.responsible_label(),
+            deciding_basis(c),
+        ]);
     }
     g
 }
@@ -227,20 +291,33 @@ pub fn triage<'a>(res: &'a Resolution, asset: usize, c: &'a Cell) -> TriageOutpu
     let estate = res.estate;
     let mut contacts = Vec::new();
     let mut escalation = Vec::new();
-    let push_party = |party: &str, team: Option<&str>, contacts: &mut Vec<Contact>, escalation: &mut Vec<String>| {
+    let push_party = |party: &str,
+                      team: Option<&str>,
+                      contacts: &mut Vec<Contact>,
+                      escalation: &mut Vec<String>| {
         let Some(p) = estate.parties.get(party) else {
-            contacts.push(Contact { party: party.to_string(), team: None, name: party.to_string(), contact: None, phone: None });
+            contacts.push(Contact {
+                party: party.to_string(),
+                team: None,
+                name: party.to_string(),
+                contact: None,
+                phone: None,
+            });
             return;
         };
         let t = team.and_then(|t| p.teams.get(t));
         contacts.push(Contact {
             party: party.to_string(),
             team: team.map(str::to_string),
-            name: t.and_then(|t| t.name.clone()).unwrap_or_else(|| match team {
-                Some(tm) => format!("{} / {tm}", p.name),
-                None => p.name.clone(),
-            }),
-            contact: t.and_then(|t| t.contact.clone()).or_else(|| p.contact.clone()),
+            name: t
+                .and_then(|t| t.name.clone())
+                .unwrap_or_else(|| match team {
+                    Some(tm) => format!("{} / {tm}", p.name),
+                    None => p.name.clone(),
+                }),
+            contact: t
+                .and_then(|t| t.contact.clone())
+                .or_else(|| p.contact.clone()),
             phone: t.and_then(|t| t.phone.clone()).or_else(|| p.phone.clone()),
         });
         if let Some(t) = t {
@@ -260,9 +337,16 @@ pub fn triage<'a>(res: &'a Resolution, asset: usize, c: &'a Cell) -> TriageOutpu
             "{}: {} (accountable){}",
             estate.customer.value,
             cust.name,
-            cust.contact.as_ref().map(|c| format!(" <{c}>")).unwrap_or_default()
+            cust.contact
+                .as_ref()
+                .map(|c| format!(" <{c}>"))
+                .unwrap_or_default()
         );
-        escalation.extend(cust.escalation.iter().map(|e| format!("{}: {e}", estate.customer.value)));
+        escalation.extend(
+            cust.escalation
+                .iter()
+                .map(|e| format!("{}: {e}", estate.customer.value)),
+        );
         escalation.push(last);
     }
     let a = &estate.assets[asset];
@@ -285,17 +369,31 @@ pub fn triage_text(t: &TriageOutput) -> String {
     let mut out = format!("triage {} / {} ({})\n", t.asset, t.control, t.duty);
     out.push_str(&format!(
         "  responsible: {}\n",
-        t.responsible.iter().map(|r| if r.named { r.label() } else { format!("{} (UNASSIGNED: nobody named)", r.label()) }).collect::<Vec<_>>().join(" + ")
+        t.responsible
+            .iter()
+            .map(|r| if r.named {
+                r.label()
+            } else {
+                format!("{} (UNASSIGNED: nobody named)", r.label())
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
     ));
     out.push_str(&format!("  accountable: {}\n", t.accountable));
-    out.push_str(&format!("  sla:         {}\n", t.sla.as_deref().unwrap_or("none in writing")));
+    out.push_str(&format!(
+        "  sla:         {}\n",
+        t.sla.as_deref().unwrap_or("none in writing")
+    ));
     out.push_str("  contacts:\n");
     for c in &t.contacts {
         out.push_str(&format!(
             "    - {}: {}{}\n",
             c.name,
             c.contact.as_deref().unwrap_or("no contact on file"),
-            c.phone.as_ref().map(|p| format!(", {p}")).unwrap_or_default()
+            c.phone
+                .as_ref()
+                .map(|p| format!(", {p}"))
+                .unwrap_or_default()
         ));
     }
     out.push_str("  escalation:\n");
@@ -304,7 +402,11 @@ pub fn triage_text(t: &TriageOutput) -> String {
     }
     out.push_str("  basis:\n");
     for b in t.basis {
-        out.push_str(&format!("    - {}{}\n", b.rule, b.at.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()));
+        out.push_str(&format!(
+            "    - {}{}\n",
+            b.rule,
+            b.at.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()
+        ));
     }
     out
 }
