@@ -845,13 +845,10 @@ fn evidence(res: &Resolution, groups: &mut Groups) {
         }
     }
     // control → (asset → latest valid-until), and control → org-wide latest valid-until.
-    // Evidence without `valid_for` is relied on for a year, the usual audit period.
     let mut per_asset: HashMap<&str, HashMap<&str, NaiveDate>> = HashMap::new();
     let mut org_wide: HashMap<&str, NaiveDate> = HashMap::new();
     for e in &estate.evidence {
-        let until = e
-            .valid_until()
-            .unwrap_or(e.collected + chrono::Days::new(365));
+        let until = e.valid_until();
         match &e.asset {
             Some(a) => {
                 let slot = per_asset

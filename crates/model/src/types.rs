@@ -229,8 +229,9 @@ impl Scope {
         if !self.assets.is_empty() {
             s += 8;
         }
-        if self.service.is_some() {
-            s += 2;
+        // A literal service list is narrower than a glob such as `aws:*`.
+        if let Some(svc) = &self.service {
+            s += if svc.0.iter().any(|p| p.contains(['*', '?', '['])) { 1 } else { 2 };
         }
         if self.env.is_some() {
             s += 1;
@@ -467,9 +468,13 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    pub fn valid_until(&self) -> Option<NaiveDate> {
-        self.valid_for
-            .map(|d| self.collected + chrono::Days::new(d.days().max(0) as u64))
+    /// Evidence without `valid_for` is relied on for a year, the usual audit period.
+    pub const DEFAULT_VALIDITY: Duration = Duration::from_days(365);
+
+    /// The first day the evidence no longer counts.
+    pub fn valid_until(&self) -> NaiveDate {
+        let d = self.valid_for.unwrap_or(Self::DEFAULT_VALIDITY);
+        self.collected + chrono::Days::new(d.days().max(0) as u64)
     }
 }
 
