@@ -622,6 +622,18 @@ impl<'a> Ctx<'a> {
             }
         }
 
+        // Rules are considered in name order, never in the order they were written, so the
+        // basis reads the same whichever file or list position a rule came from.
+        for list in [&mut overrides, &mut clauses, &mut assignments, &mut lapsed] {
+            list.sort_by(|&a, &b| {
+                let (ra, rb) = (&self.rules[a], &self.rules[b]);
+                ra.name
+                    .cmp(&rb.name)
+                    .then(ra.specificity.cmp(&rb.specificity))
+                    .then(ra.target_label().cmp(&rb.target_label()))
+            });
+        }
+
         // What the provider's documentation says (or the default when nothing does).
         let (owner, entry, catalog_step) = match (&found, view.kind.clone()) {
             (Some(f), _) => {

@@ -2,7 +2,9 @@
 
 use chrono::NaiveDate;
 use demarc_catalog::Catalog;
-use demarc_engine::{Analysis, BasisKind, Cell, Ownership, Resolution, Role, Severity, analyse, resolve};
+use demarc_engine::{
+    Analysis, BasisKind, Cell, Ownership, Resolution, Role, Severity, analyse, resolve,
+};
 use demarc_model::{Duty, Estate, load_sources, validate};
 
 const PARTIES: &str = r#"version: 1
@@ -22,7 +24,8 @@ parties:
 "#;
 
 fn estate(body: &str) -> Estate {
-    let e = load_sources(vec![("e.yaml".into(), format!("{PARTIES}{body}"))]).unwrap_or_else(|d| panic!("{d}"));
+    let e = load_sources(vec![("e.yaml".into(), format!("{PARTIES}{body}"))])
+        .unwrap_or_else(|d| panic!("{d}"));
     validate(&e, Catalog::builtin()).unwrap_or_else(|d| panic!("{d}"));
     e
 }
@@ -54,7 +57,11 @@ fn ec2_patching_nobody_wrote_down_is_the_customers_and_unassigned() {
     assert_eq!(c.basis[0].kind, BasisKind::ServiceCatalog);
     assert!(c.basis[0].url.as_deref().unwrap().starts_with("https://"));
     let a = analyse(&res);
-    let gap = a.gaps.iter().find(|g| g.code == "DM001" && g.control.as_deref() == Some("os-patching")).unwrap();
+    let gap = a
+        .gaps
+        .iter()
+        .find(|g| g.code == "DM001" && g.control.as_deref() == Some("os-patching"))
+        .unwrap();
     assert!(gap.duties.contains(&Duty::Patch));
     assert_eq!(gap.assets, ["batch-01"]);
 }
@@ -63,7 +70,11 @@ fn ec2_patching_nobody_wrote_down_is_the_customers_and_unassigned() {
 fn hypervisor_patching_is_inherited_from_the_provider() {
     let e = estate("assets:\n  - {id: vm, service: aws:ec2}\n");
     let res = resolve(&e, Catalog::builtin(), date("2026-11-23"));
-    let provider_cells: Vec<&Cell> = res.cells_of(0).iter().filter(|c| res.control(c).layer == "physical-host").collect();
+    let provider_cells: Vec<&Cell> = res
+        .cells_of(0)
+        .iter()
+        .filter(|c| res.control(c).layer == "physical-host")
+        .collect();
     assert!(!provider_cells.is_empty());
     for c in provider_cells {
         assert_eq!(c.ownership, Ownership::CspOwned, "{}", res.control(c).id);
@@ -93,7 +104,11 @@ assets:
     assert_eq!(prod.responsible_label(), "aws + shieldco");
     assert_eq!(prod.ownership, Ownership::Shared);
     assert_eq!(prod.sla.unwrap().to_string(), "1h");
-    assert!(prod.basis.iter().any(|b| b.kind == BasisKind::Superseded && b.rule.contains("acme/secops")));
+    assert!(
+        prod.basis
+            .iter()
+            .any(|b| b.kind == BasisKind::Superseded && b.rule.contains("acme/secops"))
+    );
     let dev = cell(&res, "dev", "incident-response", Duty::Respond);
     assert_eq!(dev.responsible_label(), "aws + acme/secops");
 }
@@ -111,28 +126,50 @@ assets:
 "#;
     let e = estate(body);
     let before = resolve(&e, Catalog::builtin(), date("2026-09-30"));
-    assert_eq!(cell(&before, "vm", "os-patching", Duty::Patch).responsible_label(), "shieldco");
+    assert_eq!(
+        cell(&before, "vm", "os-patching", Duty::Patch).responsible_label(),
+        "shieldco"
+    );
     // On the expiry date itself the clause no longer counts.
     let after = resolve(&e, Catalog::builtin(), date("2026-10-01"));
     let c = cell(&after, "vm", "os-patching", Duty::Patch);
     assert!(c.unassigned);
-    assert!(c.basis.iter().any(|b| b.kind == BasisKind::Lapsed && b.rule.contains("ended 2026-10-01")));
+    assert!(
+        c.basis
+            .iter()
+            .any(|b| b.kind == BasisKind::Lapsed && b.rule.contains("ended 2026-10-01"))
+    );
     let a = analyse(&after);
-    let gap = a.gaps.iter().find(|g| g.code == "DM004").expect("expired gap");
+    let gap = a
+        .gaps
+        .iter()
+        .find(|g| g.code == "DM004")
+        .expect("expired gap");
     assert_eq!(gap.assets, ["vm"]);
     assert!(gap.severity >= Severity::High);
-    assert!(gap.basis.iter().any(|b| b.contains("now: os-patching patch → acme (unassigned)")), "{:?}", gap.basis);
+    assert!(
+        gap.basis
+            .iter()
+            .any(|b| b.contains("now: os-patching patch → acme (unassigned)")),
+        "{:?}",
+        gap.basis
+    );
 }
 
 #[test]
 fn assignment_fills_the_customer_side_of_a_shared_duty() {
-    let e = estate("assignments:\n  - {scope: {service: aws:rds}, controls: [backup], to: acme/dba}\nassets:\n  - {id: db, service: aws:rds}\n");
+    let e = estate(
+        "assignments:\n  - {scope: {service: aws:rds}, controls: [backup], to: acme/dba}\nassets:\n  - {id: db, service: aws:rds}\n",
+    );
     let res = resolve(&e, Catalog::builtin(), date("2026-11-23"));
     let c = cell(&res, "db", "backup", Duty::Configure);
     assert_eq!(c.ownership, Ownership::Shared);
     let labels: Vec<String> = c.responsible.iter().map(|a| a.label()).collect();
     assert_eq!(labels, ["aws", "acme/dba"]);
-    assert!(c.responsible.iter().all(|a| a.does.is_some()), "both sides say what they do");
+    assert!(
+        c.responsible.iter().all(|a| a.does.is_some()),
+        "both sides say what they do"
+    );
     assert!(!c.unsplit && !c.unassigned);
 }
 
@@ -140,8 +177,14 @@ fn assignment_fills_the_customer_side_of_a_shared_duty() {
 fn managed_database_engine_patching_is_the_providers() {
     let e = estate("assets:\n  - {id: db, service: aws:rds}\n");
     let res = resolve(&e, Catalog::builtin(), date("2026-11-23"));
-    assert_eq!(cell(&res, "db", "database-engine-patching", Duty::Patch).ownership, Ownership::CspOwned);
-    assert_eq!(cell(&res, "db", "database-users", Duty::Configure).ownership, Ownership::CscOwned);
+    assert_eq!(
+        cell(&res, "db", "database-engine-patching", Duty::Patch).ownership,
+        Ownership::CspOwned
+    );
+    assert_eq!(
+        cell(&res, "db", "database-users", Duty::Configure).ownership,
+        Ownership::CscOwned
+    );
 }
 
 #[test]
@@ -151,7 +194,11 @@ fn saas_leaves_identities_and_access_reviews_to_the_customer() {
     let c = cell(&res, "crm", "access-review", Duty::Audit);
     assert_ne!(c.ownership, Ownership::CspOwned);
     assert!(c.unassigned);
-    let physical = res.cells_of(0).iter().find(|c| res.control(c).layer == "physical-datacenter").unwrap();
+    let physical = res
+        .cells_of(0)
+        .iter()
+        .find(|c| res.control(c).layer == "physical-datacenter")
+        .unwrap();
     assert_eq!(physical.ownership, Ownership::CspOwned);
     // Salesforce is not a declared party: the cell still names it, marked undeclared.
     assert!(!physical.responsible[0].declared);
@@ -173,12 +220,19 @@ assets:
     let res = resolve(&e, Catalog::builtin(), date("2026-11-23"));
     let kms = cell(&res, "key", "key-management", Duty::Configure);
     assert!(kms.contested.is_empty());
-    assert!(kms.responsible_label().contains("acme/secops"), "{}", kms.responsible_label());
+    assert!(
+        kms.responsible_label().contains("acme/secops"),
+        "{}",
+        kms.responsible_label()
+    );
     let vm = cell(&res, "vm", "key-management", Duty::Configure);
     assert!(vm.responsible_label().contains("acme/platform"));
     let s = cell(&res, "vm", "secrets-management", Duty::Configure);
     assert_eq!(s.contested, ["acme/secops"]);
-    assert!(s.responsible_label().contains("acme/platform"), "ties break by rule name, not file order");
+    assert!(
+        s.responsible_label().contains("acme/platform"),
+        "ties break by rule name, not file order"
+    );
     assert!(codes(&analyse(&res)).contains(&"DM002"));
 }
 
@@ -195,15 +249,23 @@ assets:
     let c = cell(&res, "db", "backup", Duty::Configure);
     assert_eq!(c.ownership, Ownership::CscOwned);
     assert_eq!(c.basis[0].kind, BasisKind::Override);
-    assert!(c.basis.iter().any(|b| b.kind == BasisKind::Superseded && b.rule.contains("shared")));
+    assert!(
+        c.basis
+            .iter()
+            .any(|b| b.kind == BasisKind::Superseded && b.rule.contains("shared"))
+    );
 }
 
 #[test]
 fn two_owners_without_a_split_is_a_gap_and_a_split_fixes_it() {
-    let unsplit = estate("assignments:\n  - {scope: {}, controls: [waf], to: [acme/platform, shieldco]}\nassets:\n  - {id: lb, service: aws:elb}\n");
+    let unsplit = estate(
+        "assignments:\n  - {scope: {}, controls: [waf], to: [acme/platform, shieldco]}\nassets:\n  - {id: lb, service: aws:elb}\n",
+    );
     let res = resolve(&unsplit, Catalog::builtin(), date("2026-11-23"));
     assert!(codes(&analyse(&res)).contains(&"DM003"));
-    let split = estate("assignments:\n  - {scope: {}, controls: [waf], to: [acme/platform, shieldco], split: {acme/platform: writes rules, shieldco: tunes alerts}}\nassets:\n  - {id: lb, service: aws:elb}\n");
+    let split = estate(
+        "assignments:\n  - {scope: {}, controls: [waf], to: [acme/platform, shieldco], split: {acme/platform: writes rules, shieldco: tunes alerts}}\nassets:\n  - {id: lb, service: aws:elb}\n",
+    );
     let res = resolve(&split, Catalog::builtin(), date("2026-11-23"));
     assert!(!codes(&analyse(&res)).contains(&"DM003"));
 }
@@ -212,8 +274,19 @@ fn two_owners_without_a_split_is_a_gap_and_a_split_fixes_it() {
 fn unknown_service_assumes_the_customer_and_suggests_a_fix() {
     let e = estate("assets:\n  - {id: m, service: aws:ec3}\n");
     let res = resolve(&e, Catalog::builtin(), date("2026-11-23"));
-    assert!(res.cells_of(0).iter().all(|c| c.assumed && c.ownership == Ownership::CscOwned));
-    assert_eq!(res.cells_of(0).len(), Catalog::builtin().controls.iter().map(|c| c.duties.len()).sum::<usize>());
+    assert!(
+        res.cells_of(0)
+            .iter()
+            .all(|c| c.assumed && c.ownership == Ownership::CscOwned)
+    );
+    assert_eq!(
+        res.cells_of(0).len(),
+        Catalog::builtin()
+            .controls
+            .iter()
+            .map(|c| c.duties.len())
+            .sum::<usize>()
+    );
     let a = analyse(&res);
     let g = a.gaps.iter().find(|g| g.code == "DM013").unwrap();
     assert!(g.fix.contains("did you mean `aws:ec2`"), "{}", g.fix);
@@ -222,7 +295,9 @@ fn unknown_service_assumes_the_customer_and_suggests_a_fix() {
 #[test]
 fn saas_vendor_on_iaas_and_mssp_subcontractor_chains() {
     // payflow is defined after the fixed parties, so add it with runs_on here.
-    let mut text = format!("{PARTIES}  payflow: {{kind: provider, name: PayFlow, runs_on: [{{party: aws}}]}}\n");
+    let mut text = format!(
+        "{PARTIES}  payflow: {{kind: provider, name: PayFlow, runs_on: [{{party: aws}}]}}\n"
+    );
     text.push_str(
         r#"services:
   "saas:payflow": {model: saas, provider: payflow}
@@ -239,7 +314,11 @@ assets:
     let e = load_sources(vec![("e.yaml".into(), text)]).unwrap();
     validate(&e, Catalog::builtin()).unwrap();
     let res = resolve(&e, Catalog::builtin(), date("2026-11-23"));
-    let dc = res.cells_of(res.asset_index("pay").unwrap()).iter().find(|c| res.control(c).layer == "physical-datacenter").unwrap();
+    let dc = res
+        .cells_of(res.asset_index("pay").unwrap())
+        .iter()
+        .find(|c| res.control(c).layer == "physical-datacenter")
+        .unwrap();
     assert_eq!(dc.responsible[0].label(), "payflow → aws");
     let mon = cell(&res, "vm", "security-monitoring", Duty::Monitor);
     assert_eq!(mon.responsible_label(), "shieldco → nightwatch");
@@ -248,12 +327,22 @@ assets:
 
 #[test]
 fn attestations_expire_or_go_missing() {
-    let e = estate("settings: {frameworks: [soc2, pci-dss]}\nassets:\n  - {id: vm, service: aws:ec2}\n");
+    let e = estate(
+        "settings: {frameworks: [soc2, pci-dss]}\nassets:\n  - {id: vm, service: aws:ec2}\n",
+    );
     // aws's SOC 2 period ended 2026-06-30: relied on until 2027-06-30.
     let res = resolve(&e, Catalog::builtin(), date("2026-11-23"));
     let a = analyse(&res);
-    assert!(!a.gaps.iter().any(|g| g.code == "DM006" && g.key.contains("soc2")));
-    assert!(a.gaps.iter().any(|g| g.code == "DM007" && g.key == "DM007:aws:pci-dss"));
+    assert!(
+        !a.gaps
+            .iter()
+            .any(|g| g.code == "DM006" && g.key.contains("soc2"))
+    );
+    assert!(
+        a.gaps
+            .iter()
+            .any(|g| g.code == "DM007" && g.key == "DM007:aws:pci-dss")
+    );
     let later = resolve(&e, Catalog::builtin(), date("2027-07-01"));
     let a = analyse(&later);
     let g = a.gaps.iter().find(|g| g.code == "DM006").unwrap();
@@ -263,7 +352,9 @@ fn attestations_expire_or_go_missing() {
 
 #[test]
 fn reviews_go_stale_and_new_assets_are_flagged() {
-    let e = estate("reviews: [{date: 2026-08-01, by: jane}]\nassets:\n  - {id: old, service: aws:s3}\n  - {id: new, service: aws:s3, added: 2026-09-01}\n");
+    let e = estate(
+        "reviews: [{date: 2026-08-01, by: jane}]\nassets:\n  - {id: old, service: aws:s3}\n  - {id: new, service: aws:s3, added: 2026-09-01}\n",
+    );
     let fresh = analyse(&resolve(&e, Catalog::builtin(), date("2026-10-01")));
     assert!(!codes(&fresh).contains(&"DM008"));
     let g = fresh.gaps.iter().find(|g| g.code == "DM009").unwrap();
@@ -278,30 +369,48 @@ fn evidence_is_missing_expired_or_current() {
     let e = estate(body);
     let res = resolve(&e, Catalog::builtin(), date("2026-09-15"));
     let a = analyse(&res);
-    let missing = a.gaps.iter().find(|g| g.code == "DM010" && g.control.as_deref() == Some("backup")).unwrap();
+    let missing = a
+        .gaps
+        .iter()
+        .find(|g| g.code == "DM010" && g.control.as_deref() == Some("backup"))
+        .unwrap();
     assert_eq!(missing.assets, ["b"]);
     assert!(!codes(&a).contains(&"DM011"));
-    let later = analyse(&resolve(&estate(body), Catalog::builtin(), date("2026-10-01")));
+    let later = analyse(&resolve(
+        &estate(body),
+        Catalog::builtin(),
+        date("2026-10-01"),
+    ));
     let expired = later.gaps.iter().find(|g| g.code == "DM011").unwrap();
     assert_eq!(expired.assets, ["a"]);
 }
 
 #[test]
 fn the_same_team_configuring_and_auditing_breaks_separation_of_duties() {
-    let e = estate("assignments:\n  - {scope: {}, controls: [backup], to: acme/dba}\nassets:\n  - {id: db, service: aws:rds}\n");
+    let e = estate(
+        "assignments:\n  - {scope: {}, controls: [backup], to: acme/dba}\nassets:\n  - {id: db, service: aws:rds}\n",
+    );
     let a = analyse(&resolve(&e, Catalog::builtin(), date("2026-11-23")));
     let g = a.gaps.iter().find(|g| g.code == "DM012").unwrap();
     assert_eq!(g.key, "DM012:backup:acme/dba");
-    let fixed = estate("assignments:\n  - {scope: {}, controls: [backup], duties: [configure], to: acme/dba}\n  - {scope: {}, controls: [backup], duties: [audit], to: acme/secops}\nassets:\n  - {id: db, service: aws:rds}\n");
+    let fixed = estate(
+        "assignments:\n  - {scope: {}, controls: [backup], duties: [configure], to: acme/dba}\n  - {scope: {}, controls: [backup], duties: [audit], to: acme/secops}\nassets:\n  - {id: db, service: aws:rds}\n",
+    );
     let a = analyse(&resolve(&fixed, Catalog::builtin(), date("2026-11-23")));
-    assert!(!a.gaps.iter().any(|g| g.code == "DM012" && g.control.as_deref() == Some("backup")));
+    assert!(
+        !a.gaps
+            .iter()
+            .any(|g| g.code == "DM012" && g.control.as_deref() == Some("backup"))
+    );
 }
 
 #[test]
 fn assets_that_look_alike_share_one_table() {
     let mut body = String::from("assets:\n");
     for i in 0..500 {
-        body.push_str(&format!("  - {{id: vm{i:03}, service: aws:ec2, env: prod, tags: {{irrelevant: x{i}}}}}\n"));
+        body.push_str(&format!(
+            "  - {{id: vm{i:03}, service: aws:ec2, env: prod, tags: {{irrelevant: x{i}}}}}\n"
+        ));
     }
     let e = estate(&body);
     let res = resolve(&e, Catalog::builtin(), date("2026-11-23"));

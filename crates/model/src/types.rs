@@ -231,7 +231,11 @@ impl Scope {
         }
         // A literal service list is narrower than a glob such as `aws:*`.
         if let Some(svc) = &self.service {
-            s += if svc.0.iter().any(|p| p.contains(['*', '?', '['])) { 1 } else { 2 };
+            s += if svc.0.iter().any(|p| p.contains(['*', '?', '['])) {
+                1
+            } else {
+                2
+            };
         }
         if self.env.is_some() {
             s += 1;

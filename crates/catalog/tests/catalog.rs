@@ -1,0 +1,212 @@
+//! The catalog is data with provenance: these tests hold it to the promises in
+//! docs/catalog-format.md.
+
+use std::collections::BTreeSet;
+
+use demarc_catalog::{Catalog, FrameworkKind, Owner};
+use demarc_model::Duty;
+
+#[test]
+fn the_embedded_catalog_loads_and_meets_its_minimums() {
+    let cat = Catalog::builtin();
+    assert!(cat.controls.len() >= 60, "{} controls", cat.controls.len());
+    assert!(cat.services.len() >= 45, "{} services", cat.services.len());
+    assert_eq!(cat.layers.len(), 12);
+    assert_eq!(cat.duties.len(), 5);
+    let models: BTreeSet<&str> = cat.models.iter().map(|m| m.id.as_str()).collect();
+    for m in ["on-prem", "iaas", "caas", "paas", "faas", "dbaas", "saas"] {
+        assert!(models.contains(m), "model {m}");
+    }
+}
+
+#[test]
+fn every_service_names_a_public_provider_document() {
+    for s in &Catalog::builtin().services {
+        assert!(s.source.url.starts_with("https://"), "{}", s.id);
+        assert!(!s.source.title.trim().is_empty(), "{}", s.id);
+    }
+}
+
+#[test]
+fn the_services_practitioners_ask_about_are_there() {
+    let cat = Catalog::builtin();
+    for id in [
+        "aws:ec2",
+        "aws:s3",
+        "aws:rds",
+        "aws:dynamodb",
+        "aws:lambda",
+        "aws:ecs-fargate",
+        "aws:ecs-ec2",
+        "aws:eks",
+        "aws:elastic-beanstalk",
+        "aws:iam",
+        "aws:kms",
+        "aws:cloudtrail",
+        "azure:vm",
+        "azure:app-service",
+        "azure:functions",
+        "azure:sql-database",
+        "azure:cosmos-db",
+        "azure:aks",
+        "azure:storage",
+        "azure:key-vault",
+        "azure:entra-id",
+        "gcp:compute-engine",
+        "gcp:cloud-run",
+        "gcp:cloud-functions",
+        "gcp:gke",
+        "gcp:cloud-sql",
+        "gcp:cloud-storage",
+        "gcp:bigquery",
+        "saas:m365",
+        "saas:google-workspace",
+        "saas:salesforce",
+        "saas:github",
+        "k8s:self-managed",
+    ] {
+        assert!(cat.service(id).is_some(), "missing {id}");
+    }
+}
+
+#[test]
+fn every_control_maps_to_frameworks_by_id_only() {
+    let cat = Catalog::builtin();
+    let mapping: BTreeSet<&str> = cat
+        .frameworks
+        .iter()
+        .filter(|f| f.kind != FrameworkKind::Attestation)
+        .map(|f| f.id.as_str())
+        .collect();
+    for c in &cat.controls {
+        assert!(
+            !c.description.is_empty() && c.description.len() < 240,
+            "{}: one line",
+            c.id
+        );
+        assert!(
+            c.mappings.get("nist-800-53").is_some_and(|m| !m.is_empty()),
+            "{} has no 800-53 mapping",
+            c.id
+        );
+        for (fw, ids) in &c.mappings {
+            assert!(mapping.contains(fw.as_str()), "{}: {fw}", c.id);
+            for id in ids {
+                assert!(
+                    id.len() <= 24,
+                    "{}: `{id}` looks like text, not an id",
+                    c.id
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn nist_mappings_exist_in_the_nist_catalog() {
+    // The public-domain NIST SP 800-53 rev5 OSCAL catalog, beside the repo in ../shared.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/oscal/content/NIST_SP-800-53_rev5_catalog.json"
+    );
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("NIST catalog at {path}: {e}"));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    fn walk(v: &serde_json::Value, ids: &mut BTreeSet<String>) {
+        for key in ["controls", "groups"] {
+            for c in v.get(key).and_then(|c| c.as_array()).into_iter().flatten() {
+                if let Some(id) = c.get("id").and_then(|i| i.as_str()) {
+                    ids.insert(id.to_string());
+                }
+                walk(c, ids);
+            }
+        }
+    }
+    let mut ids = BTreeSet::new();
+    walk(&json["catalog"], &mut ids);
+    assert!(ids.len() > 1000);
+    for c in &Catalog::builtin().controls {
+        for id in c.mappings.get("nist-800-53").into_iter().flatten() {
+            // AC-2(1) is `ac-2.1` in OSCAL.
+            let oscal = id.to_lowercase().replace('(', ".").replace(')', "");
+            assert!(
+                ids.contains(&oscal),
+                "{}: {id} is not in SP 800-53 rev5",
+                c.id
+            );
+        }
+    }
+}
+
+#[test]
+fn the_known_exceptions_hold() {
+    let cat = Catalog::builtin();
+    let owner = |svc: &str, control: &str, duty: Duty| {
+        let s = cat.service(svc).unwrap();
+        cat.responsibility(&s.model, Some(s), control, duty)
+            .map(|f| f.owner)
+    };
+    // Managed databases: provider patches the engine; customer owns users and parameters.
+    assert_eq!(
+        owner("aws:rds", "database-engine-patching", Duty::Patch),
+        Some(Owner::Provider)
+    );
+    assert_eq!(
+        owner("aws:rds", "database-users", Duty::Configure),
+        Some(Owner::Customer)
+    );
+    assert_eq!(
+        owner("aws:rds", "backup", Duty::Configure),
+        Some(Owner::Shared)
+    );
+    // IaaS: the guest OS is the customer's.
+    assert_eq!(
+        owner("aws:ec2", "os-patching", Duty::Patch),
+        Some(Owner::Customer)
+    );
+    assert_eq!(
+        owner("azure:vm", "os-patching", Duty::Patch),
+        Some(Owner::Customer)
+    );
+    // Serverless: customer owns code and dependencies.
+    assert_eq!(
+        owner("aws:lambda", "dependency-management", Duty::Patch),
+        Some(Owner::Customer)
+    );
+    // Object storage access logging is off until the customer turns it on.
+    assert_eq!(
+        owner("aws:s3", "storage-access-logging", Duty::Configure),
+        Some(Owner::Customer)
+    );
+    // SaaS: identities, MFA and access reviews stay with the customer.
+    assert_ne!(
+        owner("saas:m365", "mfa", Duty::Configure),
+        Some(Owner::Provider)
+    );
+    assert_ne!(
+        owner("saas:salesforce", "access-review", Duty::Audit),
+        Some(Owner::Provider)
+    );
+}
+
+#[test]
+fn a_broken_catalog_is_rejected_with_the_reason() {
+    let bad = [
+        ("duties.yaml", "duties: []"),
+        (
+            "layers.yaml",
+            "layers: [{id: data, name: Data, description: d}]",
+        ),
+        ("frameworks.yaml", "frameworks: []"),
+        (
+            "controls.yaml",
+            "controls: [{id: c1, name: C, layer: nowhere, duties: [patch], description: d}]",
+        ),
+        ("models.yaml", "models: []"),
+    ];
+    let err = Catalog::from_files(&bad).unwrap_err();
+    assert!(
+        err.contains("control `c1` names unknown layer `nowhere`"),
+        "{err}"
+    );
+}
