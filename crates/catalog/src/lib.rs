@@ -138,13 +138,12 @@ impl Catalog {
                 n if n.starts_with("services/") => {
                     let f: ServicesFile = serde_saphyr::from_str(text).map_err(err)?;
                     if let Some(old) = providers.insert(f.provider.clone(), f.provider_name.clone())
+                        && old != f.provider_name
                     {
-                        if old != f.provider_name {
-                            return Err(format!(
-                                "{name}: provider `{}` is named differently in two files",
-                                f.provider
-                            ));
-                        }
+                        return Err(format!(
+                            "{name}: provider `{}` is named differently in two files",
+                            f.provider
+                        ));
                     }
                     for mut s in f.services {
                         s.provider = f.provider.clone();
@@ -225,10 +224,7 @@ impl Catalog {
         // unless the named service speaks to the control itself.
         model.layers.get(&control.layer)?;
         let named = service.is_some_and(|s| s.controls.contains_key(control_id));
-        if !control.applies_to.is_empty()
-            && !named
-            && !control.applies_to.iter().any(|m| *m == model.id)
-        {
+        if !control.applies_to.is_empty() && !named && !control.applies_to.contains(&model.id) {
             return None;
         }
         let pick = |entry: &'a Entry, level, source| Found {
@@ -298,10 +294,8 @@ impl Catalog {
                 if !is_layer && self.control(k).is_none() {
                     problems.push(format!("{owner}: unknown control `{k}`"));
                 }
-                if strict {
-                    if let Err(p) = e.check_texts() {
-                        problems.push(format!("{owner}: entry `{k}`: {p}"));
-                    }
+                if strict && let Err(p) = e.check_texts() {
+                    problems.push(format!("{owner}: entry `{k}`: {p}"));
                 }
             }
         };

@@ -169,6 +169,10 @@ fn exposure(class: &Class) -> Severity {
     }
 }
 
+type DutySets = (Vec<Duty>, Vec<Duty>, Vec<Duty>);
+/// What a lapsed rule would have covered: classes, cells, who owns them now, duties, severity.
+type LapsedCover = (Vec<u32>, usize, BTreeSet<String>, BTreeSet<Duty>, Severity);
+
 /// Collects assets and the worst severity under one grouping key.
 struct Group {
     severity: Severity,
@@ -294,7 +298,8 @@ pub fn analyse_with(res: &Resolution, options: AnalyseOptions) -> Analysis {
             continue;
         }
         // Unassigned, unsplit and contested cells, per control.
-        let mut per_control: BTreeMap<usize, (Vec<Duty>, Vec<Duty>, Vec<Duty>)> = BTreeMap::new();
+        // control → (unassigned, unsplit, contested) duties
+        let mut per_control: BTreeMap<usize, DutySets> = BTreeMap::new();
         for cell in &table.cells {
             let e = per_control.entry(cell.control).or_default();
             if cell.unassigned {
@@ -557,8 +562,7 @@ fn with_url(rule: &str, url: Option<&str>) -> String {
 fn expired_rules(res: &Resolution, groups: &mut Groups) {
     let estate = res.estate;
     // Which assets and cells each lapsed rule would have covered, and who owns them now.
-    let mut lapsed: HashMap<usize, (Vec<u32>, usize, BTreeSet<String>, BTreeSet<Duty>, Severity)> =
-        HashMap::new();
+    let mut lapsed: HashMap<usize, LapsedCover> = HashMap::new();
     for (class_idx, class) in res.classes.iter().enumerate() {
         let table = &res.tables[class.table];
         for cell in &table.cells {

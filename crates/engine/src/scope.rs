@@ -106,10 +106,10 @@ impl Matcher {
     }
 
     pub fn matches(&self, sig: &Signature) -> bool {
-        if let Some(s) = &self.service {
-            if !s.is_match(sig.service) {
-                return false;
-            }
+        if let Some(s) = &self.service
+            && !s.is_match(sig.service)
+        {
+            return false;
         }
         if let Some(e) = &self.env {
             match sig.env {

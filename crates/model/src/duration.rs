@@ -59,13 +59,13 @@ impl fmt::Display for Duration {
         let m = self.minutes;
         let (n, unit) = if m == 0 {
             (0, "m")
-        } else if m % (7 * 24 * 60) == 0 && m % (365 * 24 * 60) != 0 {
+        } else if m.is_multiple_of(7 * 24 * 60) && !m.is_multiple_of(365 * 24 * 60) {
             (m / (7 * 24 * 60), "w")
-        } else if m % (365 * 24 * 60) == 0 {
+        } else if m.is_multiple_of(365 * 24 * 60) {
             (m / (365 * 24 * 60), "y")
-        } else if m % (24 * 60) == 0 {
+        } else if m.is_multiple_of(24 * 60) {
             (m / (24 * 60), "d")
-        } else if m % 60 == 0 {
+        } else if m.is_multiple_of(60) {
             (m / 60, "h")
         } else {
             (m, "m")

@@ -66,16 +66,16 @@ impl<'a> Checker<'a> {
             self.error(loc, m, h);
             return;
         };
-        if let Some(team) = &t.team {
-            if !party.teams.contains_key(team) {
-                let names: Vec<&str> = party.teams.keys().map(String::as_str).collect();
-                let (m, h) = unknown(
-                    &format!("team of `{}`", t.party),
-                    team,
-                    names.iter().copied(),
-                );
-                self.error(loc, m, h);
-            }
+        if let Some(team) = &t.team
+            && !party.teams.contains_key(team)
+        {
+            let names: Vec<&str> = party.teams.keys().map(String::as_str).collect();
+            let (m, h) = unknown(
+                &format!("team of `{}`", t.party),
+                team,
+                names.iter().copied(),
+            );
+            self.error(loc, m, h);
         }
     }
     fn scope(&mut self, scope: &Scope) {
@@ -278,17 +278,17 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
                 "use `assignments` for the customer's own teams".into(),
             );
         }
-        if let (Some(from), Some(to)) = (contract.effective, contract.expires) {
-            if to < from {
-                c.error(
-                    contract.id.loc,
-                    format!(
-                        "contract `{}` expires ({to}) before it takes effect ({from})",
-                        contract.id.value
-                    ),
-                    "check the dates".into(),
-                );
-            }
+        if let (Some(from), Some(to)) = (contract.effective, contract.expires)
+            && to < from
+        {
+            c.error(
+                contract.id.loc,
+                format!(
+                    "contract `{}` expires ({to}) before it takes effect ({from})",
+                    contract.id.value
+                ),
+                "check the dates".into(),
+            );
         }
         let mut clause_ids = BTreeSet::new();
         for clause in &contract.clauses {
@@ -336,11 +336,11 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
     for e in &estate.evidence {
         let set = c.controls.clone();
         c.check_in("control", &e.control, &set);
-        if let Some(a) = &e.asset {
-            if !c.asset_ids.contains(a.as_str()) {
-                let (m, h) = unknown("asset", a, c.asset_ids.iter().copied());
-                c.error(a.loc, m, h);
-            }
+        if let Some(a) = &e.asset
+            && !c.asset_ids.contains(a.as_str())
+        {
+            let (m, h) = unknown("asset", a, c.asset_ids.iter().copied());
+            c.error(a.loc, m, h);
         }
     }
     let fw = c.frameworks.clone();
