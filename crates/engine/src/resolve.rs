@@ -258,13 +258,19 @@ fn build_rules(
         let ended = o.expires.filter(|e| *e <= as_of);
         rules.push(Rule {
             kind: RuleKind::Override,
+            // The reason is part of the name so every basis that cites the override says why.
             name: format!(
-                "override to {}",
+                "override to {} (reason: {}{})",
                 o.to.0
                     .iter()
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
-                    .join(" + ")
+                    .join(" + "),
+                o.reason.trim(),
+                o.approved_by
+                    .as_ref()
+                    .map(|a| format!("; approved by {a}"))
+                    .unwrap_or_default()
             ),
             at: o.loc,
             contract: None,
@@ -768,7 +774,11 @@ impl<'a> Ctx<'a> {
                         "names the customer's owner",
                     ));
                     for l in losers {
-                        basis.push(self.rule_basis(l, BasisKind::Superseded, "less specific"));
+                        basis.push(self.rule_basis(
+                            l,
+                            BasisKind::Superseded,
+                            "not chosen: less specific, or lost an equal-rank tie",
+                        ));
                     }
                 } else {
                     side.push(Assignee {

@@ -250,6 +250,13 @@ assets:
     assert_eq!(c.ownership, Ownership::CscOwned);
     assert_eq!(c.basis[0].kind, BasisKind::Override);
     assert!(
+        c.basis[0]
+            .rule
+            .contains("reason: provider snapshots disabled for cost"),
+        "{}",
+        c.basis[0].rule
+    );
+    assert!(
         c.basis
             .iter()
             .any(|b| b.kind == BasisKind::Superseded && b.rule.contains("shared"))
