@@ -186,7 +186,7 @@ impl<E: std::fmt::Display> From<E> for InputError {
 }
 
 fn color_stdout() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Loads and validates, showing a spinner on stderr for big estates when it is a terminal.

@@ -254,7 +254,7 @@ fn check_acme_json_exits_1_with_the_check_schema() {
 }
 
 #[test]
-fn batch_01_patching_is_assumed_and_unassigned() {
+fn batch_01_patching_is_unassigned() {
     let v = acme_check();
     let g = gap(&v, "DM001:os-patching:patch");
     assert_eq!(g["code"], "DM001");
@@ -432,7 +432,7 @@ fn summary_counts_add_up() {
     assert_eq!(sum["unassigned_cells"].as_u64().unwrap(), unassigned);
 }
 
-/// `json!({"cells": …})` for [`asset_services`].
+/// Wraps cells in the `{"cells": […]}` shape [`asset_services`] reads.
 fn json_cells(cells: &[Value]) -> Value {
     serde_json::json!({ "cells": cells })
 }
@@ -680,6 +680,11 @@ fn who_patches_batch_01_shows_os_patching_unassigned() {
         .expect("an os-patching cell");
     assert_eq!(os["unassigned"], true, "{os}");
     assert_eq!(os["accountable"], "acme");
+    // Customer-owned by the EC2 document (not assumed), yet nobody at acme is named.
+    assert_eq!(os["assumed"], false, "{os}");
+    assert_eq!(os["basis"][0]["kind"], "service-catalog", "{os}");
+    assert_eq!(os["responsible"][0]["party"], "acme");
+    assert_eq!(os["responsible"][0]["named"], false);
     // A tagged sibling is assigned: the gap is specific to batch-01.
     let r = run_on_acme(&[
         "who",
@@ -876,6 +881,68 @@ fn every_cell_has_exactly_one_accountable_party_and_a_basis() {
 }
 
 #[test]
+fn contested_key_policies_name_the_loser_and_the_tie() {
+    let v = acme_check();
+    let g = gap(&v, "DM002:key-management:configure:acme/secops");
+    assert_eq!(g["kind"], "contested");
+    let r = run_on_acme(&[
+        "explain",
+        "orders-db",
+        "key-management",
+        "configure",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cell = r.json();
+    assert_eq!(strings(&cell["contested"]), ["acme/secops"]);
+    assert!(
+        cell["responsible"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["party"] == "acme" && a["team"] == "platform"),
+        "{cell}"
+    );
+    assert!(strings(&g["assets"]).contains(&"orders-db".to_string()));
+    assert!(
+        cell["basis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["kind"] == "superseded"),
+        "the losing rule is shown: {}",
+        cell["basis"]
+    );
+}
+
+#[test]
+fn unknown_service_cells_are_all_assumed() {
+    let cells = acme_cells();
+    let erp: Vec<&Value> = cells["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["asset"] == "legacy-erp")
+        .collect();
+    assert!(!erp.is_empty());
+    for c in &erp {
+        assert_eq!(c["assumed"], true, "{c}");
+        // Nothing is inherited from a provider nobody documented: the customer's or its MSSP's.
+        let o = str_of(&c["ownership"]);
+        assert!(o == "csc-owned" || o == "third-party", "{c}");
+    }
+    let v = acme_check();
+    let g = gap(&v, "DM013:onprem:as400");
+    assert_eq!(g["cells"].as_u64().unwrap(), erp.len() as u64);
+    // No other asset has an assumed cell in acme: every other service is in the catalog.
+    assert_eq!(
+        v["summary"]["assumed_cells"].as_u64().unwrap(),
+        erp.len() as u64
+    );
+}
+
+#[test]
 fn matrix_filters_narrow_the_rows() {
     let r = run(&[
         "matrix",
@@ -984,6 +1051,133 @@ fn html_report_is_self_contained_and_lists_the_assets() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left, [std::ffi::OsString::from("r.html")]);
+}
+
+/// An estate whose names carry markup, quotes, commas and pipes, with an expired contract so
+/// that they reach the gap titles.
+fn hostile_estate(dir: &Path) -> PathBuf {
+    write(
+        dir,
+        "estate.yaml",
+        &small_estate(concat!(
+            "contracts:\n",
+            "  - id: \"old|msa, \\\"v1\\\" <script>alert(1)</script>\"\n",
+            "    party: shieldco\n",
+            "    effective: 2025-01-01\n",
+            "    expires: 2026-01-01\n",
+            "    clauses:\n",
+            "      - {id: \"1\", text: \"watch <script>alert(2)</script> | all\", scope: {}, duties: [monitor]}\n",
+            "assets:\n",
+            "  - {id: web-01, service: aws:ec2, env: prod, data: [pii], description: \"<img src=x onerror=alert(3)>\"}\n",
+        )),
+    )
+}
+
+#[test]
+fn html_report_escapes_estate_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let estate = hostile_estate(dir.path());
+    let (_, v) = check_json(&estate, &[]);
+    let expired = gaps(&v)
+        .iter()
+        .find(|g| g["code"] == "DM004")
+        .expect("DM004");
+    assert!(str_of(&expired["title"]).contains("<script>alert(1)</script>"));
+    let html = dir.path().join("r.html");
+    let r = run(&["check", s(&estate), "--as-of", AS_OF, "--html", s(&html)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        text.contains("alert(1)"),
+        "the contract id is in the report"
+    );
+    for raw in ["<script", "<img"] {
+        assert!(!text.contains(raw), "unescaped `{raw}` in the HTML report");
+    }
+    assert!(text.contains("&lt;script&gt;"), "markup is escaped");
+}
+
+/// Splits RFC 4180 CSV into records of fields.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(!quoted, "unterminated quoted field");
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    records
+}
+
+#[test]
+fn csv_and_md_escape_commas_quotes_and_pipes() {
+    let dir = tempfile::tempdir().unwrap();
+    let estate = hostile_estate(dir.path());
+    let (_, v) = check_json(&estate, &[]);
+    let r = run(&["check", s(&estate), "--as-of", AS_OF, "--format", "csv"]);
+    let records = parse_csv(&r.stdout);
+    assert_eq!(records.len(), gaps(&v).len() + 1);
+    assert!(
+        records.iter().all(|rec| rec.len() == 7),
+        "every record has 7 fields"
+    );
+    for (rec, g) in records[1..].iter().zip(gaps(&v)) {
+        assert_eq!(rec[0], str_of(&g["severity"]));
+        assert_eq!(
+            rec[5],
+            str_of(&g["title"]),
+            "the title survives CSV quoting"
+        );
+    }
+    let r = run(&["check", s(&estate), "--as-of", AS_OF, "--format", "md"]);
+    let row = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("DM004"))
+        .expect("a DM004 row");
+    assert!(
+        row.contains("old\\|msa"),
+        "a pipe in a cell is escaped: {row}"
+    );
+    // 7 cells: 8 unescaped pipes.
+    let pipes = row.matches('|').count() - row.matches("\\|").count();
+    assert_eq!(pipes, 8, "{row}");
+}
+
+#[test]
+fn acme_csv_has_one_record_per_gap() {
+    let v = acme_check();
+    let r = run(&["check", s(&acme()), "--as-of", AS_OF, "--format", "csv"]);
+    let records = parse_csv(&r.stdout);
+    assert_eq!(records.len(), gaps(&v).len() + 1);
+    for (rec, g) in records[1..].iter().zip(gaps(&v)) {
+        assert_eq!(rec.len(), 7);
+        assert_eq!(
+            rec[1],
+            format!("{} {}", str_of(&g["code"]), str_of(&g["kind"]))
+        );
+        assert_eq!(rec[4], strings(&g["assets"]).join(", "));
+        assert_eq!(rec[6], str_of(&g["fix"]));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1513,6 +1707,19 @@ fn catalog_show_typo_suggests() {
 }
 
 #[test]
+#[ignore = "bug: `catalog show ID --format csv` prints a prose header (`os-patching — …`, layer, duties, mappings) before the CSV, so the output is not CSV"]
+fn catalog_show_csv_is_pure_csv() {
+    let r = run(&["catalog", "show", "os-patching", "--format", "csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let first = r.stdout.lines().next().unwrap_or_default();
+    assert_eq!(
+        first, "service,model,configure,patch,monitor,respond,audit",
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn catalog_show_control_lists_every_service() {
     let services = catalog_json("services");
     let r = run(&["catalog", "show", "os-patching", "--format", "csv"]);
@@ -1589,6 +1796,164 @@ fn no_color_output_has_no_ansi_escapes() {
             "{args:?} printed an ANSI escape on stderr"
         );
     }
+}
+
+/// Runs `demarc ARGS` with stdout on a 200-column pseudo-terminal (via util-linux `script`)
+/// and stderr discarded; `None` when `script` is not installed.
+fn on_tty(env: &str, args: &[&str]) -> Option<String> {
+    on_tty_cols(200, env, args)
+}
+
+fn on_tty_cols(cols: u16, env: &str, args: &[&str]) -> Option<String> {
+    let probe = Command::new("script").arg("--version").output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipping: util-linux `script` is not available");
+        return None;
+    }
+    let quote = |a: &str| format!("'{}'", a.replace('\'', "'\\''"));
+    let line = format!(
+        "stty cols {cols} rows 50; {env} {} {} 2>/dev/null",
+        quote(env!("CARGO_BIN_EXE_demarc")),
+        args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+    );
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env_remove("DEMARC_ESTATE")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn tables_on_a_terminal_are_coloured_unless_no_color() {
+    let acme = acme();
+    let args = ["check", s(&acme), "--as-of", AS_OF];
+    let Some(coloured) = on_tty("", &args) else {
+        return;
+    };
+    assert!(
+        coloured.contains("\x1b["),
+        "a terminal gets colour:\n{coloured}"
+    );
+    let plain = on_tty("NO_COLOR=1", &args).unwrap();
+    assert!(plain.contains("DM001"), "{plain}");
+    assert!(
+        !plain.contains("\x1b["),
+        "NO_COLOR=1 still printed ANSI escapes"
+    );
+    for args in [
+        vec!["matrix", s(&acme), "--as-of", AS_OF, "--rows", "--problems"],
+        vec![
+            "who",
+            "patches",
+            "batch-01",
+            "-e",
+            s(&acme),
+            "--as-of",
+            AS_OF,
+        ],
+    ] {
+        let plain = on_tty("NO_COLOR=1", &args).unwrap();
+        assert!(
+            plain.contains("batch-01") || plain.contains("os-patching"),
+            "{plain}"
+        );
+        assert!(
+            !plain.contains("\x1b["),
+            "{args:?}: NO_COLOR=1 still printed ANSI escapes"
+        );
+    }
+}
+
+#[test]
+fn machine_formats_are_never_coloured_even_on_a_terminal() {
+    let acme = acme();
+    for format in ["csv", "md", "json"] {
+        for args in [
+            vec!["check", s(&acme), "--as-of", AS_OF, "--format", format],
+            vec!["matrix", s(&acme), "--as-of", AS_OF, "--format", format],
+            vec!["catalog", "list", "services", "--format", format],
+        ] {
+            let Some(out) = on_tty("", &args) else { return };
+            assert!(!out.trim().is_empty(), "{args:?}");
+            assert!(!out.contains("\x1b["), "{args:?} coloured a machine format");
+        }
+    }
+}
+
+/// no-color.org: NO_COLOR disables colour "when present and not an empty string".
+#[test]
+fn empty_no_color_keeps_colour() {
+    let acme = acme();
+    let Some(out) = on_tty("NO_COLOR=", &["check", s(&acme), "--as-of", AS_OF]) else {
+        return;
+    };
+    assert!(
+        out.contains("\x1b["),
+        "NO_COLOR= (empty) should not disable colour"
+    );
+}
+
+/// The header row of a terminal table: the text between the first `│` and the next `│`.
+fn first_table_row(out: &str) -> String {
+    out.lines()
+        .find(|l| l.starts_with('│'))
+        .unwrap_or_else(|| panic!("no table in:\n{out}"))
+        .to_string()
+}
+
+#[test]
+fn tables_fit_a_narrow_terminal_with_readable_headers() {
+    let acme = acme();
+    let args = [
+        "who",
+        "patches",
+        "batch-01",
+        "-e",
+        s(&acme),
+        "--as-of",
+        AS_OF,
+    ];
+    let Some(out) = on_tty_cols(100, "NO_COLOR=1", &args) else {
+        return;
+    };
+    let header = first_table_row(&out);
+    for word in ["control", "layer", "ownership", "responsible", "basis"] {
+        assert!(header.contains(word), "header `{header}` lacks `{word}`");
+    }
+    for line in out.lines().filter(|l| l.starts_with(['│', '┌', '└', '╞'])) {
+        assert!(
+            line.chars().count() <= 100,
+            "wider than the terminal: {line}"
+        );
+    }
+}
+
+/// A terminal that reports 0 columns (a pty nobody sized: `script`, `docker exec -t`, some CI
+/// runners) should be treated as of unknown width, not as 0 columns wide.
+#[test]
+#[ignore = "bug: on a terminal reporting 0 columns every table collapses to one character per column (ContentArrangement::Dynamic with width 0)"]
+fn tables_on_a_zero_width_terminal_stay_readable() {
+    let acme = acme();
+    let args = [
+        "who",
+        "patches",
+        "batch-01",
+        "-e",
+        s(&acme),
+        "--as-of",
+        AS_OF,
+    ];
+    let Some(out) = on_tty_cols(0, "NO_COLOR=1", &args) else {
+        return;
+    };
+    let header = first_table_row(&out);
+    assert!(
+        header.contains("control"),
+        "header collapsed: `{header}`\n{out}"
+    );
 }
 
 #[test]
