@@ -28,8 +28,8 @@ pub struct Rule {
     /// Stable name: `contract shieldco-msa §4.2`, `assignment to acme/dba`, `override to aws`.
     pub name: String,
     pub at: Loc,
-    /// Contract index for clauses.
-    pub contract: Option<usize>,
+    /// What the clause says, quoted in every basis that cites it (empty for other rules).
+    pub text: String,
     pub targets: Vec<Target>,
     pub performed_by: Option<String>,
     pub split: BTreeMap<String, String>,
@@ -273,7 +273,7 @@ fn build_rules(
                     .unwrap_or_default()
             ),
             at: o.loc,
-            contract: None,
+            text: String::new(),
             targets: o.to.0.clone(),
             performed_by: None,
             split: o.split.clone(),
@@ -288,7 +288,7 @@ fn build_rules(
             duties: duty_mask(&o.duties),
         });
     }
-    for (ci, c) in estate.contracts.iter().enumerate() {
+    for c in &estate.contracts {
         for cl in &c.clauses {
             let ends = [c.expires, cl.expires].into_iter().flatten().min();
             let ended = ends.filter(|e| *e <= as_of);
@@ -297,7 +297,7 @@ fn build_rules(
                 kind: RuleKind::Clause,
                 name: format!("contract {} §{}", c.id.value, cl.id.value),
                 at: cl.id.loc,
-                contract: Some(ci),
+                text: cl.text.clone(),
                 targets: vec![Target::party(&c.party)],
                 performed_by: cl.performed_by.as_ref().map(|p| p.value.clone()),
                 split: BTreeMap::new(),
@@ -325,7 +325,7 @@ fn build_rules(
                     .join(" + ")
             ),
             at: a.loc,
-            contract: None,
+            text: String::new(),
             targets: a.to.0.clone(),
             performed_by: None,
             split: a.split.clone(),
@@ -573,21 +573,8 @@ impl<'a> Ctx<'a> {
     fn rule_basis(&self, i: usize, kind: BasisKind, note: &str) -> Basis {
         let r = &self.rules[i];
         let mut rule = r.name.clone();
-        if let (RuleKind::Clause, Some(c)) = (r.kind, r.contract) {
-            let clause_text = self.estate.contracts[c]
-                .clauses
-                .iter()
-                .find(|cl| {
-                    format!(
-                        "contract {} §{}",
-                        self.estate.contracts[c].id.value, cl.id.value
-                    ) == r.name
-                })
-                .map(|cl| cl.text.as_str())
-                .unwrap_or("");
-            if !clause_text.is_empty() {
-                rule = format!("{rule}: \"{clause_text}\"");
-            }
+        if !r.text.is_empty() {
+            rule = format!("{rule}: \"{}\"", r.text);
         }
         if !note.is_empty() {
             rule = format!("{rule} ({note})");

@@ -8,15 +8,6 @@ use demarc_model::Duty;
 use crate::Grid;
 use crate::json::{Contact, TriageOutput};
 
-/// Lists at most `n` items, then "+k more".
-pub fn abbreviate(items: &[String], n: usize) -> String {
-    if items.len() <= n {
-        items.join(", ")
-    } else {
-        format!("{}, +{} more", items[..n].join(", "), items.len() - n)
-    }
-}
-
 /// The gap list of `demarc check`.
 pub fn gaps_grid(analysis: &Analysis, wide: bool) -> Grid {
     let mut g = Grid::new([
