@@ -197,12 +197,29 @@ fn load(path: &Path) -> Result<Estate, InputError> {
         s.enable_steady_tick(std::time::Duration::from_millis(120));
         s
     });
-    let estate = demarc_model::load_path(path);
-    let estate = estate.and_then(|e| demarc_model::validate(&e, Catalog::builtin()).map(|_| e));
+    let estate = timed("load", || demarc_model::load_path(path));
+    let estate = estate.and_then(|e| {
+        timed("validate", || {
+            demarc_model::validate(&e, Catalog::builtin())
+        })
+        .map(|_| e)
+    });
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
     estate.map_err(|d| InputError(d.to_string()))
+}
+
+/// Runs one phase of the pipeline; with `DEMARC_TIMINGS` set, reports its wall time on stderr
+/// (how the whole-process benchmark splits parse, resolve, analyse and render).
+fn timed<R>(phase: &str, f: impl FnOnce() -> R) -> R {
+    if std::env::var_os("DEMARC_TIMINGS").is_none() {
+        return f();
+    }
+    let start = std::time::Instant::now();
+    let r = f();
+    eprintln!("timing: {phase} {:.3}s", start.elapsed().as_secs_f64());
+    r
 }
 
 fn as_of(args: &EstateArgs) -> NaiveDate {
@@ -292,17 +309,19 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             max_gap_assets,
         } => {
             let estate = load(path.as_deref().unwrap_or(&args.estate))?;
-            let res = resolve(&estate, catalog, as_of(&args));
+            let res = timed("resolve", || resolve(&estate, catalog, as_of(&args)));
             let options = demarc_engine::AnalyseOptions {
                 max_assets_per_gap: (max_gap_assets > 0).then_some(max_gap_assets),
             };
-            let analysis = demarc_engine::analyse_with(&res, options);
+            let analysis = timed("analyse", || demarc_engine::analyse_with(&res, options));
             if let Some(h) = html {
                 write_atomic(&h, &demarc_report::html::report(&res, &analysis))?;
             }
             let format: Format = args.format.into();
             match format {
-                Format::Json => print(&json_out(&json::CheckOutput::new(&res, &analysis))),
+                Format::Json => print(&timed("render", || {
+                    json_out(&json::CheckOutput::new(&res, &analysis))
+                })),
                 Format::Table => {
                     print(&demarc_report::summary_text(&res, &analysis));
                     if !analysis.gaps.is_empty() {

@@ -10,8 +10,9 @@ use demarc_catalog::FrameworkKind;
 use demarc_model::Duty;
 use serde::Serialize;
 
+use crate::cell::Cell;
 use crate::cell::{Ownership, Role};
-use crate::resolve::{Class, Resolution, RuleKind, ServiceKind};
+use crate::resolve::{Class, Resolution, RuleKind, ServiceKind, Table};
 
 /// How urgent a gap is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
@@ -175,6 +176,8 @@ type LapsedCover = (Vec<u32>, usize, BTreeSet<String>, BTreeSet<Duty>, Severity)
 
 /// Collects assets and the worst severity under one grouping key.
 struct Group {
+    code: &'static str,
+    key: String,
     severity: Severity,
     /// Whole classes concerned (expanded to assets once, at the end).
     classes: BTreeSet<u32>,
@@ -197,38 +200,52 @@ enum Members<'a> {
     Assets(&'a [u32]),
 }
 
+/// Gaps found so far, one per (code, key).
 #[derive(Default)]
 struct Groups {
-    map: BTreeMap<(&'static str, String), Group>,
+    index: HashMap<(&'static str, String), usize>,
+    list: Vec<Group>,
 }
 
 impl Groups {
-    #[allow(clippy::too_many_arguments)]
-    fn add(
+    /// The group for (code, key), created with `make` (title, control, duties, fix) if new.
+    fn slot(
         &mut self,
-        res: &Resolution,
         code: &'static str,
         key: String,
+        make: impl FnOnce() -> (String, Option<String>, Vec<Duty>, String),
+    ) -> usize {
+        if let Some(&g) = self.index.get(&(code, key.clone())) {
+            return g;
+        }
+        let (title, control, duties, fix) = make();
+        self.list.push(Group {
+            code,
+            key: key.clone(),
+            severity: Severity::Info,
+            classes: BTreeSet::new(),
+            assets: Vec::new(),
+            cells: 0,
+            title,
+            control,
+            duties,
+            basis: BTreeSet::new(),
+            fix,
+        });
+        self.index.insert((code, key), self.list.len() - 1);
+        self.list.len() - 1
+    }
+
+    /// Adds members to group `g` at `severity`, counting `cells_per_member` cells for each asset.
+    fn join(
+        &mut self,
+        res: &Resolution,
+        g: usize,
         severity: Severity,
         members: Members,
         cells_per_member: usize,
-        make: impl FnOnce() -> (String, Option<String>, Vec<Duty>, String),
-        basis: impl IntoIterator<Item = String>,
     ) {
-        let g = self.map.entry((code, key)).or_insert_with(|| {
-            let (title, control, duties, fix) = make();
-            Group {
-                severity,
-                classes: BTreeSet::new(),
-                assets: Vec::new(),
-                cells: 0,
-                title,
-                control,
-                duties,
-                basis: BTreeSet::new(),
-                fix,
-            }
-        });
+        let g = &mut self.list[g];
         g.severity = g.severity.max(severity);
         let count = match members {
             Members::None => 0,
@@ -248,8 +265,292 @@ impl Groups {
             }
         };
         g.cells += count * cells_per_member;
-        g.basis.extend(basis);
     }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        res: &Resolution,
+        code: &'static str,
+        key: String,
+        severity: Severity,
+        members: Members,
+        cells_per_member: usize,
+        make: impl FnOnce() -> (String, Option<String>, Vec<Duty>, String),
+        basis: impl IntoIterator<Item = String>,
+    ) {
+        let g = self.slot(code, key, make);
+        self.join(res, g, severity, members, cells_per_member);
+        self.list[g].basis.extend(basis);
+    }
+
+    fn get_mut(&mut self, code: &'static str, key: &str) -> Option<&mut Group> {
+        let g = *self.index.get(&(code, key.to_string()))?;
+        Some(&mut self.list[g])
+    }
+}
+
+/// How a cell-level gap's severity follows from the exposure of the assets it concerns.
+#[derive(Debug, Clone, Copy)]
+enum Rate {
+    /// The exposure itself, at least this.
+    AtLeast(Severity),
+    /// One step below the exposure, at least this.
+    DownAtLeast(Severity),
+    Fixed(Severity),
+}
+
+impl Rate {
+    fn apply(self, exposure: Severity) -> Severity {
+        match self {
+            Rate::AtLeast(s) => exposure.max(s),
+            Rate::DownAtLeast(s) => exposure.down().max(s),
+            Rate::Fixed(s) => s,
+        }
+    }
+}
+
+/// A cell-level gap of one table, found once and then joined by every class using the table.
+struct Finding {
+    group: usize,
+    rate: Rate,
+    cells_per_member: usize,
+}
+
+/// What the cells of one table contribute to the expired-rule gaps (DM004).
+struct LapsedFinding {
+    rule: usize,
+    cells_per_member: usize,
+    now: BTreeSet<String>,
+    duties: BTreeSet<Duty>,
+}
+
+/// The cell-level gaps of `table` (DM001, DM002, DM003, DM012, DM013), registered in `groups`
+/// with their titles, fixes and basis. Computed once per table: every class of assets that
+/// uses the table has exactly these gaps, only with its own exposure.
+fn table_findings(res: &Resolution, table: &Table, groups: &mut Groups) -> Vec<Finding> {
+    let estate = res.estate;
+    let catalog = res.catalog;
+    let mut out = Vec::new();
+    if table.kind == ServiceKind::Unknown {
+        let suggestion = demarc_model::suggest(
+            &table.service,
+            catalog
+                .services
+                .iter()
+                .map(|s| s.id.as_str())
+                .chain(catalog.models.iter().map(|m| m.id.as_str())),
+        );
+        let service = table.service.clone();
+        let cells = table.cells.len();
+        let g = groups.slot(codes::UNKNOWN_SERVICE, service.clone(), || {
+            let fix = match suggestion {
+                Some(s) => format!("did you mean `{s}`? Otherwise define `{service}` under `services:` with the generic model it follows (iaas, paas, saas, …)"),
+                None => format!("define `{service}` under `services:` with the generic model it follows (iaas, caas, paas, faas, dbaas, saas) and its provider, or use a catalog service id (`demarc catalog list`)"),
+            };
+            (format!("unknown service type `{service}`: the provider model is unclear, so the customer is assumed responsible for all {cells} duties"), None, vec![], fix)
+        });
+        out.push(Finding {
+            group: g,
+            rate: Rate::AtLeast(Severity::Medium),
+            cells_per_member: cells,
+        });
+        // Every cell of an unknown service is unassigned by construction; DM013 says it once.
+        return out;
+    }
+    // control → (unassigned, unsplit, contested) duties
+    let mut per_control: BTreeMap<usize, DutySets> = BTreeMap::new();
+    for cell in &table.cells {
+        let e = per_control.entry(cell.control).or_default();
+        if cell.unassigned {
+            e.0.push(cell.duty);
+        }
+        if cell.unsplit {
+            e.1.push(cell.duty);
+        }
+        if !cell.contested.is_empty() {
+            e.2.push(cell.duty);
+        }
+    }
+    let cells_of = |ci: usize, duties: &[Duty]| -> Vec<&Cell> {
+        table
+            .cells
+            .iter()
+            .filter(|c| c.control == ci && duties.contains(&c.duty))
+            .map(|c| &**c)
+            .collect()
+    };
+    for (ci, (unassigned, unsplit, contested)) in per_control {
+        let control = &catalog.controls[ci];
+        if !unassigned.is_empty() {
+            let cells = cells_of(ci, &unassigned);
+            let key = format!("{}:{}", control.id, duty_list(&unassigned));
+            let g = groups.slot(codes::UNASSIGNED, key, || {
+                (
+                    format!(
+                        "{} ({}) falls to {} but nobody is named to do it",
+                        control.name,
+                        duty_list(&unassigned),
+                        estate.customer.value
+                    ),
+                    Some(control.id.clone()),
+                    unassigned.clone(),
+                    format!(
+                        "name an owner in writing: an assignment such as `{{scope: <these assets>, controls: [{}], duties: [{}], to: {}/<team>}}`, or a contract clause if a third party does it",
+                        control.id,
+                        unassigned.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", "),
+                        estate.customer.value
+                    ),
+                )
+            });
+            groups.list[g].basis.extend(cells.iter().flat_map(|c| {
+                c.basis
+                    .iter()
+                    .take(1)
+                    .map(|b| with_url(&b.rule, b.url.as_deref()))
+            }));
+            out.push(Finding {
+                group: g,
+                rate: Rate::AtLeast(Severity::Low),
+                cells_per_member: unassigned.len(),
+            });
+        }
+        if !unsplit.is_empty() {
+            let cells = cells_of(ci, &unsplit);
+            let key = format!("{}:{}", control.id, duty_list(&unsplit));
+            let who: BTreeSet<String> = cells.iter().map(|c| c.responsible_label()).collect();
+            let g = groups.slot(codes::UNSPLIT, key, || {
+                (
+                    format!(
+                        "{} ({}) is shared by {} with no written split of who does what",
+                        control.name,
+                        duty_list(&unsplit),
+                        who.into_iter().collect::<Vec<_>>().join("; ")
+                    ),
+                    Some(control.id.clone()),
+                    unsplit.clone(),
+                    "add `split:` to the rule with one line per owner saying what that owner does"
+                        .into(),
+                )
+            });
+            groups.list[g]
+                .basis
+                .extend(cells.iter().flat_map(|c| c.basis.iter().take(1).map(cite)));
+            out.push(Finding {
+                group: g,
+                rate: Rate::DownAtLeast(Severity::Low),
+                cells_per_member: unsplit.len(),
+            });
+        }
+        if !contested.is_empty() {
+            let cells = cells_of(ci, &contested);
+            let winner = cells[0].responsible_label();
+            let others = cells[0].contested.join(", ");
+            let key = format!("{}:{}:{}", control.id, duty_list(&contested), others);
+            let g = groups.slot(codes::CONTESTED, key, || {
+                (
+                    format!("{} ({}) is claimed by rules of equal rank naming different owners: {winner} and {others}", control.name, duty_list(&contested)),
+                    Some(control.id.clone()),
+                    contested.clone(),
+                    "decide one owner: remove or narrow one of the rules (a narrower scope wins), or add an override with the reason".into(),
+                )
+            });
+            groups.list[g].basis.extend(
+                cells
+                    .iter()
+                    .flat_map(|c| c.basis.iter().filter(|b| b.at.is_some()).map(cite)),
+            );
+            out.push(Finding {
+                group: g,
+                rate: Rate::AtLeast(Severity::Medium),
+                cells_per_member: contested.len(),
+            });
+        }
+    }
+
+    // Separation of duties: the same named, non-provider owner configures and audits.
+    let mut by_control: BTreeMap<usize, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for cell in &table.cells {
+        if !matches!(cell.duty, Duty::Configure | Duty::Audit) {
+            continue;
+        }
+        let e = by_control.entry(cell.control).or_default();
+        for a in cell
+            .responsible
+            .iter()
+            .filter(|a| a.named && a.role != Role::Provider)
+        {
+            if cell.duty == Duty::Configure {
+                e.0.insert(a.label())
+            } else {
+                e.1.insert(a.label())
+            };
+        }
+    }
+    for (ci, (configure, audit)) in by_control {
+        for who in configure.intersection(&audit) {
+            let control = &catalog.controls[ci];
+            let g = groups.slot(codes::SEPARATION_OF_DUTIES, format!("{}:{who}", control.id), || {
+                (
+                    format!("{who} both configures and audits {}: nobody independent checks the work", control.name),
+                    Some(control.id.clone()),
+                    vec![Duty::Configure, Duty::Audit],
+                    format!("give the audit duty of `{}` to another team or party (e.g. internal audit or the MSSP)", control.id),
+                )
+            });
+            let basis: Vec<String> = table
+                .cells
+                .iter()
+                .filter(|c| c.control == ci && matches!(c.duty, Duty::Configure | Duty::Audit))
+                .flat_map(|c| {
+                    c.basis
+                        .iter()
+                        .filter(|b| b.at.is_some())
+                        .take(1)
+                        .map(|b| format!("{}: {}", c.duty, cite(b)))
+                })
+                .collect();
+            groups.list[g].basis.extend(basis);
+            out.push(Finding {
+                group: g,
+                rate: Rate::Fixed(Severity::Medium),
+                cells_per_member: 2,
+            });
+        }
+    }
+    out
+}
+
+/// A basis step as one line: the rule and where it is written.
+fn cite(b: &crate::Basis) -> String {
+    match &b.at {
+        Some(a) => format!("{} at {a}", b.rule),
+        None => b.rule.clone(),
+    }
+}
+
+/// What the cells of `table` would have had from rules that have lapsed.
+fn table_lapsed(res: &Resolution, table: &Table) -> Vec<LapsedFinding> {
+    let mut by_rule: BTreeMap<usize, LapsedFinding> = BTreeMap::new();
+    for cell in &table.cells {
+        for &r in &cell.lapsed {
+            let e = by_rule.entry(r).or_insert_with(|| LapsedFinding {
+                rule: r,
+                cells_per_member: 0,
+                now: BTreeSet::new(),
+                duties: BTreeSet::new(),
+            });
+            e.cells_per_member += 1;
+            e.now.insert(format!(
+                "{} {} → {}",
+                res.control(cell).id,
+                cell.duty,
+                cell.responsible_label()
+            ));
+            e.duties.insert(cell.duty);
+        }
+    }
+    by_rule.into_values().collect()
 }
 
 /// Knobs for [`analyse_with`].
@@ -268,191 +569,22 @@ pub fn analyse(res: &Resolution) -> Analysis {
 pub fn analyse_with(res: &Resolution, options: AnalyseOptions) -> Analysis {
     let mut groups = Groups::default();
     let estate = res.estate;
-    let catalog = res.catalog;
     let as_of = res.as_of;
 
-    // Per class: cell-level gaps.
+    // Cell-level gaps: found once per table, then joined by each class with its exposure.
+    let mut findings: Vec<Option<Vec<Finding>>> = (0..res.tables.len()).map(|_| None).collect();
     for (class_idx, class) in res.classes.iter().enumerate() {
-        let class_idx = class_idx as u32;
-        let table = &res.tables[class.table];
+        let found = findings[class.table]
+            .get_or_insert_with(|| table_findings(res, &res.tables[class.table], &mut groups));
         let exp = exposure(class);
-        if table.kind == ServiceKind::Unknown {
-            let suggestion = demarc_model::suggest(
-                &table.service,
-                catalog
-                    .services
-                    .iter()
-                    .map(|s| s.id.as_str())
-                    .chain(catalog.models.iter().map(|m| m.id.as_str())),
+        for f in found.iter() {
+            groups.join(
+                res,
+                f.group,
+                f.rate.apply(exp),
+                Members::Class(class_idx as u32),
+                f.cells_per_member,
             );
-            let service = table.service.clone();
-            let cells = table.cells.len();
-            groups.add(res, codes::UNKNOWN_SERVICE, service.clone(), exp.max(Severity::Medium), Members::Class(class_idx), cells, || {
-                let fix = match suggestion {
-                    Some(s) => format!("did you mean `{s}`? Otherwise define `{service}` under `services:` with the generic model it follows (iaas, paas, saas, …)"),
-                    None => format!("define `{service}` under `services:` with the generic model it follows (iaas, caas, paas, faas, dbaas, saas) and its provider, or use a catalog service id (`demarc catalog list`)"),
-                };
-                (format!("unknown service type `{service}`: the provider model is unclear, so the customer is assumed responsible for all {cells} duties"), None, vec![], fix)
-            }, []);
-            // Every cell of an unknown service is unassigned by construction; DM013 says it once.
-            continue;
-        }
-        // Unassigned, unsplit and contested cells, per control.
-        // control → (unassigned, unsplit, contested) duties
-        let mut per_control: BTreeMap<usize, DutySets> = BTreeMap::new();
-        for cell in &table.cells {
-            let e = per_control.entry(cell.control).or_default();
-            if cell.unassigned {
-                e.0.push(cell.duty);
-            }
-            if cell.unsplit {
-                e.1.push(cell.duty);
-            }
-            if !cell.contested.is_empty() {
-                e.2.push(cell.duty);
-            }
-        }
-        for (ci, (unassigned, unsplit, contested)) in per_control {
-            let control = &catalog.controls[ci];
-            fn cells_of<'t>(
-                cells: &'t [crate::Cell],
-                ci: usize,
-                duties: &'t [Duty],
-            ) -> impl Iterator<Item = &'t crate::Cell> {
-                cells
-                    .iter()
-                    .filter(move |c| c.control == ci && duties.contains(&c.duty))
-            }
-            if !unassigned.is_empty() {
-                let assumed = cells_of(&table.cells, ci, &unassigned).any(|c| c.assumed);
-                let key = format!("{}:{}", control.id, duty_list(&unassigned));
-                let basis: Vec<String> = cells_of(&table.cells, ci, &unassigned)
-                    .flat_map(|c| {
-                        c.basis
-                            .iter()
-                            .take(1)
-                            .map(|b| with_url(&b.rule, b.url.as_deref()))
-                    })
-                    .collect();
-                let sev = if assumed { exp } else { exp.max(Severity::Low) };
-                groups.add(res, codes::UNASSIGNED, key, sev, Members::Class(class_idx), unassigned.len(), || {
-                    (
-                        format!(
-                            "{} ({}) falls to {} but nobody is named to do it",
-                            control.name,
-                            duty_list(&unassigned),
-                            estate.customer.value
-                        ),
-                        Some(control.id.clone()),
-                        unassigned.clone(),
-                        format!(
-                            "name an owner in writing: an assignment such as `{{scope: <these assets>, controls: [{}], duties: [{}], to: {}/<team>}}`, or a contract clause if a third party does it",
-                            control.id,
-                            unassigned.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", "),
-                            estate.customer.value
-                        ),
-                    )
-                }, basis);
-            }
-            if !unsplit.is_empty() {
-                let key = format!("{}:{}", control.id, duty_list(&unsplit));
-                let who: BTreeSet<String> = cells_of(&table.cells, ci, &unsplit)
-                    .map(|c| c.responsible_label())
-                    .collect();
-                let basis: Vec<String> = cells_of(&table.cells, ci, &unsplit)
-                    .flat_map(|c| {
-                        c.basis.iter().take(1).map(|b| {
-                            format!(
-                                "{}{}",
-                                b.rule,
-                                b.at.as_ref()
-                                    .map(|a| format!(" at {a}"))
-                                    .unwrap_or_default()
-                            )
-                        })
-                    })
-                    .collect();
-                groups.add(res, codes::UNSPLIT, key, exp.down().max(Severity::Low), Members::Class(class_idx), unsplit.len(), || {
-                    (
-                        format!("{} ({}) is shared by {} with no written split of who does what", control.name, duty_list(&unsplit), who.into_iter().collect::<Vec<_>>().join("; ")),
-                        Some(control.id.clone()),
-                        unsplit.clone(),
-                        "add `split:` to the rule with one line per owner saying what that owner does".into(),
-                    )
-                }, basis);
-            }
-            if !contested.is_empty() {
-                let sample = cells_of(&table.cells, ci, &contested)
-                    .next()
-                    .expect("contested cell");
-                let winner = sample.responsible_label();
-                let others = sample.contested.join(", ");
-                let key = format!("{}:{}:{}", control.id, duty_list(&contested), others);
-                let basis: Vec<String> = cells_of(&table.cells, ci, &contested)
-                    .flat_map(|c| {
-                        c.basis
-                            .iter()
-                            .filter(|b| b.at.is_some())
-                            .map(|b| format!("{} at {}", b.rule, b.at.as_deref().unwrap_or("")))
-                    })
-                    .collect();
-                groups.add(res, codes::CONTESTED, key, exp.max(Severity::Medium), Members::Class(class_idx), contested.len(), || {
-                    (
-                        format!("{} ({}) is claimed by rules of equal rank naming different owners: {winner} and {others}", control.name, duty_list(&contested)),
-                        Some(control.id.clone()),
-                        contested.clone(),
-                        "decide one owner: remove or narrow one of the rules (a narrower scope wins), or add an override with the reason".into(),
-                    )
-                }, basis);
-            }
-        }
-
-        // Separation of duties: the same named, non-provider owner configures and audits.
-        let mut by_control: BTreeMap<usize, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-        for cell in &table.cells {
-            if !matches!(cell.duty, Duty::Configure | Duty::Audit) {
-                continue;
-            }
-            let e = by_control.entry(cell.control).or_default();
-            for a in cell
-                .responsible
-                .iter()
-                .filter(|a| a.named && a.role != Role::Provider)
-            {
-                if cell.duty == Duty::Configure {
-                    e.0.insert(a.label())
-                } else {
-                    e.1.insert(a.label())
-                };
-            }
-        }
-        for (ci, (configure, audit)) in by_control {
-            for who in configure.intersection(&audit) {
-                let control = &catalog.controls[ci];
-                let basis: Vec<String> = table
-                    .cells
-                    .iter()
-                    .filter(|c| c.control == ci && matches!(c.duty, Duty::Configure | Duty::Audit))
-                    .flat_map(|c| {
-                        c.basis.iter().filter(|b| b.at.is_some()).take(1).map(|b| {
-                            format!(
-                                "{}: {} at {}",
-                                c.duty,
-                                b.rule,
-                                b.at.as_deref().unwrap_or("")
-                            )
-                        })
-                    })
-                    .collect();
-                groups.add(res, codes::SEPARATION_OF_DUTIES, format!("{}:{who}", control.id), Severity::Medium, Members::Class(class_idx), 2, || {
-                    (
-                        format!("{who} both configures and audits {}: nobody independent checks the work", control.name),
-                        Some(control.id.clone()),
-                        vec![Duty::Configure, Duty::Audit],
-                        format!("give the audit duty of `{}` to another team or party (e.g. internal audit or the MSSP)", control.id),
-                    )
-                }, basis);
-            }
         }
     }
 
@@ -468,34 +600,27 @@ pub fn analyse_with(res: &Resolution, options: AnalyseOptions) -> Analysis {
     }
     let limit = options.max_assets_per_gap.unwrap_or(usize::MAX);
     let mut gaps: Vec<Gap> = groups
-        .map
+        .list
         .into_iter()
-        .map(|((code, key), mut g)| {
-            let mut members = std::mem::take(&mut g.assets);
-            for c in &g.classes {
-                members.extend_from_slice(&res.classes[*c as usize].members);
+        .map(|mut g| {
+            let (asset_count, members) = members_in_order(res, &rank, &mut g, limit);
+            Gap {
+                code: g.code,
+                kind: codes::name(g.code),
+                key: format!("{}:{}", g.code, g.key),
+                severity: g.severity,
+                title: g.title,
+                control: g.control,
+                duties: g.duties,
+                asset_count,
+                assets: members
+                    .iter()
+                    .map(|&i| estate.assets[i as usize].id.value.clone())
+                    .collect(),
+                cells: g.cells,
+                basis: g.basis.into_iter().collect(),
+                fix: g.fix,
             }
-            members.sort_unstable_by_key(|&i| rank[i as usize]);
-            members.dedup();
-            (code, key, g, members)
-        })
-        .map(|(code, key, g, members)| Gap {
-            code,
-            kind: codes::name(code),
-            key: format!("{code}:{key}"),
-            severity: g.severity,
-            title: g.title,
-            control: g.control,
-            duties: g.duties,
-            asset_count: members.len(),
-            assets: members
-                .iter()
-                .take(limit)
-                .map(|&i| estate.assets[i as usize].id.value.clone())
-                .collect(),
-            cells: g.cells,
-            basis: g.basis.into_iter().collect(),
-            fix: g.fix,
         })
         .collect();
     gaps.sort_by(|a, b| {
@@ -547,6 +672,56 @@ pub fn analyse_with(res: &Resolution, options: AnalyseOptions) -> Analysis {
     }
 }
 
+/// How many assets a group concerns, and the first `limit` of them in id order.
+///
+/// Classes are disjoint and their members are already in id order, so the first few assets of
+/// a gap over a million come from a k-way merge instead of sorting the million.
+fn members_in_order(
+    res: &Resolution,
+    rank: &[u32],
+    g: &mut Group,
+    limit: usize,
+) -> (usize, Vec<u32>) {
+    let mut loose = std::mem::take(&mut g.assets);
+    loose.sort_unstable_by_key(|&i| rank[i as usize]);
+    loose.dedup();
+    if !loose.is_empty() && !g.classes.is_empty() {
+        // An asset could be listed both alone and through its class: merge the slow way.
+        for c in &g.classes {
+            loose.extend_from_slice(&res.classes[*c as usize].members);
+        }
+        loose.sort_unstable_by_key(|&i| rank[i as usize]);
+        loose.dedup();
+        let count = loose.len();
+        loose.truncate(limit);
+        return (count, loose);
+    }
+    let lists: Vec<&[u32]> = g
+        .classes
+        .iter()
+        .map(|&c| res.classes[c as usize].members.as_slice())
+        .chain(std::iter::once(loose.as_slice()))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let count: usize = lists.iter().map(|l| l.len()).sum();
+    let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<(u32, usize, usize)>> = lists
+        .iter()
+        .enumerate()
+        .map(|(li, l)| std::cmp::Reverse((rank[l[0] as usize], li, 0)))
+        .collect();
+    let mut out = Vec::with_capacity(count.min(limit));
+    while out.len() < limit {
+        let Some(std::cmp::Reverse((_, li, pos))) = heap.pop() else {
+            break;
+        };
+        out.push(lists[li][pos]);
+        if let Some(&next) = lists[li].get(pos + 1) {
+            heap.push(std::cmp::Reverse((rank[next as usize], li, pos + 1)));
+        }
+    }
+    (count, out)
+}
+
 fn duty_list(d: &[Duty]) -> String {
     d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -563,32 +738,26 @@ fn expired_rules(res: &Resolution, groups: &mut Groups) {
     let estate = res.estate;
     // Which assets and cells each lapsed rule would have covered, and who owns them now.
     let mut lapsed: HashMap<usize, LapsedCover> = HashMap::new();
+    let mut per_table: Vec<Option<Vec<LapsedFinding>>> =
+        (0..res.tables.len()).map(|_| None).collect();
     for (class_idx, class) in res.classes.iter().enumerate() {
-        let table = &res.tables[class.table];
-        for cell in &table.cells {
-            for &r in &cell.lapsed {
-                let e = lapsed.entry(r).or_insert_with(|| {
-                    (
-                        Vec::new(),
-                        0,
-                        BTreeSet::new(),
-                        BTreeSet::new(),
-                        Severity::Medium,
-                    )
-                });
-                if e.0.last() != Some(&(class_idx as u32)) {
-                    e.0.push(class_idx as u32);
-                }
-                e.1 += class.members.len();
-                e.2.insert(format!(
-                    "{} {} → {}",
-                    res.control(cell).id,
-                    cell.duty,
-                    cell.responsible_label()
-                ));
-                e.3.insert(cell.duty);
-                e.4 = e.4.max(exposure(class));
-            }
+        let found = per_table[class.table]
+            .get_or_insert_with(|| table_lapsed(res, &res.tables[class.table]));
+        for f in found.iter() {
+            let e = lapsed.entry(f.rule).or_insert_with(|| {
+                (
+                    Vec::new(),
+                    0,
+                    BTreeSet::new(),
+                    BTreeSet::new(),
+                    Severity::Medium,
+                )
+            });
+            e.0.push(class_idx as u32);
+            e.1 += class.members.len() * f.cells_per_member;
+            e.2.extend(f.now.iter().cloned());
+            e.3.extend(f.duties.iter().copied());
+            e.4 = e.4.max(exposure(class));
         }
     }
     for (i, rule) in res.rules.iter().enumerate() {
@@ -622,10 +791,7 @@ fn expired_rules(res: &Resolution, groups: &mut Groups) {
                 "renew or replace the agreement and update `expires`, or assign the duties it covered to someone in writing".into(),
             )
         }, basis);
-        if let Some(g) = groups
-            .map
-            .get_mut(&(codes::EXPIRED_RULE, rule.name.clone()))
-        {
+        if let Some(g) = groups.get_mut(codes::EXPIRED_RULE, &rule.name) {
             g.cells = cells;
         }
     }
@@ -795,7 +961,7 @@ fn attestations(res: &Resolution, groups: &mut Groups) {
 }
 
 fn set_cells(groups: &mut Groups, code: &'static str, key: &str, cells: usize) {
-    if let Some(g) = groups.map.get_mut(&(code, key.to_string())) {
+    if let Some(g) = groups.get_mut(code, key) {
         g.cells = cells;
     }
 }
@@ -868,7 +1034,7 @@ fn evidence(res: &Resolution, groups: &mut Groups) {
             }
         }
     }
-    for class in &res.classes {
+    for (class_idx, class) in res.classes.iter().enumerate() {
         let table = &res.tables[class.table];
         if table.kind == ServiceKind::Unknown {
             continue;
@@ -896,8 +1062,15 @@ fn evidence(res: &Resolution, groups: &mut Groups) {
                 }
             }
             let exp = exposure(class);
+            // A class where every asset lacks evidence is kept whole, like the cell-level gaps.
+            let whole = [class_idx as u32];
+            let members = if missing.len() == class.members.len() {
+                Members::Classes(&whole)
+            } else {
+                Members::Assets(&missing)
+            };
             if !missing.is_empty() {
-                groups.add(res, codes::EVIDENCE_MISSING, control.id.clone(), exp.down().max(Severity::Low), Members::Assets(&missing), 1, || {
+                groups.add(res, codes::EVIDENCE_MISSING, control.id.clone(), exp.down().max(Severity::Low), members, 1, || {
                     (
                         format!("no evidence on file for {} on assets where the customer does it", control.name),
                         Some(control.id.clone()),

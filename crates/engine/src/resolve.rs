@@ -6,6 +6,7 @@
 //! not with its size.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use demarc_catalog::{Catalog, Control, Owner, Service};
@@ -86,7 +87,9 @@ pub struct Table {
     pub provider_declared: bool,
     /// Indices of the rules that match these assets.
     pub rules: Vec<usize>,
-    pub cells: Vec<Cell>,
+    /// Cells are shared between tables: two tables of one service whose rules differ only on
+    /// some controls hold the very same cells for all the others.
+    pub cells: Vec<Arc<Cell>>,
 }
 
 /// Assets that look the same to every rule.
@@ -126,7 +129,7 @@ impl<'e> Resolution<'e> {
     pub fn table_of(&self, asset: usize) -> &Table {
         &self.tables[self.classes[self.asset_class[asset] as usize].table]
     }
-    pub fn cells_of(&self, asset: usize) -> &[Cell] {
+    pub fn cells_of(&self, asset: usize) -> &[Arc<Cell>] {
         &self.table_of(asset).cells
     }
     pub fn control(&self, cell: &Cell) -> &'e Control {
@@ -192,6 +195,7 @@ pub fn resolve<'e>(estate: &'e Estate, catalog: &'e Catalog, as_of: NaiveDate) -
         estate,
         catalog,
         rules: &rules,
+        cells: Default::default(),
     };
     for (class, sig) in classes.iter_mut().zip(&signatures) {
         let matched: Vec<usize> = rules
@@ -343,10 +347,16 @@ fn build_rules(
     rules
 }
 
+/// What decides one cell: the service and provider, the control and duty, and the matched
+/// rules that cover that control and duty. Equal keys give equal cells.
+type CellKey = (String, Option<String>, usize, Duty, Vec<usize>);
+
 struct Ctx<'a> {
     estate: &'a Estate,
     catalog: &'a Catalog,
     rules: &'a [Rule],
+    /// Cells already computed, so tables that differ in a few rules share the rest.
+    cells: std::cell::RefCell<HashMap<CellKey, Arc<Cell>>>,
 }
 
 /// The service an asset runs on, as far as the catalog and estate know it.
@@ -453,7 +463,28 @@ impl<'a> Ctx<'a> {
                     },
                     None => None,
                 };
-                cells.push(self.cell(&view, &matched, ci, control, duty, found));
+                let covering: Vec<usize> = matched
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.rules[i].covers(ci, duty))
+                    .collect();
+                let key: CellKey = (
+                    service.to_string(),
+                    asset_provider.map(str::to_string),
+                    ci,
+                    duty,
+                    covering,
+                );
+                let mut memo = self.cells.borrow_mut();
+                let cell = match memo.get(&key) {
+                    Some(c) => c.clone(),
+                    None => {
+                        let c = Arc::new(self.cell(&view, &key.4, ci, control, duty, found));
+                        memo.insert(key, c.clone());
+                        c
+                    }
+                };
+                cells.push(cell);
             }
         }
         Table {

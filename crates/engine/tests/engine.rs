@@ -74,6 +74,7 @@ fn hypervisor_patching_is_inherited_from_the_provider() {
         .cells_of(0)
         .iter()
         .filter(|c| res.control(c).layer == "physical-host")
+        .map(|c| &**c)
         .collect();
     assert!(!provider_cells.is_empty());
     for c in provider_cells {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use demarc_engine::{Analysis, Resolution};
+use demarc_engine::{Analysis, Cell, Resolution};
 use demarc_model::Duty;
 
 use crate::text::duty_summary;
@@ -79,7 +79,7 @@ pub fn report(res: &Resolution, analysis: &Analysis) -> String {
             escape(&a.service)
         ));
         for d in Duty::ALL {
-            let of_duty: Vec<_> = cells.iter().filter(|c| c.duty == d).collect();
+            let of_duty: Vec<&Cell> = cells.iter().filter(|c| c.duty == d).map(|c| &**c).collect();
             let class = dominant_class(&of_duty);
             // Hover shows, per control, who and the rule that decided it.
             let title: Vec<String> = of_duty

@@ -77,7 +77,7 @@ pub fn summary_text(res: &Resolution, analysis: &Analysis) -> String {
 
 /// One line per responsible party with how many controls it holds for a duty:
 /// `aws ×31; acme/platform ×12; acme (unassigned) ×3`.
-pub fn duty_summary(cells: &[Cell], duty: Duty) -> String {
+pub fn duty_summary(cells: &[std::sync::Arc<Cell>], duty: Duty) -> String {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for c in cells.iter().filter(|c| c.duty == duty) {
         for a in &c.responsible {
