@@ -218,7 +218,19 @@ fn timed<R>(phase: &str, f: impl FnOnce() -> R) -> R {
     }
     let start = std::time::Instant::now();
     let r = f();
-    eprintln!("timing: {phase} {:.3}s", start.elapsed().as_secs_f64());
+    // Peak resident memory so far, where the OS reports it (Linux).
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    eprintln!(
+        "timing: {phase} {:.3}s (peak rss {peak})",
+        start.elapsed().as_secs_f64()
+    );
     r
 }
 

@@ -171,6 +171,8 @@ fn exposure(class: &Class) -> Severity {
 }
 
 type DutySets = (Vec<Duty>, Vec<Duty>, Vec<Duty>);
+/// Provider → (cells it performs per asset, controls, declared in the estate), for one table.
+type ProviderCells = BTreeMap<String, (usize, BTreeSet<usize>, bool)>;
 /// What a lapsed rule would have covered: classes, cells, who owns them now, duties, severity.
 type LapsedCover = (Vec<u32>, usize, BTreeSet<String>, BTreeSet<Duty>, Severity);
 
@@ -847,24 +849,35 @@ fn attestations(res: &Resolution, groups: &mut Groups) {
     // provider → (assets, inherited cells, controls)
     let mut inherited: BTreeMap<String, (BTreeSet<u32>, usize, BTreeSet<usize>, bool)> =
         BTreeMap::new();
+    // Per table, once: provider → (inherited cells per asset, controls, declared).
+    let mut per_table: Vec<Option<ProviderCells>> = (0..res.tables.len()).map(|_| None).collect();
     for (class_idx, class) in res.classes.iter().enumerate() {
-        let table = &res.tables[class.table];
-        for cell in &table.cells {
-            for a in cell.responsible.iter().filter(|a| a.role == Role::Provider) {
-                for party in std::iter::once(&a.party).chain(a.via.iter()) {
-                    let e = inherited.entry(party.clone()).or_insert_with(|| {
-                        (
-                            BTreeSet::new(),
-                            0,
-                            BTreeSet::new(),
-                            a.declared || estate.parties.contains_key(party),
-                        )
-                    });
-                    e.0.insert(class_idx as u32);
-                    e.1 += class.members.len();
-                    e.2.insert(cell.control);
+        let found = per_table[class.table].get_or_insert_with(|| {
+            let mut m = ProviderCells::new();
+            for cell in &res.tables[class.table].cells {
+                for a in cell.responsible.iter().filter(|a| a.role == Role::Provider) {
+                    for party in std::iter::once(&a.party).chain(a.via.iter()) {
+                        let e = m.entry(party.clone()).or_insert_with(|| {
+                            (
+                                0,
+                                BTreeSet::new(),
+                                a.declared || estate.parties.contains_key(party),
+                            )
+                        });
+                        e.0 += 1;
+                        e.1.insert(cell.control);
+                    }
                 }
             }
+            m
+        });
+        for (party, (cells, controls, declared)) in found.iter() {
+            let e = inherited
+                .entry(party.clone())
+                .or_insert_with(|| (BTreeSet::new(), 0, BTreeSet::new(), *declared));
+            e.0.insert(class_idx as u32);
+            e.1 += class.members.len() * cells;
+            e.2.extend(controls.iter().copied());
         }
     }
     let warn = estate.settings.expiry_warning.days();

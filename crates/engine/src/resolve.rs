@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use demarc_catalog::{Catalog, Control, Owner, Service};
-use demarc_model::{Duration, Duty, Estate, Loc, PartyKind, Scope, Sp, Target};
+use demarc_model::{Duration, Duty, Estate, Loc, PartyKind, Scope, Sp, Sym, Target};
 
 use crate::cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
 use crate::scope::{Matcher, Projection, Signature};
@@ -97,8 +97,8 @@ pub struct Class {
     /// Asset indices, in id order.
     pub members: Vec<u32>,
     pub table: usize,
-    pub env: Option<String>,
-    pub data: Vec<String>,
+    pub env: Option<Sym>,
+    pub data: Vec<Sym>,
 }
 
 /// The resolved estate.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use demarc_model::{Asset, Scope};
+use demarc_model::{Asset, Scope, Sym};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 /// The attributes of an asset that any scope can look at. Assets with equal signatures are
@@ -41,18 +41,14 @@ impl<'e> Projection<'e> {
     }
 
     pub fn signature(&self, a: &'e Asset) -> Signature<'e> {
-        let mut data: Vec<&str> = a.data.iter().map(String::as_str).collect();
+        let mut data: Vec<&str> = a.data.iter().map(Sym::as_str).collect();
         data.sort_unstable();
         data.dedup();
         Signature {
             service: &a.service.value,
             env: a.env.as_deref(),
             data,
-            tags: self
-                .tag_keys
-                .iter()
-                .map(|k| a.tags.get(*k).map(String::as_str))
-                .collect(),
+            tags: self.tag_keys.iter().map(|k| a.tags.get(k)).collect(),
             id: self
                 .named_assets
                 .contains(a.id.as_str())

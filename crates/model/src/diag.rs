@@ -95,7 +95,8 @@ pub fn unknown<'a>(
     let help = match suggest(wrong, candidates.clone()) {
         Some(s) => format!("did you mean `{s}`?"),
         None => {
-            let all: Vec<&str> = candidates.into_iter().collect();
+            let mut all: Vec<&str> = candidates.into_iter().collect();
+            all.sort_unstable();
             if all.is_empty() {
                 format!("no {what} is defined yet; define it first")
             } else if all.len() <= 12 {

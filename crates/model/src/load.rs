@@ -48,11 +48,12 @@ pub fn load_path(path: &Path) -> Result<Estate, Diagnostics> {
 
 /// Loads an estate from in-memory `(name, text)` pairs; the names are used in error messages.
 pub fn load_sources(sources: Vec<(PathBuf, String)>) -> Result<Estate, Diagnostics> {
-    let mut docs = Vec::with_capacity(sources.len());
-    let mut errors = Vec::new();
     let files: Vec<PathBuf> = sources.iter().map(|(p, _)| p.clone()).collect();
-    for (i, (path, text)) in sources.iter().enumerate() {
-        match parse_doc(i as u32, path, text) {
+    let results = parse_all(sources);
+    let mut docs = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
             Ok(d) => docs.push(d),
             Err(e) => errors.push(e),
         }
@@ -61,6 +62,49 @@ pub fn load_sources(sources: Vec<(PathBuf, String)>) -> Result<Estate, Diagnosti
         return Err(Diagnostics(errors));
     }
     merge(files, docs)
+}
+
+/// Parses every file, several at a time: YAML parsing is most of the cost of a big estate,
+/// and the files of a directory are independent until they are merged. Results keep the
+/// files' order, and each file's text is dropped as soon as it is parsed.
+fn parse_all(sources: Vec<(PathBuf, String)>) -> Vec<Result<EstateDoc, Diagnostic>> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(sources.len());
+    if workers <= 1 {
+        return sources
+            .into_iter()
+            .enumerate()
+            .map(|(i, (path, text))| parse_doc(i as u32, &path, &text))
+            .collect();
+    }
+    let queue = std::sync::Mutex::new(sources.into_iter().enumerate());
+    let mut results: Vec<(usize, Result<EstateDoc, Diagnostic>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        // A poisoned lock means another worker panicked; stop taking work.
+                        let next = match queue.lock() {
+                            Ok(mut q) => q.next(),
+                            Err(_) => None,
+                        };
+                        let Some((i, (path, text))) = next else { break };
+                        out.push((i, parse_doc(i as u32, &path, &text)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 fn parse_doc(file: u32, path: &Path, text: &str) -> Result<EstateDoc, Diagnostic> {
@@ -77,7 +121,7 @@ fn parse_doc(file: u32, path: &Path, text: &str) -> Result<EstateDoc, Diagnostic
         b.max_total_scalar_bytes = b.max_total_scalar_bytes.max(text.len() + 1);
     }
     with_file(file, || {
-        serde_saphyr::from_str_with_options::<EstateDoc>(text, options)
+        crate::intern::interning(|| serde_saphyr::from_str_with_options::<EstateDoc>(text, options))
     })
     .map_err(|e| {
         let place = e.location().map(|l| Place {

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::duration::Duration;
+use crate::intern::{Sym, Tags};
 use crate::span::Sp;
 
 /// The five duties every control is broken into.
@@ -438,17 +439,17 @@ impl<'de> Deserialize<'de> for Targets {
 pub struct Asset {
     pub id: Sp<String>,
     /// Catalog service id (`aws:ec2`), a generic model (`iaas`), or a service the estate defines.
-    pub service: Sp<String>,
+    pub service: Sp<Sym>,
     #[serde(default)]
-    pub env: Option<String>,
+    pub env: Option<Sym>,
     /// Data classifications it holds, e.g. `[pii, pci, phi]`.
     #[serde(default)]
-    pub data: Vec<String>,
+    pub data: Vec<Sym>,
     #[serde(default)]
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     /// For a generic-model service: the party that provides it.
     #[serde(default)]
-    pub provider: Option<Sp<String>>,
+    pub provider: Option<Sp<Sym>>,
     /// When it joined the estate; assets added after the last review are flagged.
     #[serde(default)]
     pub added: Option<NaiveDate>,

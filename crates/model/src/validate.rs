@@ -1,7 +1,7 @@
 //! Cross-reference checks: every party, team, control, service, asset and framework an estate
 //! names must exist. All problems are collected, each with its place and a suggestion.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::Estate;
 use crate::diag::{Diagnostic, Diagnostics, Place, unknown};
@@ -25,7 +25,8 @@ struct Checker<'a> {
     frameworks: Vec<&'a str>,
     providers: Vec<&'a str>,
     services: Vec<String>,
-    asset_ids: BTreeSet<&'a str>,
+    /// Asset id → where it is defined.
+    asset_ids: HashMap<&'a str, Loc>,
     errors: Vec<Diagnostic>,
 }
 
@@ -43,10 +44,10 @@ impl<'a> Checker<'a> {
             self.error(value.loc, m, h);
         }
     }
-    fn party(&mut self, value: &Sp<String>) {
-        let names: Vec<&str> = self.estate.parties.keys().map(String::as_str).collect();
-        if !names.contains(&value.as_str()) {
-            let (m, h) = unknown("party", value, names.iter().copied());
+    fn party<T: AsRef<str>>(&mut self, value: &Sp<T>) {
+        let v = value.value.as_ref();
+        if !self.estate.parties.contains_key(v) {
+            let (m, h) = unknown("party", v, self.estate.parties.keys().map(String::as_str));
             self.error(value.loc, m, h);
         }
     }
@@ -109,8 +110,8 @@ impl<'a> Checker<'a> {
             }
         }
         for a in &scope.assets {
-            if !self.asset_ids.contains(a.as_str()) {
-                let (m, h) = unknown("asset", a, self.asset_ids.iter().copied());
+            if !self.asset_ids.contains_key(a.as_str()) {
+                let (m, h) = unknown("asset", a, self.asset_ids.keys().copied());
                 self.error(a.loc, m, h);
             }
         }
@@ -133,14 +134,20 @@ impl<'a> Checker<'a> {
 /// Checks every reference in the estate. Unknown asset *services* are not errors (the
 /// analysis reports them as gaps, with a suggestion), everything else unknown is.
 pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnostics> {
-    let mut services: Vec<String> = vocab.service_ids().iter().map(|s| s.to_string()).collect();
-    services.extend(vocab.model_ids().iter().map(|s| s.to_string()));
-    services.extend(estate.services.keys().cloned());
+    let service_ids = vocab.service_ids();
+    let model_ids = vocab.model_ids();
+    let mut known: BTreeSet<&str> = service_ids.iter().copied().collect();
+    known.extend(model_ids.iter().copied());
+    known.extend(estate.services.keys().map(String::as_str));
     // A scope may name a service that only the estate's assets use (an unknown service type):
     // the asset itself is reported as a gap, the scope should not fail on top of it.
-    services.extend(estate.assets.iter().map(|a| a.service.value.clone()));
-    services.sort();
-    services.dedup();
+    let used: HashSet<&str> = estate
+        .assets
+        .iter()
+        .map(|a| a.service.value.as_str())
+        .collect();
+    known.extend(used);
+    let services: Vec<String> = known.into_iter().map(str::to_string).collect();
     let mut c = Checker {
         estate,
         controls: vocab.control_ids(),
@@ -148,12 +155,12 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
         frameworks: vocab.framework_ids(),
         providers: vocab.provider_ids(),
         services,
-        asset_ids: BTreeSet::new(),
+        asset_ids: HashMap::new(),
         errors: Vec::new(),
     };
 
     // Assets first: other sections refer to them.
-    let mut first_seen: BTreeMap<&str, Loc> = BTreeMap::new();
+    let mut first_seen: HashMap<&str, Loc> = HashMap::with_capacity(estate.assets.len());
     for a in &estate.assets {
         if let Some(prev) = first_seen.get(a.id.as_str()) {
             let prev = estate.place(*prev);
@@ -179,7 +186,7 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
             c.party(p);
         }
     }
-    c.asset_ids = first_seen.keys().copied().collect();
+    c.asset_ids = first_seen;
 
     // Parties.
     match estate.parties.get(estate.customer.as_str()) {
@@ -333,13 +340,13 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
             );
         }
     }
+    let set = c.controls.clone();
     for e in &estate.evidence {
-        let set = c.controls.clone();
         c.check_in("control", &e.control, &set);
         if let Some(a) = &e.asset
-            && !c.asset_ids.contains(a.as_str())
+            && !c.asset_ids.contains_key(a.as_str())
         {
-            let (m, h) = unknown("asset", a, c.asset_ids.iter().copied());
+            let (m, h) = unknown("asset", a, c.asset_ids.keys().copied());
             c.error(a.loc, m, h);
         }
     }
@@ -347,9 +354,8 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
     for f in &estate.settings.frameworks {
         c.check_in("framework", f, &fw);
     }
-    let controls = c.controls.clone();
     for r in &estate.settings.require_evidence {
-        c.check_in("control", r, &controls);
+        c.check_in("control", r, &set);
     }
 
     if c.errors.is_empty() {

@@ -105,7 +105,7 @@ pub fn matrix_grid(res: &Resolution, assets: &[usize]) -> Grid {
     for &i in assets {
         let a = &res.estate.assets[i];
         let cells = res.cells_of(i);
-        let mut row = vec![a.id.value.clone(), a.service.value.clone()];
+        let mut row = vec![a.id.value.clone(), a.service.to_string()];
         row.extend(Duty::ALL.iter().map(|&d| duty_summary(cells, d)));
         g.row(row);
     }
@@ -150,7 +150,7 @@ pub fn matrix_rows(res: &Resolution, assets: &[usize], filter: &CellFilter) -> G
             let control = res.control(c);
             g.row([
                 a.id.value.clone(),
-                a.service.value.clone(),
+                a.service.to_string(),
                 control.id.clone(),
                 control.layer.clone(),
                 c.duty.to_string(),

@@ -137,3 +137,58 @@ pub fn yaml(assets: usize, seed: u64) -> String {
     }
     out
 }
+
+/// The same estate as [`yaml`], split the way teams split a big estate: `estate.yaml` with
+/// the parties, contracts, rules and evidence, and the assets spread over `files` files
+/// (`assets-000.yaml`, …). Returns (file name, text) pairs.
+pub fn yaml_files(assets: usize, seed: u64, files: usize) -> Vec<(String, String)> {
+    let whole = yaml(assets, seed);
+    let start = whole
+        .find("\nassets:\n")
+        .map(|i| i + 1)
+        .unwrap_or(whole.len());
+    let body_start = (start + "assets:\n".len()).min(whole.len());
+    let end = whole[body_start..]
+        .find("\nevidence:\n")
+        .map(|i| body_start + i + 1)
+        .unwrap_or(whole.len());
+    let mut head = whole[..start].to_string();
+    head.push_str(&whole[end..]);
+    let lines: Vec<&str> = whole[body_start..end].lines().collect();
+    let files = files.max(1);
+    let per = lines.len().div_ceil(files).max(1);
+    let mut out = vec![("estate.yaml".to_string(), head)];
+    for (i, chunk) in lines.chunks(per).enumerate() {
+        let mut text = String::with_capacity(chunk.iter().map(|l| l.len() + 1).sum::<usize>() + 8);
+        text.push_str("assets:\n");
+        for l in chunk {
+            text.push_str(l);
+            text.push('\n');
+        }
+        out.push((format!("assets-{i:03}.yaml"), text));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn split_estate_is_the_same_estate() {
+        let whole = demarc_model::load_sources(vec![("e.yaml".into(), super::yaml(250, 3))])
+            .expect("whole loads");
+        let parts = super::yaml_files(250, 3, 4)
+            .into_iter()
+            .map(|(n, t)| (n.into(), t))
+            .collect();
+        let split = demarc_model::load_sources(parts).expect("split loads");
+        assert_eq!(split.assets.len(), 250);
+        let ids = |e: &demarc_model::Estate| {
+            let mut v: Vec<String> = e.assets.iter().map(|a| a.id.value.clone()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ids(&whole), ids(&split));
+        assert_eq!(whole.evidence.len(), split.evidence.len());
+        assert_eq!(whole.contracts.len(), split.contracts.len());
+    }
+}
