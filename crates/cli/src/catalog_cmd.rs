@@ -169,7 +169,10 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                 for (fw, ids) in &c.mappings {
                     out.push_str(&format!("    {fw}: {}\n", ids.join(", ")));
                 }
-                print(&out);
+                // CSV must stay machine-readable: the prose header goes with tables and Markdown.
+                if matches!(format, Format::Table | Format::Md) {
+                    print(&out);
+                }
                 let mut g = Grid::new([
                     "service",
                     "model",
@@ -248,7 +251,9 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
             if let Some(n) = notes {
                 out.push_str(&format!("  notes: {n}\n"));
             }
-            print(&out);
+            if matches!(format, Format::Table | Format::Md) {
+                print(&out);
+            }
             let mut g = Grid::new(["layer/control", "responsibility"]);
             for (k, e) in layers {
                 g.row([format!("layer {k}"), entry_text(e)]);

@@ -145,28 +145,28 @@ pub struct Analysis {
     pub summary: Summary,
 }
 
-const SENSITIVE: [&str; 9] = [
-    "pii",
-    "pci",
-    "phi",
-    "secret",
-    "confidential",
-    "restricted",
-    "financial",
-    "health",
-    "credentials",
-];
+/// Data classes whose exposure is regulated or directly exploitable: cardholder and health
+/// data, secrets and credentials.
+const REGULATED: [&str; 5] = ["pci", "phi", "health", "secret", "credentials"];
+/// Other data classes that make an asset sensitive.
+const SENSITIVE: [&str; 4] = ["pii", "confidential", "restricted", "financial"];
 
+/// How bad a gap on these assets would be: production holding regulated data is critical
+/// (an unowned duty there is how breaches of cardholder or health data happen), production
+/// with other sensitive data is high, either alone is medium, the rest low.
 fn exposure(class: &Class) -> Severity {
     let prod = class
         .env
         .as_deref()
         .is_some_and(|e| matches!(e, "prod" | "production" | "prd"));
-    let sensitive = class.data.iter().any(|d| SENSITIVE.contains(&d.as_str()));
-    match (prod, sensitive) {
-        (true, true) => Severity::High,
-        (true, false) | (false, true) => Severity::Medium,
-        (false, false) => Severity::Low,
+    let has = |list: &[&str]| class.data.iter().any(|d| list.contains(&d.as_str()));
+    let regulated = has(&REGULATED);
+    let sensitive = regulated || has(&SENSITIVE);
+    match (prod, regulated, sensitive) {
+        (true, true, _) => Severity::Critical,
+        (true, false, true) => Severity::High,
+        (true, false, false) | (false, _, true) => Severity::Medium,
+        (false, _, false) => Severity::Low,
     }
 }
 
@@ -771,8 +771,9 @@ fn expired_rules(res: &Resolution, groups: &mut Groups) {
             RuleKind::Override => "override",
             RuleKind::Assignment => "assignment",
         };
+        // A lapsed rule that no longer covers any asset is housekeeping, not a risk.
         let sev = if cells == 0 {
-            Severity::Low
+            Severity::Info
         } else {
             sev.max(Severity::High)
         };
@@ -787,7 +788,7 @@ fn expired_rules(res: &Resolution, groups: &mut Groups) {
         }
         groups.add(res, codes::EXPIRED_RULE, rule.name.clone(), sev, Members::Classes(&members), 0, || {
             (
-                format!("{} ({what}) ended on {ended}; its {cells} duties fell back to the catalog and assignments", rule.name),
+                format!("{} ({what}) ended on {ended}; the {cells} asset × control × duty cells it covered fell back to the catalog and assignments", rule.name),
                 None,
                 duties.into_iter().collect(),
                 "renew or replace the agreement and update `expires`, or assign the duties it covered to someone in writing".into(),
@@ -828,6 +829,54 @@ fn expired_rules(res: &Resolution, groups: &mut Groups) {
                 );
             }
         }
+    }
+    // Clauses that end before their contract, and overrides with an end date: the contract
+    // warning above does not cover them.
+    for (i, rule) in res.rules.iter().enumerate() {
+        let Some(ends) = rule.ends else { continue };
+        let left = (ends - res.as_of).num_days();
+        if !rule.active || left <= 0 || left > warn {
+            continue;
+        }
+        let what = match rule.kind {
+            RuleKind::Clause => {
+                let contract_end = estate
+                    .contracts
+                    .iter()
+                    .find(|c| c.clauses.iter().any(|cl| cl.id.loc == rule.at))
+                    .and_then(|c| c.expires);
+                if contract_end == Some(ends) {
+                    continue;
+                }
+                "contract clause"
+            }
+            RuleKind::Override => "override",
+            RuleKind::Assignment => continue,
+        };
+        let members: Vec<u32> = res
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| res.tables[c.table].rules.contains(&i))
+            .map(|(ci, _)| ci as u32)
+            .collect();
+        groups.add(
+            res,
+            codes::EXPIRING,
+            rule.name.clone(),
+            Severity::Low,
+            Members::Classes(&members),
+            0,
+            || {
+                (
+                    format!("{} ({what}) ends on {ends} ({left} days)", rule.name),
+                    None,
+                    vec![],
+                    "renew it and update `expires`, or plan who takes its duties back".into(),
+                )
+            },
+            [format!("{} at {}", rule.name, estate.cite(rule.at))],
+        );
     }
 }
 
@@ -921,7 +970,8 @@ fn attestations(res: &Resolution, groups: &mut Groups) {
                 .iter()
                 .filter_map(|a| a.valid_until().map(|d| (d, *a)))
                 .max_by_key(|(d, _)| *d);
-            let fw_name = fw.unwrap_or("any framework");
+            // Without `settings.frameworks` any attestation will do; the key says `any`.
+            let fw_name = fw.unwrap_or("any");
             let key = format!("{provider}:{fw_name}");
             match best {
                 Some((until, a)) if until > res.as_of => {
@@ -949,7 +999,11 @@ fn attestations(res: &Resolution, groups: &mut Groups) {
                     );
                 }
                 None => {
-                    let fix = if declared {
+                    let fix = if declared && fw.is_none() {
+                        format!(
+                            "record {provider}'s attestations (a SOC 2 report, an ISO 27001 certificate, …) under `parties.{provider}.attestations`, and list the frameworks the customer is held to under `settings.frameworks`"
+                        )
+                    } else if declared {
                         format!(
                             "record {provider}'s {fw_name} attestation under `parties.{provider}.attestations` (framework and `expires` or `period_end`)"
                         )
@@ -959,7 +1013,11 @@ fn attestations(res: &Resolution, groups: &mut Groups) {
                         )
                     };
                     groups.add(res, codes::ATTESTATION_MISSING, key, Severity::Medium, Members::Classes(&members), 0, || {
-                        (format!("no {fw_name} attestation on file for {provider}, yet the customer inherits {relevant} controls from it"), None, vec![], fix)
+                        let what = match fw {
+                            Some(f) => format!("no {f} attestation"),
+                            None => "no attestation of any kind".to_string(),
+                        };
+                        (format!("{what} on file for {provider}, yet the customer inherits {relevant} controls from it"), None, vec![], fix)
                     }, []);
                     set_cells(
                         groups,

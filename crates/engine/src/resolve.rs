@@ -40,6 +40,9 @@ pub struct Rule {
     pub active: bool,
     /// Date it stopped counting, when it has.
     pub ended: Option<NaiveDate>,
+    /// Date it stops counting, past or future: the earlier of the contract's and the clause's
+    /// `expires`, or the override's.
+    pub ends: Option<NaiveDate>,
     /// Date it starts counting, when that is still ahead.
     pub starts: Option<NaiveDate>,
     pub specificity: u32,
@@ -261,6 +264,7 @@ fn build_rules(
     for o in &estate.overrides {
         let ended = o.expires.filter(|e| *e <= as_of);
         rules.push(Rule {
+            ends: o.expires,
             kind: RuleKind::Override,
             // The reason is part of the name so every basis that cites the override says why.
             name: format!(
@@ -298,6 +302,7 @@ fn build_rules(
             let ended = ends.filter(|e| *e <= as_of);
             let starts = c.effective.filter(|s| *s > as_of);
             rules.push(Rule {
+                ends,
                 kind: RuleKind::Clause,
                 name: format!("contract {} §{}", c.id.value, cl.id.value),
                 at: cl.id.loc,
@@ -319,6 +324,7 @@ fn build_rules(
     }
     for a in &estate.assignments {
         rules.push(Rule {
+            ends: None,
             kind: RuleKind::Assignment,
             name: format!(
                 "assignment to {}",
@@ -368,6 +374,8 @@ struct ServiceView<'a> {
     provider: Option<String>,
     provider_declared: bool,
     source_title: Option<String>,
+    /// Where the estate defines the service, for an estate-defined one.
+    at: Option<Loc>,
 }
 
 impl<'a> Ctx<'a> {
@@ -404,6 +412,7 @@ impl<'a> Ctx<'a> {
                 provider: Some(party.unwrap_or(&s.provider).to_string()),
                 provider_declared: party.is_some(),
                 source_title: None,
+                at: None,
             }
         } else if let Some(m) = self.catalog.model(service) {
             ServiceView {
@@ -414,6 +423,7 @@ impl<'a> Ctx<'a> {
                 provider: None,
                 provider_declared: false,
                 source_title: None,
+                at: None,
             }
         } else if let Some(cs) = self.estate.services.get(service) {
             ServiceView {
@@ -428,6 +438,7 @@ impl<'a> Ctx<'a> {
                         .clone()
                         .unwrap_or_else(|| format!("estate service `{service}`")),
                 ),
+                at: Some(cs.loc),
             }
         } else {
             ServiceView {
@@ -438,6 +449,7 @@ impl<'a> Ctx<'a> {
                 provider: None,
                 provider_declared: false,
                 source_title: None,
+                at: None,
             }
         };
         if let Some(p) = asset_provider {
@@ -668,12 +680,24 @@ impl<'a> Ctx<'a> {
                 };
                 let subject = match view.service {
                     Some(s) if f.level.is_service_specific() => s.id.clone(),
+                    _ if view.kind == ServiceKind::Estate => format!(
+                        "estate service {} (model {})",
+                        view.name,
+                        view.model.unwrap_or("?")
+                    ),
                     _ => format!("model {}", view.model.unwrap_or("?")),
                 };
-                let title = view
-                    .source_title
-                    .clone()
-                    .unwrap_or_else(|| f.source.title.clone());
+                // An estate-defined service cites the estate's own source (a link when it is
+                // one), never the generic model's document under the estate's title.
+                let (title, url) = match &view.source_title {
+                    Some(t) => (
+                        format!("{t}; generic model: {}", f.source.title),
+                        t.starts_with("https://")
+                            .then(|| t.clone())
+                            .or_else(|| Some(f.source.url.clone())),
+                    ),
+                    None => (f.source.title.clone(), Some(f.source.url.clone())),
+                };
                 (
                     f.owner,
                     Some(f.entry),
@@ -686,8 +710,8 @@ impl<'a> Ctx<'a> {
                             f.level.describe(),
                             title
                         ),
-                        at: None,
-                        url: Some(f.source.url.clone()),
+                        at: view.at.map(|l| self.estate.cite(l)),
+                        url,
                     },
                 )
             }

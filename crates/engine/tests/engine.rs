@@ -30,6 +30,17 @@ fn estate(body: &str) -> Estate {
     e
 }
 
+/// An estate split in two files, as teams write them: the common parties plus `more`.
+fn estate_with(more: &str) -> Estate {
+    let e = load_sources(vec![
+        ("e.yaml".into(), PARTIES.to_string()),
+        ("more.yaml".into(), more.to_string()),
+    ])
+    .unwrap_or_else(|d| panic!("{d}"));
+    validate(&e, Catalog::builtin()).unwrap_or_else(|d| panic!("{d}"));
+    e
+}
+
 fn date(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
@@ -426,4 +437,111 @@ fn assets_that_look_alike_share_one_table() {
     assert_eq!(res.classes.len(), 1);
     assert_eq!(res.tables.len(), 1);
     assert_eq!(res.cell_count(), 500 * res.tables[0].cells.len());
+}
+
+#[test]
+fn clauses_and_overrides_that_end_soon_are_flagged_before_they_lapse() {
+    let body = r#"contracts:
+  - id: msa
+    party: shieldco
+    expires: 2027-06-30
+    clauses:
+      - {id: "2", scope: {env: prod}, duties: [monitor], expires: 2026-12-10}
+      - {id: "3", scope: {env: prod}, duties: [respond]}
+overrides:
+  - {scope: {assets: [vm]}, controls: [backup], to: acme/dba, reason: provider backups off, expires: 2026-12-01}
+assets:
+  - {id: vm, service: aws:ec2, env: prod}
+  - {id: devbox, service: aws:ec2, env: dev}
+"#;
+    let e = estate(body);
+    let a = analyse(&resolve(&e, Catalog::builtin(), date("2026-11-23")));
+    let expiring: Vec<&demarc_engine::Gap> = a.gaps.iter().filter(|g| g.code == "DM005").collect();
+    let clause = expiring
+        .iter()
+        .find(|g| g.key == "DM005:contract msa §2")
+        .unwrap_or_else(|| panic!("{:?}", expiring.iter().map(|g| &g.key).collect::<Vec<_>>()));
+    assert_eq!(clause.assets, ["vm"], "only the assets the clause covers");
+    assert!(clause.title.contains("2026-12-10"), "{}", clause.title);
+    assert!(
+        expiring
+            .iter()
+            .any(|g| g.key.starts_with("DM005:override to acme/dba") && g.assets == ["vm"])
+    );
+    // Clause 3 ends with its contract, which is months away: no warning for it.
+    assert!(!expiring.iter().any(|g| g.key.contains("§3")));
+    // Well before the warning window nothing is flagged.
+    let early = analyse(&resolve(&e, Catalog::builtin(), date("2026-09-01")));
+    assert!(!early.gaps.iter().any(|g| g.code == "DM005"));
+}
+
+#[test]
+fn production_regulated_data_makes_an_unowned_duty_critical() {
+    let e = estate(
+        "assets:\n  - {id: cards, service: aws:ec2, env: prod, data: [pci]}\n  - {id: names, service: aws:ec2, env: prod, data: [pii]}\n  - {id: dev, service: aws:ec2, env: dev}\n",
+    );
+    let a = analyse(&resolve(&e, Catalog::builtin(), date("2026-11-23")));
+    let g = a
+        .gaps
+        .iter()
+        .find(|g| g.key == "DM001:os-patching:patch, monitor, audit")
+        .expect("os patching unassigned");
+    assert_eq!(g.severity, Severity::Critical);
+    assert_eq!(g.assets, ["cards", "dev", "names"]);
+    // The same gap on non-production assets only is low.
+    let e = estate("assets:\n  - {id: dev, service: aws:ec2, env: dev}\n");
+    let a = analyse(&resolve(&e, Catalog::builtin(), date("2026-11-23")));
+    let g = a
+        .gaps
+        .iter()
+        .find(|g| g.key == "DM001:os-patching:patch, monitor, audit")
+        .unwrap();
+    assert_eq!(g.severity, Severity::Low);
+}
+
+#[test]
+fn without_required_frameworks_any_attestation_will_do() {
+    let e = estate_with(
+        "parties:\n  gcp-co: {kind: provider, name: Google, provides: [gcp]}\nassets:\n  - {id: run, service: gcp:cloud-run}\n",
+    );
+    let a = analyse(&resolve(&e, Catalog::builtin(), date("2026-11-23")));
+    let g = a
+        .gaps
+        .iter()
+        .find(|g| g.code == "DM007")
+        .expect("missing attestation");
+    assert_eq!(g.key, "DM007:gcp-co:any");
+    assert!(
+        g.title
+            .starts_with("no attestation of any kind on file for gcp-co"),
+        "{}",
+        g.title
+    );
+    assert!(g.fix.contains("settings.frameworks"), "{}", g.fix);
+}
+
+#[test]
+fn an_estate_defined_service_cites_its_own_source_and_definition() {
+    let e = estate_with(
+        "parties:\n  payco: {kind: provider, name: PayCo}\nservices:\n  saas:payco:\n    model: saas\n    provider: payco\n    source: https://payco.example/security/shared-responsibility\nassets:\n  - {id: pay, service: saas:payco}\n",
+    );
+    let res = resolve(&e, Catalog::builtin(), date("2026-11-23"));
+    let c = cell(&res, "pay", "mfa", Duty::Configure);
+    let step = &c.basis[0];
+    assert_eq!(
+        step.url.as_deref(),
+        Some("https://payco.example/security/shared-responsibility")
+    );
+    assert!(
+        step.rule
+            .starts_with("estate service saas:payco (model saas)"),
+        "{}",
+        step.rule
+    );
+    // The definition starts on line 5 (`model: saas`, under the `saas:payco:` key).
+    assert_eq!(
+        step.at.as_deref(),
+        Some("more.yaml:5"),
+        "where the service is defined"
+    );
 }

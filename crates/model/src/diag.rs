@@ -77,12 +77,26 @@ impl From<Diagnostic> for Diagnostics {
 /// The closest candidate to a misspelt name, if one is close enough to be a likely typo.
 pub fn suggest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (wrong.chars().count() / 3).clamp(2, 4);
-    candidates
-        .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(wrong, c), c))
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    let near = candidates
+        .iter()
+        .map(|&c| (strsim::damerau_levenshtein(wrong, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
-        .map(|(_, c)| c)
+        .map(|(_, c)| c);
+    // Failing that, a name that is an abbreviation or a longer spelling of the other
+    // (`environment` for `env`, `desc` for `description`), at least three letters in common.
+    near.or_else(|| {
+        let w = wrong.to_ascii_lowercase();
+        candidates
+            .iter()
+            .copied()
+            .filter(|c| {
+                let c = c.to_ascii_lowercase();
+                (c.len() >= 3 && w.starts_with(&c)) || (w.len() >= 3 && c.starts_with(&w))
+            })
+            .min_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)))
+    })
 }
 
 /// "unknown X `y`" plus "did you mean `z`?" when there is a near miss, else the valid names.

@@ -132,10 +132,32 @@ fn parse_doc(file: u32, path: &Path, text: &str) -> Result<EstateDoc, Diagnostic
         let message = e.without_snippet().to_string();
         // serde-saphyr already says "at line X column Y"; we print that as file:line:col.
         let message = strip_position(&message);
-        Diagnostic::new(place.or_else(|| Some(place0(path))), message).with_help(
+        let help = unknown_field_hint(&message).unwrap_or_else(|| {
             "fix the YAML at this position; `demarc schema` prints the format and \
-             docs/estate-format.md explains every field",
-        )
+             docs/estate-format.md explains every field"
+                .to_string()
+        });
+        Diagnostic::new(place.or_else(|| Some(place0(path))), message).with_help(help)
+    })
+}
+
+/// For serde's "unknown field `x`, expected one of a, b" (or "expected `a` or `b`"), the
+/// nearest valid field name, so a typo gets a one-word fix.
+fn unknown_field_hint(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let expected = rest.split_once("expected")?.1;
+    let fields: Vec<&str> = expected
+        .split([',', ' '])
+        .map(|w| w.trim_matches(|c: char| c == '`' || c.is_whitespace()))
+        .filter(|w| !w.is_empty() && !matches!(*w, "one" | "of" | "or"))
+        .collect();
+    Some(match crate::suggest(field, fields.iter().copied()) {
+        Some(s) => format!(
+            "did you mean `{s}`? (valid fields here: {})",
+            fields.join(", ")
+        ),
+        None => format!("valid fields here: {}", fields.join(", ")),
     })
 }
 

@@ -48,14 +48,17 @@ impl Duty {
     /// Accepts the duty (`patch`) or the verb people ask with (`patches`, `patching`).
     pub fn from_word(word: &str) -> Option<Duty> {
         let w = word.to_ascii_lowercase();
-        Duty::ALL.into_iter().find(|d| {
-            let s = d.as_str();
-            w == s
-                || w == format!("{s}s")
-                || w == format!("{s}es")
-                || w == format!("{}ing", s.trim_end_matches('e'))
-                || w == format!("{s}ing")
-        })
+        let forms: [(Duty, [&str; 3]); 5] = [
+            (Duty::Configure, ["configure", "configures", "configuring"]),
+            (Duty::Patch, ["patch", "patches", "patching"]),
+            (Duty::Monitor, ["monitor", "monitors", "monitoring"]),
+            (Duty::Respond, ["respond", "responds", "responding"]),
+            (Duty::Audit, ["audit", "audits", "auditing"]),
+        ];
+        forms
+            .into_iter()
+            .find(|(_, f)| f.contains(&w.as_str()))
+            .map(|(d, _)| d)
     }
 }
 
@@ -580,4 +583,21 @@ pub struct EstateDoc {
     pub evidence: Vec<Sp<Evidence>>,
     #[serde(default)]
     pub reviews: Vec<Review>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Duty;
+
+    #[test]
+    fn duties_are_asked_for_with_their_verbs_and_only_those() {
+        assert_eq!(Duty::from_word("patches"), Some(Duty::Patch));
+        assert_eq!(Duty::from_word("Patching"), Some(Duty::Patch));
+        assert_eq!(Duty::from_word("configures"), Some(Duty::Configure));
+        assert_eq!(Duty::from_word("audit"), Some(Duty::Audit));
+        assert_eq!(Duty::from_word("responds"), Some(Duty::Respond));
+        assert_eq!(Duty::from_word("patchs"), None);
+        assert_eq!(Duty::from_word("monitores"), None);
+        assert_eq!(Duty::from_word("owns"), None);
+    }
 }

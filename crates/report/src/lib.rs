@@ -63,6 +63,11 @@ impl Grid {
                 let mut t = comfy_table::Table::new();
                 t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
                 t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+                // A terminal that reports no usable width (0 columns under some CI runners and
+                // serial consoles) would squeeze every column to one character: print unwrapped.
+                if t.width().is_some_and(|w| w < 40) {
+                    t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+                }
                 t.set_header(&self.headers);
                 for r in &self.rows {
                     t.add_row(r.iter().map(|c| {

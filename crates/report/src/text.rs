@@ -340,6 +340,12 @@ pub fn triage<'a>(res: &'a Resolution, asset: usize, c: &'a Cell) -> TriageOutpu
         );
         escalation.push(last);
     }
+    // A party can reach the list twice (the customer's own team is responsible, or two sides
+    // of a shared cell run on the same IaaS): keep each contact and step once, first place wins.
+    let mut seen = std::collections::HashSet::new();
+    escalation.retain(|e| seen.insert(e.clone()));
+    let mut seen = std::collections::HashSet::new();
+    contacts.retain(|c| seen.insert((c.party.clone(), c.team.clone())));
     let a = &estate.assets[asset];
     TriageOutput {
         schema: "demarc.triage/v1",
