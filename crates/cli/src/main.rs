@@ -327,7 +327,10 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             };
             let analysis = timed("analyse", || demarc_engine::analyse_with(&res, options));
             if let Some(h) = html {
-                write_atomic(&h, &demarc_report::html::report(&res, &analysis))?;
+                let page = demarc_report::html::report(&res, &analysis).map_err(|e| {
+                    InputError(format!("error: cannot render the HTML report: {e}"))
+                })?;
+                write_atomic(&h, &page)?;
             }
             let format: Format = args.format.into();
             match format {

@@ -5,23 +5,9 @@ use std::collections::BTreeMap;
 use demarc_engine::{Analysis, Cell, Resolution};
 use demarc_model::Duty;
 
-use crate::text::duty_summary;
+use askama::Template;
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::text::duty_summary;
 
 const STYLE: &str = r#"
 body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#1b1f24}
@@ -37,89 +23,132 @@ td.cell{font-size:12px}
 small{color:#57606a}
 "#;
 
-/// Renders the report: summary, asset × duty matrix coloured by party (basis on hover), gaps.
-pub fn report(res: &Resolution, analysis: &Analysis) -> String {
+/// The matrix lists at most this many assets; beyond it a page is too big for a browser and
+/// `demarc matrix --format csv` is the better tool.
+pub const MATRIX_ROW_LIMIT: usize = 5_000;
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct Page<'a> {
+    name: &'a str,
+    as_of: String,
+    accountable: &'a str,
+    assets: usize,
+    cells: usize,
+    gap_count: usize,
+    ownership: Vec<(&'a str, usize)>,
+    assumed: usize,
+    unassigned: usize,
+    style: &'static str,
+    duties: [Duty; 5],
+    shown: usize,
+    rows: Vec<Row>,
+    gaps: Vec<GapRow<'a>>,
+}
+
+struct Row {
+    id: String,
+    service: String,
+    cells: Vec<HtmlCell>,
+}
+
+struct HtmlCell {
+    class: &'static str,
+    title: String,
+    lines: Vec<String>,
+}
+
+struct GapRow<'a> {
+    severity: &'static str,
+    key: &'a str,
+    code: &'static str,
+    kind: &'static str,
+    basis: String,
+    title: &'a str,
+    assets: String,
+    fix: &'a str,
+}
+
+/// Renders the report: summary, gaps, and the asset × duty matrix coloured by party (basis on
+/// hover). Askama escapes every value; only the built-in style sheet is inserted raw.
+pub fn report(res: &Resolution, analysis: &Analysis) -> Result<String, askama::Error> {
     let s = &analysis.summary;
-    let mut h = String::new();
-    h.push_str(&format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>demarc — {}</title><style>{STYLE}</style></head><body>\n",
-        escape(&res.estate.name)
-    ));
-    h.push_str(&format!(
-        "<h1>Shared responsibility: {}</h1>\n<p>As of {} · accountable: <b>{}</b> · {} assets · {} cells · {} gaps</p>\n",
-        escape(&res.estate.name),
-        res.as_of,
-        escape(res.accountable()),
-        s.assets,
-        s.cells,
-        s.gaps
-    ));
-    h.push_str("<p class=\"legend\"><span class=\"provider\">provider</span><span class=\"customer\">customer</span><span class=\"shared\">shared</span><span class=\"third\">MSSP / vendor</span><span class=\"gap\">nobody named</span></p>\n");
-    h.push_str("<h2>Ownership</h2>\n<table><tr>");
-    for (k, v) in &s.ownership {
-        h.push_str(&format!("<th>{}</th><td>{v}</td>", escape(k)));
-    }
-    h.push_str(&format!(
-        "<th>assumed</th><td>{}</td><th>unassigned</th><td>{}</td></tr></table>\n",
-        s.assumed_cells, s.unassigned_cells
-    ));
-
-    h.push_str("<h2>Matrix</h2>\n<table><tr><th>asset</th><th>service</th>");
-    for d in Duty::ALL {
-        h.push_str(&format!("<th>{d}</th>"));
-    }
-    h.push_str("</tr>\n");
-    for &i in &res.order {
-        let i = i as usize;
-        let a = &res.estate.assets[i];
-        let cells = res.cells_of(i);
-        h.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td>",
-            escape(&a.id),
-            escape(&a.service)
-        ));
-        for d in Duty::ALL {
-            let of_duty: Vec<&Cell> = cells.iter().filter(|c| c.duty == d).map(|c| &**c).collect();
-            let class = dominant_class(&of_duty);
-            // Hover shows, per control, who and the rule that decided it.
-            let title: Vec<String> = of_duty
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{}: {} — {}",
-                        res.control(c).id,
-                        c.responsible_label(),
-                        crate::text::deciding_basis(c)
-                    )
-                })
-                .collect();
-            h.push_str(&format!(
-                "<td class=\"cell {class}\" title=\"{}\">{}</td>",
-                escape(&title.join("\n")),
-                escape(&duty_summary(cells, d)).replace("; ", "<br>")
-            ));
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table>\n");
-
-    h.push_str("<h2>Gaps</h2>\n<table><tr><th>severity</th><th>code</th><th>gap</th><th>assets</th><th>fix</th></tr>\n");
-    for g in &analysis.gaps {
-        h.push_str(&format!(
-            "<tr><td class=\"sev-{}\">{}</td><td title=\"{}\">{} {}</td><td title=\"{}\">{}</td><td>{}</td><td>{}</td></tr>\n",
-            g.severity.as_str(),
-            g.severity.as_str(),
-            escape(&g.key),
-            g.code,
-            g.kind,
-            escape(&g.basis.join("\n")),
-            escape(&g.title),
-            escape(&g.assets.join(", ")),
-            escape(&g.fix)
-        ));
-    }
-    h.push_str("</table>\n<p><small>Generated by demarc. Hover a matrix cell for the rule behind each control; hover a gap for its basis.</small></p>\n</body></html>\n");
-    h
+    let rows: Vec<Row> = res
+        .order
+        .iter()
+        .take(MATRIX_ROW_LIMIT)
+        .map(|&i| {
+            let i = i as usize;
+            let a = &res.estate.assets[i];
+            let cells = res.cells_of(i);
+            Row {
+                id: a.id.value.clone(),
+                service: a.service.to_string(),
+                cells: Duty::ALL
+                    .iter()
+                    .map(|&d| {
+                        let of_duty: Vec<&Cell> =
+                            cells.iter().filter(|c| c.duty == d).map(|c| &**c).collect();
+                        // Hover shows, per control, who and the rule that decided it.
+                        let title: Vec<String> = of_duty
+                            .iter()
+                            .map(|c| {
+                                format!(
+                                    "{}: {} — {}",
+                                    res.control(c).id,
+                                    c.responsible_label(),
+                                    crate::text::deciding_basis(c)
+                                )
+                            })
+                            .collect();
+                        HtmlCell {
+                            class: dominant_class(&of_duty),
+                            title: title.join("\n"),
+                            lines: duty_summary(cells, d)
+                                .split("; ")
+                                .filter(|l| !l.is_empty())
+                                .map(str::to_string)
+                                .collect(),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let page = Page {
+        name: &res.estate.name,
+        as_of: res.as_of.to_string(),
+        accountable: res.accountable(),
+        assets: s.assets,
+        cells: s.cells,
+        gap_count: s.gaps,
+        ownership: s.ownership.iter().map(|(k, v)| (*k, *v)).collect(),
+        assumed: s.assumed_cells,
+        unassigned: s.unassigned_cells,
+        style: STYLE,
+        duties: Duty::ALL,
+        shown: rows.len(),
+        rows,
+        gaps: analysis
+            .gaps
+            .iter()
+            .map(|g| GapRow {
+                severity: g.severity.as_str(),
+                key: &g.key,
+                code: g.code,
+                kind: g.kind,
+                basis: g.basis.join("\n"),
+                title: &g.title,
+                assets: if g.asset_count > g.assets.len() {
+                    format!("{} … ({} in all)", g.assets.join(", "), g.asset_count)
+                } else {
+                    g.assets.join(", ")
+                },
+                fix: &g.fix,
+            })
+            .collect(),
+    };
+    page.render()
 }
 
 fn dominant_class(cells: &[&demarc_engine::Cell]) -> &'static str {
