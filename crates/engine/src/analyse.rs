@@ -1064,7 +1064,12 @@ fn reviews(res: &Resolution, groups: &mut Groups) {
                 let last_date = r.date;
                 groups.add(res, codes::ADDED_SINCE_REVIEW, "assets".into(), Severity::Low, Members::Assets(&added), 0, || {
                     (
-                        format!("{} assets ({}) were added after the last review on {last_date}", added.len(), services.into_iter().collect::<Vec<_>>().join(", ")),
+                        format!(
+                            "{} ({}) {} added after the last review on {last_date}",
+                            if added.len() == 1 { "1 asset".to_string() } else { format!("{} assets", added.len()) },
+                            services.into_iter().collect::<Vec<_>>().join(", "),
+                            if added.len() == 1 { "was" } else { "were" }
+                        ),
                         None,
                         vec![],
                         "review who owns the new assets' duties and record the review".into(),
