@@ -4,7 +4,7 @@
 mod catalog_cmd;
 mod init;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -269,9 +269,18 @@ fn parse_duty(word: &str) -> Result<Duty, InputError> {
 }
 
 fn print(text: &str) {
-    use std::io::Write;
     // A closed pipe (`demarc … | head`) is not an error worth a panic.
     let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+/// Writes to a buffered, locked stdout. A closed pipe (`demarc … | head`) ends the output
+/// quietly, as with [`print`].
+fn write_stdout(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    if f(&mut w).is_ok() {
+        let _ = w.flush();
+    }
 }
 
 fn json_out<T: serde::Serialize>(v: &T) -> String {
@@ -388,6 +397,8 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             };
             let rows = rows || filter.control.is_some() || filter.duty.is_some() || problems;
             let format: Format = args.format.into();
+            // Everything but a terminal table streams: `matrix --rows` on a big estate is
+            // millions of rows, written as they are made instead of held in memory.
             if rows && format == Format::Json {
                 let cells = assets
                     .iter()
@@ -397,16 +408,39 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                             .filter(|c| filter.keep(&res, c))
                             .map(move |c| (i, c))
                     })
-                    .map(|(i, c)| json::CellOutput::new(&res, i, c))
-                    .collect();
-                print(&json_out(&json::CellsOutput::new(&res, cells)));
-            } else {
+                    .map(|(i, c)| json::CellOutput::new(&res, i, c));
+                let out = json::CellsOutput::new(&res, json::SeqOf::new(cells));
+                write_stdout(|w| {
+                    serde_json::to_writer_pretty(&mut *w, &out).map_err(std::io::Error::other)?;
+                    w.write_all(b"\n")
+                });
+            } else if format == Format::Table {
                 let grid = if rows {
                     demarc_report::matrix_rows(&res, &assets, &filter)
                 } else {
                     demarc_report::matrix_grid(&res, &assets)
                 };
                 print(&grid.render(format, color_stdout()));
+            } else {
+                write_stdout(|w| {
+                    let (headers, lines): (&[&str], Box<dyn Iterator<Item = Vec<String>>>) = if rows
+                    {
+                        (
+                            &demarc_report::ROW_HEADERS,
+                            Box::new(demarc_report::matrix_rows_iter(&res, &assets, &filter)),
+                        )
+                    } else {
+                        (
+                            &demarc_report::MATRIX_HEADERS,
+                            Box::new(demarc_report::matrix_grid_rows(&res, &assets)),
+                        )
+                    };
+                    let mut rw = demarc_report::RowWriter::new(format, headers, w)?;
+                    for line in lines {
+                        rw.row(&line)?;
+                    }
+                    rw.finish().map(|_| ())
+                });
             }
             Ok(0)
         }
@@ -456,7 +490,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             }
             let format: Format = args.format.into();
             if format == Format::Json {
-                let cells = res
+                let cells: Vec<_> = res
                     .cells_of(i)
                     .iter()
                     .filter(|c| {

@@ -2029,3 +2029,28 @@ fn acme_gap_identities_snapshot() {
         .collect();
     insta::assert_json_snapshot!(ids);
 }
+
+#[test]
+fn streamed_matrix_rows_agree_with_who() {
+    // `matrix --rows` streams its JSON; `who` collects it. Same cells, same document shape.
+    let m = run_on_acme(&[
+        "matrix", "--rows", "--asset", "batch-01", "--duty", "patch", "--format", "json",
+    ]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let w = run_on_acme(&["who", "patches", "batch-01", "--format", "json"]);
+    assert_eq!(w.code, 0, "{}", w.stderr);
+    let (m, w) = (m.json(), w.json());
+    assert_eq!(m["schema"], "demarc.cells/v1");
+    assert!(!m["cells"].as_array().unwrap().is_empty());
+    assert_eq!(m, w);
+    // The CSV stream has one line per cell plus the header.
+    let csv = run_on_acme(&[
+        "matrix", "--rows", "--asset", "batch-01", "--duty", "patch", "--format", "csv",
+    ]);
+    assert_eq!(
+        csv.stdout.lines().count(),
+        m["cells"].as_array().unwrap().len() + 1,
+        "{}",
+        csv.stdout
+    );
+}

@@ -81,24 +81,47 @@ impl<'a> CellOutput<'a> {
     }
 }
 
-/// `demarc matrix --rows --format json` and `demarc who … --format json`.
+/// `demarc matrix --rows --format json` and `demarc who … --format json`. `cells` is a list,
+/// or a [`SeqOf`] that yields the cells while they are written.
 #[derive(Serialize)]
-pub struct CellsOutput<'a> {
+pub struct CellsOutput<'a, C = Vec<CellOutput<'a>>> {
     pub schema: &'static str,
     pub estate: &'a str,
     pub as_of: NaiveDate,
     pub accountable: &'a str,
-    pub cells: Vec<CellOutput<'a>>,
+    pub cells: C,
 }
 
-impl<'a> CellsOutput<'a> {
-    pub fn new(res: &'a Resolution, cells: Vec<CellOutput<'a>>) -> Self {
+impl<'a, C: Serialize> CellsOutput<'a, C> {
+    pub fn new(res: &'a Resolution, cells: C) -> Self {
         CellsOutput {
             schema: "demarc.cells/v1",
             estate: &res.estate.name,
             as_of: res.as_of,
             accountable: res.accountable(),
             cells,
+        }
+    }
+}
+
+/// Serialises an iterator as a JSON array without collecting it, so a million-asset
+/// `matrix --rows --format json` streams instead of holding every cell. It can be serialised
+/// once; a second attempt is an error, not an empty list.
+pub struct SeqOf<I>(std::cell::RefCell<Option<I>>);
+
+impl<I> SeqOf<I> {
+    pub fn new(items: I) -> Self {
+        SeqOf(std::cell::RefCell::new(Some(items)))
+    }
+}
+
+impl<I: Iterator<Item = T>, T: Serialize> Serialize for SeqOf<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.borrow_mut().take() {
+            Some(items) => s.collect_seq(items),
+            None => Err(serde::ser::Error::custom(
+                "a streamed list can be written only once",
+            )),
         }
     }
 }

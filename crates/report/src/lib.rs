@@ -77,54 +77,118 @@ impl Grid {
                 }
                 format!("{t}\n")
             }
-            Format::Csv => {
-                let mut w = csv::Writer::from_writer(Vec::new());
-                // Writing to memory cannot fail; the only error source is the sink.
-                w.write_record(&self.headers).expect("in-memory csv");
+            _ => {
+                let mut w = RowWriter::new(format, &self.headers, Vec::new())
+                    .expect("writing to memory cannot fail");
                 for r in &self.rows {
-                    w.write_record(r).expect("in-memory csv");
+                    w.row(r).expect("writing to memory cannot fail");
                 }
-                String::from_utf8(w.into_inner().expect("in-memory csv"))
-                    .expect("csv of UTF-8 is UTF-8")
-            }
-            Format::Md => {
-                let esc = |s: &str| s.replace('|', "\\|").replace('\n', "<br>");
-                let mut out = format!(
-                    "| {} |\n",
-                    self.headers
-                        .iter()
-                        .map(|h| esc(h))
-                        .collect::<Vec<_>>()
-                        .join(" | ")
-                );
-                out.push_str(&format!("|{}\n", "---|".repeat(self.headers.len())));
-                for r in &self.rows {
-                    out.push_str(&format!(
-                        "| {} |\n",
-                        r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
-                    ));
-                }
-                out
-            }
-            Format::Json => {
-                let rows: Vec<serde_json::Map<String, serde_json::Value>> = self
-                    .rows
-                    .iter()
-                    .map(|r| {
-                        self.headers
-                            .iter()
-                            .zip(r)
-                            .map(|(h, c)| (h.clone(), serde_json::Value::String(c.clone())))
-                            .collect()
-                    })
-                    .collect();
-                format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&rows).expect("json of strings")
-                )
+                let bytes = w.finish().expect("writing to memory cannot fail");
+                String::from_utf8(bytes).expect("rows of UTF-8 strings are UTF-8")
             }
         }
     }
+}
+
+/// Writes rows as CSV, Markdown or JSON as they come, so a command can print millions of rows
+/// without holding them (`demarc matrix --rows` on a large estate). [`Grid::render`] uses it
+/// too, so a streamed table and a collected one are byte-identical.
+///
+/// ```
+/// use demarc_report::{Format, RowWriter};
+/// let mut w = RowWriter::new(Format::Md, &["asset", "owner"], Vec::new()).unwrap();
+/// w.row(&["vm|1", "acme"]).unwrap();
+/// assert_eq!(String::from_utf8(w.finish().unwrap()).unwrap(), "| asset | owner |\n|---|---|\n| vm\\|1 | acme |\n");
+/// ```
+pub struct RowWriter<W: std::io::Write> {
+    headers: Vec<String>,
+    sink: Sink<W>,
+    rows: usize,
+}
+
+enum Sink<W: std::io::Write> {
+    // Boxed: the CSV writer carries its own buffer, the other sinks are just the writer.
+    Csv(Box<csv::Writer<W>>),
+    Md(W),
+    Json(W),
+}
+
+impl<W: std::io::Write> RowWriter<W> {
+    /// Starts the output (the CSV or Markdown header). `Format::Table` cannot stream (column
+    /// widths depend on every row) and is written as Markdown.
+    pub fn new<S: AsRef<str>>(format: Format, headers: &[S], mut out: W) -> std::io::Result<Self> {
+        let headers: Vec<String> = headers.iter().map(|h| h.as_ref().to_string()).collect();
+        let sink = match format {
+            Format::Csv => {
+                let mut w = Box::new(csv::Writer::from_writer(out));
+                w.write_record(&headers)?;
+                Sink::Csv(w)
+            }
+            Format::Json => Sink::Json(out),
+            Format::Md | Format::Table => {
+                let cells: Vec<String> = headers.iter().map(|h| md_escape(h)).collect();
+                writeln!(out, "| {} |", cells.join(" | "))?;
+                writeln!(out, "|{}", "---|".repeat(headers.len()))?;
+                Sink::Md(out)
+            }
+        };
+        Ok(RowWriter {
+            headers,
+            sink,
+            rows: 0,
+        })
+    }
+
+    pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> std::io::Result<()> {
+        match &mut self.sink {
+            Sink::Csv(w) => w.write_record(cells.iter().map(|c| c.as_ref()))?,
+            Sink::Md(w) => {
+                let cells: Vec<String> = cells.iter().map(|c| md_escape(c.as_ref())).collect();
+                writeln!(w, "| {} |", cells.join(" | "))?;
+            }
+            Sink::Json(w) => {
+                // The same text serde_json's pretty printer gives for an array of objects:
+                // each object indented by two spaces, separated by commas.
+                let object: serde_json::Map<String, serde_json::Value> = self
+                    .headers
+                    .iter()
+                    .zip(cells)
+                    .map(|(h, c)| (h.clone(), serde_json::Value::String(c.as_ref().to_string())))
+                    .collect();
+                let text = serde_json::to_string_pretty(&object).map_err(std::io::Error::other)?;
+                w.write_all(if self.rows == 0 { b"[\n" } else { b",\n" })?;
+                for (n, line) in text.lines().enumerate() {
+                    if n > 0 {
+                        w.write_all(b"\n")?;
+                    }
+                    w.write_all(b"  ")?;
+                    w.write_all(line.as_bytes())?;
+                }
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Ends the output (closes the JSON array, flushes) and returns the writer.
+    pub fn finish(self) -> std::io::Result<W> {
+        match self.sink {
+            Sink::Csv(w) => w.into_inner().map_err(|e| e.into_error()),
+            Sink::Md(mut w) => {
+                w.flush()?;
+                Ok(w)
+            }
+            Sink::Json(mut w) => {
+                w.write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })?;
+                w.flush()?;
+                Ok(w)
+            }
+        }
+    }
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', "<br>")
 }
 
 fn colorize(cell: comfy_table::Cell, text: &str) -> comfy_table::Cell {
@@ -139,5 +203,53 @@ fn colorize(cell: comfy_table::Cell, text: &str) -> comfy_table::Cell {
     match color {
         Some(c) => cell.fg(c),
         None => cell,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Grid {
+        let mut g = Grid::new(["asset", "owner", "note"]);
+        g.row(["vm|1", "acme/dba", "two\nlines"]);
+        g.row(["db \"x\"", "aws, acme", ""]);
+        g
+    }
+
+    #[test]
+    fn streamed_rows_match_the_serde_json_pretty_array() {
+        let g = sample();
+        let expected: Vec<serde_json::Map<String, serde_json::Value>> = g
+            .rows
+            .iter()
+            .map(|r| {
+                g.headers
+                    .iter()
+                    .zip(r)
+                    .map(|(h, c)| (h.clone(), serde_json::Value::String(c.clone())))
+                    .collect()
+            })
+            .collect();
+        let text = g.render(Format::Json, false);
+        assert_eq!(
+            text,
+            format!("{}\n", serde_json::to_string_pretty(&expected).unwrap())
+        );
+        let empty = Grid::new(["a"]).render(Format::Json, false);
+        assert_eq!(empty, "[]\n");
+    }
+
+    #[test]
+    fn csv_and_markdown_escape_what_would_break_them() {
+        let g = sample();
+        assert_eq!(
+            g.render(Format::Csv, false),
+            "asset,owner,note\nvm|1,acme/dba,\"two\nlines\"\n\"db \"\"x\"\"\",\"aws, acme\",\n"
+        );
+        assert_eq!(
+            g.render(Format::Md, false),
+            "| asset | owner | note |\n|---|---|---|\n| vm\\|1 | acme/dba | two<br>lines |\n| db \"x\" | aws, acme |  |\n"
+        );
     }
 }

@@ -97,19 +97,48 @@ pub fn duty_summary(cells: &[std::sync::Arc<Cell>], duty: Duty) -> String {
         .join("; ")
 }
 
+/// Columns of the asset × duty grid of `demarc matrix`.
+pub const MATRIX_HEADERS: [&str; 7] = [
+    "asset",
+    "service",
+    "configure",
+    "patch",
+    "monitor",
+    "respond",
+    "audit",
+];
+
 /// The asset × duty grid of `demarc matrix`.
 pub fn matrix_grid(res: &Resolution, assets: &[usize]) -> Grid {
-    let mut headers = vec!["asset".to_string(), "service".to_string()];
-    headers.extend(Duty::ALL.iter().map(|d| d.as_str().to_string()));
-    let mut g = Grid::new(headers);
-    for &i in assets {
-        let a = &res.estate.assets[i];
-        let cells = res.cells_of(i);
-        let mut row = vec![a.id.value.clone(), a.service.to_string()];
-        row.extend(Duty::ALL.iter().map(|&d| duty_summary(cells, d)));
+    let mut g = Grid::new(MATRIX_HEADERS);
+    for row in matrix_grid_rows(res, assets) {
         g.row(row);
     }
     g
+}
+
+/// The rows of [`matrix_grid`], one at a time. Assets of one table share their duty
+/// summaries, so each table is summarised once however many assets use it.
+pub fn matrix_grid_rows<'a>(
+    res: &'a Resolution,
+    assets: &'a [usize],
+) -> impl Iterator<Item = Vec<String>> + 'a {
+    let mut per_table: Vec<Option<Vec<String>>> = vec![None; res.tables.len()];
+    assets.iter().map(move |&i| {
+        let t = res.classes[res.asset_class[i] as usize].table;
+        let sums = per_table[t].get_or_insert_with(|| {
+            Duty::ALL
+                .iter()
+                .map(|&d| duty_summary(&res.tables[t].cells, d))
+                .collect()
+        });
+        let a = &res.estate.assets[i];
+        let mut row = Vec::with_capacity(MATRIX_HEADERS.len());
+        row.push(a.id.value.clone());
+        row.push(a.service.to_string());
+        row.extend(sums.iter().cloned());
+        row
+    })
 }
 
 /// Filters for cell rows.
@@ -131,37 +160,71 @@ impl CellFilter {
     }
 }
 
+/// Columns of `demarc matrix --rows`.
+pub const ROW_HEADERS: [&str; 9] = [
+    "asset",
+    "service",
+    "control",
+    "layer",
+    "duty",
+    "ownership",
+    "responsible",
+    "accountable",
+    "basis",
+];
+
 /// The asset × control × duty rows of `demarc matrix --rows`.
 pub fn matrix_rows(res: &Resolution, assets: &[usize], filter: &CellFilter) -> Grid {
-    let mut g = Grid::new([
-        "asset",
-        "service",
-        "control",
-        "layer",
-        "duty",
-        "ownership",
-        "responsible",
-        "accountable",
-        "basis",
-    ]);
-    for &i in assets {
-        let a = &res.estate.assets[i];
-        for c in res.cells_of(i).iter().filter(|c| filter.keep(res, c)) {
-            let control = res.control(c);
-            g.row([
-                a.id.value.clone(),
-                a.service.to_string(),
-                control.id.clone(),
-                control.layer.clone(),
-                c.duty.to_string(),
-                c.ownership.as_str().to_string(),
-                c.responsible_label(),
-                res.accountable().to_string(),
-                deciding_basis(c),
-            ]);
-        }
+    let mut g = Grid::new(ROW_HEADERS);
+    for row in matrix_rows_iter(res, assets, filter) {
+        g.row(row);
     }
     g
+}
+
+/// The rows of [`matrix_rows`], one at a time. What a row says about its cell is the same for
+/// every asset of a table, so it is formatted once per table.
+pub fn matrix_rows_iter<'a>(
+    res: &'a Resolution,
+    assets: &'a [usize],
+    filter: &'a CellFilter,
+) -> impl Iterator<Item = Vec<String>> + 'a {
+    let mut per_table: Vec<Option<std::rc::Rc<Vec<[String; 7]>>>> = vec![None; res.tables.len()];
+    assets.iter().flat_map(move |&i| {
+        let t = res.classes[res.asset_class[i] as usize].table;
+        let tails = per_table[t]
+            .get_or_insert_with(|| {
+                std::rc::Rc::new(
+                    res.tables[t]
+                        .cells
+                        .iter()
+                        .filter(|c| filter.keep(res, c))
+                        .map(|c| {
+                            let control = res.control(c);
+                            [
+                                control.id.clone(),
+                                control.layer.clone(),
+                                c.duty.to_string(),
+                                c.ownership.as_str().to_string(),
+                                c.responsible_label(),
+                                res.accountable().to_string(),
+                                deciding_basis(c),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+            .clone();
+        let a = &res.estate.assets[i];
+        let (id, service) = (a.id.value.clone(), a.service.to_string());
+        (0..tails.len()).map(move |k| {
+            let mut row = Vec::with_capacity(ROW_HEADERS.len());
+            row.push(id.clone());
+            row.push(service.clone());
+            row.extend(tails[k].iter().cloned());
+            row
+        })
+    })
 }
 
 /// The rule that decided a cell, in one line.
