@@ -132,7 +132,20 @@ fn parse_doc(file: u32, path: &Path, text: &str) -> Result<EstateDoc, Diagnostic
         let message = e.without_snippet().to_string();
         // serde-saphyr already says "at line X column Y"; we print that as file:line:col.
         let message = strip_position(&message);
-        let help = unknown_field_hint(&message).unwrap_or_else(|| {
+        // serde-saphyr's advice here is for programmers (an `Options` setting); say it for users.
+        let (message, duplicate) = match message.split_once(", set DuplicateKeyPolicy") {
+            Some((m, _)) => (m.to_string(), true),
+            None => (message, false),
+        };
+        let help = if duplicate {
+            Some(
+                "a key may appear once in a mapping: remove the repeated key or merge the two"
+                    .to_string(),
+            )
+        } else {
+            unknown_field_hint(&message)
+        };
+        let help = help.unwrap_or_else(|| {
             "fix the YAML at this position; `demarc schema` prints the format and \
              docs/estate-format.md explains every field"
                 .to_string()

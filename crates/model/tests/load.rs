@@ -122,3 +122,15 @@ fn a_truncated_file_is_an_error_not_partial_data() {
     let cut = &full[..full.find("  - {id: orders-db").unwrap() + 20];
     assert!(load_text(cut).is_err());
 }
+
+#[test]
+fn a_repeated_key_is_located_and_explained_for_users() {
+    let err = load_text(
+        "version: 1\nestate: x\ncustomer: acme\nassets:\n  - {id: a, service: aws:ec2, tags: {team: web, team: db}}\n",
+    )
+    .unwrap_err();
+    assert!(err.starts_with("estate.yaml:5:"), "{err}");
+    assert!(err.contains("duplicate mapping key: team"), "{err}");
+    assert!(!err.contains("DuplicateKeyPolicy"), "{err}");
+    assert!(err.contains("a key may appear once"), "{err}");
+}
