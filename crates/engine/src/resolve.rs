@@ -353,16 +353,18 @@ fn build_rules(
     rules
 }
 
-/// What decides one cell: the service and provider, the control and duty, and the matched
-/// rules that cover that control and duty. Equal keys give equal cells.
-type CellKey = (String, Option<String>, usize, Duty, Vec<usize>);
+/// What decides one cell, given the service and provider: the control and duty, and the
+/// matched rules that cover that control and duty. Equal keys give equal cells.
+type CellKey = (usize, Duty, Vec<usize>);
+/// Cells computed so far, per (service, asset provider).
+type CellMemo = HashMap<(String, Option<String>), HashMap<CellKey, Arc<Cell>>>;
 
 struct Ctx<'a> {
     estate: &'a Estate,
     catalog: &'a Catalog,
     rules: &'a [Rule],
     /// Cells already computed, so tables that differ in a few rules share the rest.
-    cells: std::cell::RefCell<HashMap<CellKey, Arc<Cell>>>,
+    cells: std::cell::RefCell<CellMemo>,
 }
 
 /// The service an asset runs on, as far as the catalog and estate know it.
@@ -462,6 +464,10 @@ impl<'a> Ctx<'a> {
     fn table(&self, service: &str, asset_provider: Option<&str>, matched: Vec<usize>) -> Table {
         let view = self.view(service, asset_provider);
         let mut cells = Vec::new();
+        let mut memo = self.cells.borrow_mut();
+        let memo = memo
+            .entry((service.to_string(), asset_provider.map(str::to_string)))
+            .or_default();
         for (ci, control) in self.catalog.controls.iter().enumerate() {
             for &duty in &control.duties {
                 let found = match view.model {
@@ -480,18 +486,11 @@ impl<'a> Ctx<'a> {
                     .copied()
                     .filter(|&i| self.rules[i].covers(ci, duty))
                     .collect();
-                let key: CellKey = (
-                    service.to_string(),
-                    asset_provider.map(str::to_string),
-                    ci,
-                    duty,
-                    covering,
-                );
-                let mut memo = self.cells.borrow_mut();
+                let key: CellKey = (ci, duty, covering);
                 let cell = match memo.get(&key) {
                     Some(c) => c.clone(),
                     None => {
-                        let c = Arc::new(self.cell(&view, &key.4, ci, control, duty, found));
+                        let c = Arc::new(self.cell(&view, &key.2, ci, control, duty, found));
                         memo.insert(key, c.clone());
                         c
                     }
