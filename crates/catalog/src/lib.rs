@@ -87,6 +87,14 @@ impl Catalog {
         })
     }
 
+    /// The embedded catalog, shared: what an engine resolution holds when no overlay is used.
+    pub fn builtin_shared() -> std::sync::Arc<Catalog> {
+        static SHARED: OnceLock<std::sync::Arc<Catalog>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| std::sync::Arc::new(Catalog::builtin().clone()))
+            .clone()
+    }
+
     /// Builds a catalog from `(file name, YAML text)` pairs and checks every cross-reference.
     pub fn from_files(files: &[(&str, &str)]) -> Result<Catalog, String> {
         let mut duties = None;

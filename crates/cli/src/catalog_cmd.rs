@@ -61,7 +61,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                     Kind::Layers => serde_json::to_value(&cat.layers),
                     Kind::Duties => serde_json::to_value(&cat.duties),
                 }?;
-                print(&json_out(&v));
+                print(&json_out(&v))?;
                 return Ok(0);
             }
             let g = match kind {
@@ -140,14 +140,14 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                     g
                 }
             };
-            print(&g.render(format, color_stdout()));
+            print(&g.render(format, color_stdout()))?;
             Ok(0)
         }
         CatalogCommand::Show { id, format } => {
             let format: Format = format.into();
             if let Some(c) = cat.control(&id) {
                 if format == Format::Json {
-                    print(&json_out(c));
+                    print(&json_out(c))?;
                     return Ok(0);
                 }
                 let mut out = format!(
@@ -171,7 +171,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                 }
                 // CSV must stay machine-readable: the prose header goes with tables and Markdown.
                 if matches!(format, Format::Table | Format::Md) {
-                    print(&out);
+                    print(&out)?;
                 }
                 let mut g = Grid::new([
                     "service",
@@ -196,7 +196,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                     }
                     g.row(row);
                 }
-                print(&g.render(format, color_stdout()));
+                print(&g.render(format, color_stdout()))?;
                 return Ok(0);
             }
             let (name, model, source, layers, controls, notes) = if let Some(s) = cat.service(&id) {
@@ -237,7 +237,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                     .map(serde_json::to_value)
                     .or_else(|| cat.model(&id).map(serde_json::to_value))
                     .expect("found above")?;
-                print(&json_out(&v));
+                print(&json_out(&v))?;
                 return Ok(0);
             }
             let mut out = format!("{id} — {name}\n");
@@ -252,7 +252,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                 out.push_str(&format!("  notes: {n}\n"));
             }
             if matches!(format, Format::Table | Format::Md) {
-                print(&out);
+                print(&out)?;
             }
             let mut g = Grid::new(["layer/control", "responsibility"]);
             for (k, e) in layers {
@@ -261,7 +261,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
             for (k, e) in controls {
                 g.row([format!("control {k}"), entry_text(e)]);
             }
-            print(&g.render(format, color_stdout()));
+            print(&g.render(format, color_stdout()))?;
             Ok(0)
         }
     }

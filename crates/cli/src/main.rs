@@ -7,12 +7,14 @@ mod init;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
+use demarc_api as api;
 use demarc_catalog::Catalog;
-use demarc_engine::{Resolution, Severity, resolve};
-use demarc_model::{Duty, Estate, suggest};
+use demarc_engine::{AssetIx, NotApplicable, Prepared, Resolution, Severity};
+use demarc_model::{Duty, Estate};
 use demarc_report::{Format, Grid, json};
 
 /// Exit codes: 0 clean, 1 gaps found (at or above --fail-on), 2 usage or input error.
@@ -44,10 +46,12 @@ struct EstateArgs {
     format: FormatArg,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FormatArg {
     Table,
     Json,
+    /// One JSON object per line: gaps for `check`, cells for `matrix --rows` and `who`.
+    Ndjson,
     Csv,
     Md,
 }
@@ -56,7 +60,7 @@ impl From<FormatArg> for Format {
     fn from(f: FormatArg) -> Format {
         match f {
             FormatArg::Table => Format::Table,
-            FormatArg::Json => Format::Json,
+            FormatArg::Json | FormatArg::Ndjson => Format::Json,
             FormatArg::Csv => Format::Csv,
             FormatArg::Md => Format::Md,
         }
@@ -161,8 +165,12 @@ enum Command {
         #[command(subcommand)]
         command: catalog_cmd::CatalogCommand,
     },
-    /// Print the JSON Schema of estate files (for editor autocompletion).
-    Schema,
+    /// Print the JSON Schema of estate files (for editor autocompletion), or with NAME of an
+    /// output: check, cells, cell, gap, triage, explain.
+    Schema {
+        /// An output shape; leave out for the estate file schema.
+        name: Option<String>,
+    },
 }
 
 fn duty_arg(s: &str) -> Result<Duty, String> {
@@ -239,25 +247,13 @@ fn as_of(args: &EstateArgs) -> NaiveDate {
         .unwrap_or_else(|| chrono::Local::now().date_naive())
 }
 
-fn find_asset(res: &Resolution, id: &str) -> Result<usize, InputError> {
-    res.asset_index(id).ok_or_else(|| {
-        let hint = suggest(id, res.estate.assets.iter().map(|a| a.id.as_str()))
-            .map(|s| format!("did you mean `{s}`?"))
-            .unwrap_or_else(|| "list assets with `demarc matrix`".into());
-        InputError(format!("error: unknown asset `{id}`\n  help: {hint}"))
-    })
+/// A query that has no answer, as the user sees it.
+fn not_applicable(e: NotApplicable) -> InputError {
+    InputError(format!("error: {e}\n  help: {}", e.help()))
 }
 
-fn find_control<'c>(
-    catalog: &'c Catalog,
-    id: &str,
-) -> Result<&'c demarc_catalog::Control, InputError> {
-    catalog.control(id).ok_or_else(|| {
-        let hint = suggest(id, catalog.controls.iter().map(|c| c.id.as_str()))
-            .map(|s| format!("did you mean `{s}`?"))
-            .unwrap_or_else(|| "list controls with `demarc catalog list controls`".into());
-        InputError(format!("error: unknown control `{id}`\n  help: {hint}"))
-    })
+fn find_asset(res: &Resolution, id: &str) -> Result<AssetIx, InputError> {
+    res.find_asset(id).map_err(not_applicable)
 }
 
 fn parse_duty(word: &str) -> Result<Duty, InputError> {
@@ -268,18 +264,20 @@ fn parse_duty(word: &str) -> Result<Duty, InputError> {
     })
 }
 
-fn print(text: &str) {
-    // A closed pipe (`demarc … | head`) is not an error worth a panic.
-    let _ = std::io::stdout().write_all(text.as_bytes());
+/// Writes to stdout. A closed pipe (`demarc … | head`) ends the output quietly; any other
+/// failure (a full disk, `/dev/full`) is an error the user must see, never a silent exit 0.
+fn print(text: &str) -> Result<(), InputError> {
+    write_stdout(|w| w.write_all(text.as_bytes()))
 }
 
-/// Writes to a buffered, locked stdout. A closed pipe (`demarc … | head`) ends the output
-/// quietly, as with [`print`].
-fn write_stdout(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+/// Writes to a buffered, locked stdout, with the same error handling as [`print`].
+fn write_stdout(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), InputError> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
-    if f(&mut w).is_ok() {
-        let _ = w.flush();
+    match f(&mut w).and_then(|_| w.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(InputError(format!("error: cannot write the output: {e}"))),
     }
 }
 
@@ -290,24 +288,51 @@ fn json_out<T: serde::Serialize>(v: &T) -> String {
     )
 }
 
-/// Writes a file whole or not at all: a temporary sibling renamed into place.
+/// One compact JSON object per line.
+fn ndjson_line<T: serde::Serialize>(w: &mut dyn Write, v: &T) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *w, v).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")
+}
+
+/// Writes a file whole or not at all: a uniquely named temporary file in the same directory,
+/// renamed into place. A target that exists and is not a regular file (a symlink, a device, a
+/// FIFO) is refused rather than replaced.
 fn write_atomic(path: &Path, contents: &str) -> Result<(), InputError> {
+    if let Ok(meta) = std::fs::symlink_metadata(path)
+        && !meta.file_type().is_file()
+    {
+        return Err(InputError(format!(
+            "error: {} exists and is not a regular file\n  help: give the path of a new or regular file",
+            path.display()
+        )));
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("demarc")
-    ));
-    std::fs::write(&tmp, contents)
-        .map_err(|e| InputError(format!("error: cannot write {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
+    let fail = |e: &dyn std::fmt::Display| {
         InputError(format!("error: cannot write {}: {e}", path.display()))
-    })
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".demarc-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| fail(&e))?;
+    tmp.write_all(contents.as_bytes())
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| fail(&e))?;
+    tmp.persist(path).map_err(|e| fail(&e.error))?;
+    Ok(())
+}
+
+/// Loads, validates and resolves the estate at `path` as of the date the arguments give.
+fn open(path: &Path, args: &EstateArgs) -> Result<Arc<Resolution>, InputError> {
+    let estate = load(path)?;
+    let catalog = Catalog::builtin_shared();
+    let prepared = Arc::new(timed("prepare", || {
+        Prepared::new(Arc::new(estate), catalog)
+    }));
+    Ok(timed("resolve", || prepared.resolve(as_of(args))))
 }
 
 fn run(cli: Cli) -> Result<u8, InputError> {
@@ -316,8 +341,17 @@ fn run(cli: Cli) -> Result<u8, InputError> {
         Command::Init { dir, name, force } => {
             init::run(dir.as_deref().unwrap_or(Path::new(".")), &name, force)
         }
-        Command::Schema => {
-            print(&json_out(&demarc_model::json_schema()));
+        Command::Schema { name } => {
+            let schema = match name.as_deref() {
+                None | Some("estate") => demarc_model::json_schema(),
+                Some(n) => api::schema(n).ok_or_else(|| {
+                    InputError(format!(
+                        "error: no output shape `{n}`\n  help: use one of estate, {}",
+                        api::SCHEMAS.join(", ")
+                    ))
+                })?,
+            };
+            print(&json_out(&schema))?;
             Ok(0)
         }
         Command::Catalog { command } => catalog_cmd::run(catalog, command),
@@ -329,33 +363,37 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             wide,
             max_gap_assets,
         } => {
-            let estate = load(path.as_deref().unwrap_or(&args.estate))?;
-            let res = timed("resolve", || resolve(&estate, catalog, as_of(&args)));
+            let res = open(path.as_deref().unwrap_or(&args.estate), &args)?;
             let options = demarc_engine::AnalyseOptions {
                 max_assets_per_gap: (max_gap_assets > 0).then_some(max_gap_assets),
             };
-            let analysis = timed("analyse", || demarc_engine::analyse_with(&res, options));
+            let analysis = timed("analyse", || res.gaps(options));
             if let Some(h) = html {
                 let page = demarc_report::html::report(&res, &analysis).map_err(|e| {
                     InputError(format!("error: cannot render the HTML report: {e}"))
                 })?;
                 write_atomic(&h, &page)?;
             }
-            let format: Format = args.format.into();
-            match format {
-                Format::Json => print(&timed("render", || {
-                    json_out(&json::CheckOutput::new(&res, &analysis))
-                })),
-                Format::Table => {
-                    print(&demarc_report::summary_text(&res, &analysis));
+            match args.format {
+                FormatArg::Json => print(&timed("render", || {
+                    json_out(&api::CheckV1::new(&res, &analysis))
+                }))?,
+                FormatArg::Ndjson => write_stdout(|w| {
+                    for g in &analysis.gaps {
+                        ndjson_line(w, &api::GapV1::from(g))?;
+                    }
+                    Ok(())
+                })?,
+                FormatArg::Table => {
+                    print(&demarc_report::summary_text(&res, &analysis))?;
                     if !analysis.gaps.is_empty() {
                         print(
                             &demarc_report::gaps_grid(&analysis, wide)
-                                .render(format, color_stdout()),
-                        );
+                                .render(Format::Table, color_stdout()),
+                        )?;
                     }
                 }
-                _ => print(&demarc_report::gaps_grid(&analysis, true).render(format, false)),
+                f => print(&demarc_report::gaps_grid(&analysis, true).render(f.into(), false))?,
             }
             let threshold = match fail_on {
                 SeverityArg::Info => Some(Severity::Info),
@@ -377,10 +415,9 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             duty,
             problems,
         } => {
-            let estate = load(path.as_deref().unwrap_or(&args.estate))?;
-            let res = resolve(&estate, catalog, as_of(&args));
-            let assets: Vec<usize> = if asset.is_empty() {
-                res.order.iter().map(|&i| i as usize).collect()
+            let res = open(path.as_deref().unwrap_or(&args.estate), &args)?;
+            let assets: Vec<AssetIx> = if asset.is_empty() {
+                res.assets().collect()
             } else {
                 asset
                     .iter()
@@ -388,41 +425,55 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                     .collect::<Result<_, _>>()?
             };
             if let Some(c) = &control {
-                find_control(catalog, c)?;
+                res.find_control(c).map_err(not_applicable)?;
             }
             let filter = demarc_report::CellFilter {
                 control,
                 duty,
                 problems_only: problems,
             };
-            let rows = rows || filter.control.is_some() || filter.duty.is_some() || problems;
-            let format: Format = args.format.into();
+            let rows = rows
+                || filter.control.is_some()
+                || filter.duty.is_some()
+                || problems
+                || args.format == FormatArg::Ndjson;
+            let cells = || {
+                assets.iter().flat_map(|&i| {
+                    res.cells_of(i)
+                        .iter()
+                        .filter(|c| filter.keep(&res, c))
+                        .map(move |c| (i, c))
+                })
+            };
             // Everything but a terminal table streams: `matrix --rows` on a big estate is
             // millions of rows, written as they are made instead of held in memory.
-            if rows && format == Format::Json {
-                let cells = assets
-                    .iter()
-                    .flat_map(|&i| {
-                        res.cells_of(i)
-                            .iter()
-                            .filter(|c| filter.keep(&res, c))
-                            .map(move |c| (i, c))
-                    })
-                    .map(|(i, c)| json::CellOutput::new(&res, i, c));
-                let out = json::CellsOutput::new(&res, json::SeqOf::new(cells));
-                write_stdout(|w| {
-                    serde_json::to_writer_pretty(&mut *w, &out).map_err(std::io::Error::other)?;
-                    w.write_all(b"\n")
-                });
-            } else if format == Format::Table {
-                let grid = if rows {
-                    demarc_report::matrix_rows(&res, &assets, &filter)
-                } else {
-                    demarc_report::matrix_grid(&res, &assets)
-                };
-                print(&grid.render(format, color_stdout()));
-            } else {
-                write_stdout(|w| {
+            match args.format {
+                FormatArg::Ndjson => write_stdout(|w| {
+                    for (i, c) in cells() {
+                        ndjson_line(w, &api::CellV1::new(&res, i, c))?;
+                    }
+                    Ok(())
+                })?,
+                FormatArg::Json if rows => {
+                    let out = api::CellsStream::new(
+                        &res,
+                        json::SeqOf::new(cells().map(|(i, c)| api::CellV1::new(&res, i, c))),
+                    );
+                    write_stdout(|w| {
+                        serde_json::to_writer_pretty(&mut *w, &out)
+                            .map_err(std::io::Error::other)?;
+                        w.write_all(b"\n")
+                    })?;
+                }
+                FormatArg::Table => {
+                    let grid = if rows {
+                        demarc_report::matrix_rows(&res, &assets, &filter)
+                    } else {
+                        demarc_report::matrix_grid(&res, &assets)
+                    };
+                    print(&grid.render(Format::Table, color_stdout()))?;
+                }
+                f => write_stdout(|w| {
                     let (headers, lines): (&[&str], Box<dyn Iterator<Item = Vec<String>>>) = if rows
                     {
                         (
@@ -435,12 +486,12 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                             Box::new(demarc_report::matrix_grid_rows(&res, &assets)),
                         )
                     };
-                    let mut rw = demarc_report::RowWriter::new(format, headers, w)?;
+                    let mut rw = demarc_report::RowWriter::new(f.into(), headers, w)?;
                     for line in lines {
                         rw.row(&line)?;
                     }
                     rw.finish().map(|_| ())
-                });
+                })?,
             }
             Ok(0)
         }
@@ -450,27 +501,32 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             duty,
             args,
         } => {
-            let estate = load(&args.estate)?;
-            let res = resolve(&estate, catalog, as_of(&args));
-            let (i, cell) = cell_for(&res, catalog, &asset, &control, parse_duty(&duty)?)?;
-            match Format::from(args.format) {
-                Format::Json => print(&json_out(&json::CellOutput::new(&res, i, cell))),
-                Format::Table | Format::Md => print(&demarc_report::explain_text(&res, i, cell)),
-                f => {
-                    let mut g = Grid::new(["step", "kind", "rule", "at", "url"]);
-                    for (n, b) in cell.basis.iter().enumerate() {
+            let duty = parse_duty(&duty)?;
+            let res = open(&args.estate, &args)?;
+            let i = find_asset(&res, &asset)?;
+            let e = res.explain(i, &control, duty).map_err(not_applicable)?;
+            match args.format {
+                FormatArg::Json => print(&json_out(&api::CellV1::new(&res, i, e.cell)))?,
+                FormatArg::Ndjson => {
+                    write_stdout(|w| ndjson_line(w, &api::CellV1::new(&res, i, e.cell)))?
+                }
+                FormatArg::Table | FormatArg::Md => print(&demarc_report::explain_text(&e))?,
+                FormatArg::Csv => {
+                    let mut g = Grid::new(["step", "kind", "rule", "rule_id", "at", "url"]);
+                    for (n, b) in e.cell.basis.iter().enumerate() {
                         g.row([
                             (n + 1).to_string(),
-                            serde_json::to_value(b.kind)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_string))
-                                .unwrap_or_default(),
+                            b.kind.as_str().to_string(),
                             b.rule.clone(),
+                            b.rule_id
+                                .as_ref()
+                                .map(ToString::to_string)
+                                .unwrap_or_default(),
                             b.at.clone().unwrap_or_default(),
                             b.url.clone().unwrap_or_default(),
                         ]);
                     }
-                    print(&g.render(f, false));
+                    print(&g.render(Format::Csv, false))?;
                 }
             }
             Ok(0)
@@ -482,28 +538,31 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             args,
         } => {
             let duty = parse_duty(&verb)?;
-            let estate = load(&args.estate)?;
-            let res = resolve(&estate, catalog, as_of(&args));
+            let res = open(&args.estate, &args)?;
             let i = find_asset(&res, &asset)?;
-            if let Some(c) = &control {
-                find_control(catalog, c)?;
-            }
-            let format: Format = args.format.into();
-            if format == Format::Json {
-                let cells: Vec<_> = res
-                    .cells_of(i)
-                    .iter()
-                    .filter(|c| {
-                        c.duty == duty && control.as_ref().is_none_or(|id| res.control(c).id == *id)
-                    })
-                    .map(|c| json::CellOutput::new(&res, i, c))
-                    .collect();
-                print(&json_out(&json::CellsOutput::new(&res, cells)));
-            } else {
-                print(
-                    &demarc_report::who_grid(&res, i, duty, control.as_deref())
-                        .render(format, color_stdout()),
-                );
+            let cells = res
+                .who(i, duty, control.as_deref())
+                .map_err(not_applicable)?;
+            match args.format {
+                FormatArg::Json => {
+                    let out = api::CellsStream::new(
+                        &res,
+                        cells
+                            .iter()
+                            .map(|c| api::CellV1::new(&res, i, c))
+                            .collect::<Vec<_>>(),
+                    );
+                    print(&json_out(&out))?;
+                }
+                FormatArg::Ndjson => write_stdout(|w| {
+                    for c in &cells {
+                        ndjson_line(w, &api::CellV1::new(&res, i, c))?;
+                    }
+                    Ok(())
+                })?,
+                f => {
+                    print(&demarc_report::who_grid(&res, &cells).render(f.into(), color_stdout()))?
+                }
             }
             Ok(0)
         }
@@ -513,58 +572,17 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             duty,
             args,
         } => {
-            let estate = load(&args.estate)?;
-            let res = resolve(&estate, catalog, as_of(&args));
-            let ctl = find_control(catalog, &control)?;
-            let duty = match duty {
-                Some(d) => parse_duty(&d)?,
-                None => [Duty::Respond, Duty::Monitor]
-                    .into_iter()
-                    .find(|d| ctl.duties.contains(d))
-                    .unwrap_or(ctl.duties[0]),
-            };
-            let (i, cell) = cell_for(&res, catalog, &asset, &control, duty)?;
-            let t = demarc_report::triage(&res, i, cell);
-            match Format::from(args.format) {
-                Format::Json => print(&json_out(&t)),
-                _ => print(&demarc_report::triage_text(&t)),
+            let duty = duty.as_deref().map(parse_duty).transpose()?;
+            let res = open(&args.estate, &args)?;
+            let i = find_asset(&res, &asset)?;
+            let t = res.triage(i, &control, duty).map_err(not_applicable)?;
+            let t = api::TriageV1::new(&res, &t);
+            match args.format {
+                FormatArg::Json => print(&json_out(&t))?,
+                FormatArg::Ndjson => write_stdout(|w| ndjson_line(w, &t))?,
+                _ => print(&demarc_report::triage_text(&t))?,
             }
             Ok(0)
-        }
-    }
-}
-
-fn cell_for<'r>(
-    res: &'r Resolution,
-    catalog: &Catalog,
-    asset: &str,
-    control: &str,
-    duty: Duty,
-) -> Result<(usize, &'r demarc_engine::Cell), InputError> {
-    let i = find_asset(res, asset)?;
-    let ctl = find_control(catalog, control)?;
-    let cell = res
-        .cells_of(i)
-        .iter()
-        .find(|c| res.control(c).id == control && c.duty == duty);
-    match cell {
-        Some(c) => Ok((i, c)),
-        None if !ctl.duties.contains(&duty) => Err(InputError(format!(
-            "error: control `{control}` has no `{duty}` duty\n  help: its duties are {}",
-            ctl.duties
-                .iter()
-                .map(|d| d.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-        None => {
-            let table = res.table_of(i);
-            Err(InputError(format!(
-                "error: control `{control}` does not apply to `{asset}`\n  help: its layer `{}` is not part of the `{}` service model of `{}`",
-                ctl.layer,
-                table.model.as_deref().unwrap_or("unknown"),
-                table.service
-            )))
         }
     }
 }

@@ -256,7 +256,7 @@ fn check_acme_json_exits_1_with_the_check_schema() {
 #[test]
 fn batch_01_patching_is_unassigned() {
     let v = acme_check();
-    let g = gap(&v, "DM001:os-patching:patch");
+    let g = gap(&v, "DM001:os-patching");
     assert_eq!(g["code"], "DM001");
     assert_eq!(g["kind"], "unassigned");
     assert_eq!(g["control"], "os-patching");
@@ -275,7 +275,7 @@ fn batch_01_patching_is_unassigned() {
 fn storage_buckets_have_nobody_on_access_logging() {
     let v = acme_check();
     let services = asset_services(&acme_cells());
-    let g = gap(&v, "DM001:storage-access-logging:configure");
+    let g = gap(&v, "DM001:storage-access-logging");
     let assets = strings(&g["assets"]);
     assert!(assets.contains(&"order-exports".to_string()), "{assets:?}");
     assert!(
@@ -331,7 +331,7 @@ fn expired_dbcare_contract_is_dm004() {
         g["basis"]
     );
     // Its duties fell back unassigned: the same asset is in DM001 gaps.
-    assert!(strings(&gap(&v, "DM001:backup:configure")["assets"]).contains(&"crm-sync-db".into()));
+    assert!(strings(&gap(&v, "DM001:backup")["assets"]).contains(&"crm-sync-db".into()));
 }
 
 #[test]
@@ -655,7 +655,7 @@ fn explain_csv_lists_the_basis_steps() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut lines = r.stdout.lines();
-    assert_eq!(lines.next(), Some("step,kind,rule,at,url"));
+    assert_eq!(lines.next(), Some("step,kind,rule,rule_id,at,url"));
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 2, "{}", r.stdout);
     assert!(rows[1].starts_with("2,contract,"), "{}", rows[1]);
@@ -921,7 +921,7 @@ fn every_cell_has_exactly_one_accountable_party_and_a_basis() {
 #[test]
 fn contested_key_policies_name_the_loser_and_the_tie() {
     let v = acme_check();
-    let g = gap(&v, "DM002:key-management:configure:acme/secops");
+    let g = gap(&v, "DM002:key-management:acme/platform|acme/secops");
     assert_eq!(g["kind"], "contested");
     let r = run_on_acme(&[
         "explain",

@@ -1,11 +1,11 @@
 //! What resolution produces for one asset × control × duty.
 
 use demarc_model::{Duration, Duty};
-use serde::Serialize;
+
+use crate::rules::RuleId;
 
 /// CSA CCM SSRM ownership of a cell, from the customer's point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Ownership {
     /// The cloud service provider performs it; the customer inherits it.
     CspOwned,
@@ -38,8 +38,7 @@ impl Ownership {
 }
 
 /// The kind of party doing a duty.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
     Provider,
     Customer,
@@ -47,21 +46,29 @@ pub enum Role {
     Vendor,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Provider => "provider",
+            Role::Customer => "customer",
+            Role::Mssp => "mssp",
+            Role::Vendor => "vendor",
+        }
+    }
+}
+
 /// One party (or team) responsible for a cell or for its side of a shared cell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignee {
     pub party: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
     pub role: Role,
     /// Named in writing (contract, assignment, override or provider document).
     pub named: bool,
     /// What this side does, for a shared cell.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub does: Option<String>,
     /// Who actually performs the work on this party's behalf, in order (a subcontractor,
     /// or the IaaS a SaaS vendor runs on).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
     /// False when the party is only known from the catalog (no party in the estate).
     pub declared: bool,
@@ -83,8 +90,7 @@ impl Assignee {
 }
 
 /// The kind of rule a basis step cites.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BasisKind {
     Override,
     Contract,
@@ -98,26 +104,40 @@ pub enum BasisKind {
     Lapsed,
 }
 
+impl BasisKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BasisKind::Override => "override",
+            BasisKind::Contract => "contract",
+            BasisKind::Assignment => "assignment",
+            BasisKind::ServiceCatalog => "service-catalog",
+            BasisKind::GenericModel => "generic-model",
+            BasisKind::Default => "default",
+            BasisKind::Superseded => "superseded",
+            BasisKind::Lapsed => "lapsed",
+        }
+    }
+}
+
 /// One step of the chain of rules behind a cell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Basis {
     pub kind: BasisKind,
-    /// What the rule says, with a stable name (e.g. `contract shieldco-msa §4.2`).
+    /// What the rule says, with a readable name (e.g. `contract shieldco-msa §4.2`).
     pub rule: String,
+    /// The estate rule's content-derived id; `None` for catalog and default steps.
+    pub rule_id: Option<RuleId>,
     /// `file:line` of the rule in the estate.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
     /// The public document behind a catalog entry.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
 /// The resolution of one control × duty for every asset of a class.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Cell {
-    /// Index into the catalog's controls.
-    #[serde(skip)]
-    pub control: usize,
+    /// Index into the catalog's controls; use [`crate::Resolution::control_of`].
+    pub(crate) control: usize,
     pub duty: Duty,
     pub ownership: Ownership,
     pub responsible: Vec<Assignee>,
@@ -126,25 +146,38 @@ pub struct Cell {
     /// The customer's side has nobody named in writing.
     pub unassigned: bool,
     /// Other parties or teams that rules of the same rank name for this cell.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub contested: Vec<String>,
     /// Shared between owners without a written split of what each does.
     pub unsplit: bool,
     pub basis: Vec<Basis>,
     /// Response time from the deciding contract clause.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sla: Option<Duration>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cadence: Option<Duration>,
     /// Index of the rule that decided the customer's side, if any.
-    #[serde(skip)]
-    pub rule: Option<usize>,
+    pub(crate) rule: Option<usize>,
     /// Indices of expired rules that would otherwise have applied.
-    #[serde(skip)]
-    pub lapsed: Vec<usize>,
+    pub(crate) lapsed: Vec<usize>,
 }
 
 impl Cell {
+    /// The basis step that decided the cell: the override, contract clause or assignment that
+    /// applied, else the catalog (or default) step that drew the line.
+    pub fn decisive(&self) -> Option<&Basis> {
+        self.basis
+            .iter()
+            .rev()
+            .find(|b| {
+                matches!(
+                    b.kind,
+                    BasisKind::Override | BasisKind::Contract | BasisKind::Assignment
+                )
+            })
+            .or_else(|| self.basis.first())
+    }
+    /// True when nobody is named, owners contest it, or a share has no written split.
+    pub fn has_problem(&self) -> bool {
+        self.unassigned || self.unsplit || !self.contested.is_empty()
+    }
     /// Everyone responsible, joined for one table cell: `aws + acme/dba`.
     pub fn responsible_label(&self) -> String {
         self.responsible

@@ -1,76 +1,28 @@
 //! Resolution: for every asset × applicable control × duty, who is responsible and why.
 //!
-//! Assets are grouped twice before any cell is computed. First by [`Signature`] (the only
-//! attributes a scope can see), then by *table key*: the service and the set of rules that
-//! match. Cells are computed once per table, so the cost grows with the variety of the estate,
-//! not with its size.
+//! Work is split in two, the way a policy engine prepares a query once and evaluates it many
+//! times. [`Prepared::new`] compiles the policy (rules, scope matchers, the projection of
+//! asset attributes that scopes can see) and groups assets twice: first by
+//! [`Signature`](crate::scope::Signature), then by *table key* (service, provider and the set
+//! of rules that match). None of that depends on the date. [`Prepared::resolve`] then decides
+//! which rules are in force on the analysis date and computes each table's cells once, so the
+//! cost grows with the variety of the estate, not with its size.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use demarc_catalog::{Catalog, Control, Owner, Service};
-use demarc_model::{Duration, Duty, Estate, Loc, PartyKind, Scope, Sp, Sym, Target};
+use demarc_model::{Duty, Estate, Loc, PartyKind, Sym, Target};
 
 use crate::cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
-use crate::scope::{Matcher, Projection, Signature};
-
-/// Which part of the estate a rule comes from, highest precedence first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RuleKind {
-    Override,
-    Clause,
-    Assignment,
-}
-
-/// A clause, assignment or override, normalised for matching.
-pub struct Rule {
-    pub kind: RuleKind,
-    /// Stable name: `contract shieldco-msa §4.2`, `assignment to acme/dba`, `override to aws`.
-    pub name: String,
-    pub at: Loc,
-    /// What the clause says, quoted in every basis that cites it (empty for other rules).
-    pub text: String,
-    pub targets: Vec<Target>,
-    pub performed_by: Option<String>,
-    pub split: BTreeMap<String, String>,
-    pub sla: BTreeMap<Duty, Duration>,
-    pub cadence: Option<Duration>,
-    /// In force on the analysis date.
-    pub active: bool,
-    /// Date it stopped counting, when it has.
-    pub ended: Option<NaiveDate>,
-    /// Date it stops counting, past or future: the earlier of the contract's and the clause's
-    /// `expires`, or the override's.
-    pub ends: Option<NaiveDate>,
-    /// Date it starts counting, when that is still ahead.
-    pub starts: Option<NaiveDate>,
-    pub specificity: u32,
-    matcher: Matcher,
-    /// `None` = every control.
-    controls: Option<Vec<bool>>,
-    /// Bit per [`Duty::index`]; 0 = every duty.
-    duties: u8,
-}
-
-impl Rule {
-    pub fn covers(&self, control: usize, duty: Duty) -> bool {
-        self.controls.as_ref().is_none_or(|c| c[control])
-            && (self.duties == 0 || self.duties & (1 << duty.index()) != 0)
-    }
-    pub fn target_label(&self) -> String {
-        self.targets
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(" + ")
-    }
-}
+use crate::rules::{Rule, RuleKind, RuleState, build_rules};
+use crate::scope::{Projection, Signature};
 
 /// How an asset's service was recognised.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceKind {
-    /// A named service in the built-in catalog.
+    /// A named service in the catalog (built in or from an overlay).
     Catalog,
     /// A generic service model used directly (`iaas`, `saas`, …).
     Generic,
@@ -80,277 +32,175 @@ pub enum ServiceKind {
     Unknown,
 }
 
-/// The cells shared by every asset whose service and matching rules are the same.
-pub struct Table {
-    pub service: String,
-    pub kind: ServiceKind,
-    pub model: Option<String>,
-    /// Estate party key of the provider, or the catalog provider id when the estate has none.
-    pub provider: Option<String>,
-    pub provider_declared: bool,
-    /// Indices of the rules that match these assets.
-    pub rules: Vec<usize>,
-    /// Cells are shared between tables: two tables of one service whose rules differ only on
-    /// some controls hold the very same cells for all the others.
-    pub cells: Vec<Arc<Cell>>,
-}
-
 /// Assets that look the same to every rule.
-pub struct Class {
+pub(crate) struct Class {
     /// Asset indices, in id order.
     pub members: Vec<u32>,
+    /// Index of its table key (and of its table in every resolution).
     pub table: usize,
     pub env: Option<Sym>,
     pub data: Vec<Sym>,
 }
 
-/// The resolved estate.
-pub struct Resolution<'e> {
-    pub estate: &'e Estate,
-    pub catalog: &'e Catalog,
-    pub as_of: NaiveDate,
-    pub rules: Vec<Rule>,
-    pub tables: Vec<Table>,
-    pub classes: Vec<Class>,
+/// What the cells of a table depend on: the service, the asset's own provider and the rules
+/// whose scope matches.
+pub(crate) struct TableKey {
+    pub service: String,
+    pub provider: Option<String>,
+    /// Indices of the matching rules, in rule order.
+    pub rules: Vec<usize>,
+}
+
+/// The cells shared by every asset whose service and matching rules are the same.
+pub(crate) struct Table {
+    pub kind: ServiceKind,
+    pub model: Option<String>,
+    /// Estate party key of the provider, or the catalog provider id when the estate has none.
+    pub provider: Option<String>,
+    pub provider_declared: bool,
+    /// Cells are shared between tables: two tables of one service whose rules differ only on
+    /// some controls hold the very same cells for all the others.
+    pub cells: Vec<Arc<Cell>>,
+}
+
+/// A compiled policy: rules, matchers and asset classes, ready to be resolved for any date.
+/// Owned and `Send + Sync`, so a server can keep one per estate version and share it.
+pub struct Prepared {
+    pub(crate) estate: Arc<Estate>,
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) classes: Vec<Class>,
     /// Class of each asset, by asset index.
-    pub asset_class: Vec<u32>,
+    pub(crate) asset_class: Vec<u32>,
     /// Asset indices sorted by id: the order every output uses.
-    pub order: Vec<u32>,
+    pub(crate) order: Vec<u32>,
+    pub(crate) keys: Vec<TableKey>,
 }
 
-impl<'e> Resolution<'e> {
-    /// The party that stays accountable for every cell.
-    pub fn accountable(&self) -> &str {
-        &self.estate.customer
-    }
-    pub fn asset_index(&self, id: &str) -> Option<usize> {
-        self.order
-            .binary_search_by(|&i| self.estate.assets[i as usize].id.as_str().cmp(id))
-            .ok()
-            .map(|p| self.order[p] as usize)
-    }
-    pub fn table_of(&self, asset: usize) -> &Table {
-        &self.tables[self.classes[self.asset_class[asset] as usize].table]
-    }
-    pub fn cells_of(&self, asset: usize) -> &[Arc<Cell>] {
-        &self.table_of(asset).cells
-    }
-    pub fn control(&self, cell: &Cell) -> &'e Control {
-        &self.catalog.controls[cell.control]
-    }
-    /// The number of asset × control × duty cells.
-    pub fn cell_count(&self) -> usize {
-        self.classes
+/// The resolved estate on one date: owned, immutable and shareable (`Arc<Resolution>`).
+/// Ask it questions through the query API ([`Resolution::cell`], [`Resolution::explain`],
+/// [`Resolution::who`], [`Resolution::triage`], [`Resolution::gaps`]).
+pub struct Resolution {
+    pub(crate) prepared: Arc<Prepared>,
+    pub(crate) as_of: NaiveDate,
+    pub(crate) states: Vec<RuleState>,
+    pub(crate) tables: Vec<Table>,
+}
+
+impl Prepared {
+    /// Compiles `estate`'s policy against `catalog`. The estate must have passed
+    /// [`demarc_model::validate`]; anything validation would reject is still handled without
+    /// a panic (an unknown control in a rule covers nothing, a bad glob matches literally).
+    pub fn new(estate: Arc<Estate>, catalog: Arc<Catalog>) -> Prepared {
+        let e: &Estate = &estate;
+        let scopes = e
+            .contracts
             .iter()
-            .map(|c| c.members.len() * self.tables[c.table].cells.len())
-            .sum()
-    }
-}
+            .flat_map(|c| c.clauses.iter().map(|cl| &cl.scope))
+            .chain(e.assignments.iter().map(|a| &a.scope))
+            .chain(e.overrides.iter().map(|o| &o.scope));
+        let projection = Projection::new(scopes);
+        let rules = build_rules(e, &catalog, &projection);
 
-/// Resolves every asset of `estate` against `catalog` as of `as_of`. Pure: no I/O, no clock.
-/// The estate must have passed [`demarc_model::validate`].
-pub fn resolve<'e>(estate: &'e Estate, catalog: &'e Catalog, as_of: NaiveDate) -> Resolution<'e> {
-    let scopes = estate
-        .contracts
-        .iter()
-        .flat_map(|c| c.clauses.iter().map(|cl| &cl.scope))
-        .chain(estate.assignments.iter().map(|a| &a.scope))
-        .chain(estate.overrides.iter().map(|o| &o.scope));
-    let projection = Projection::new(scopes);
-    let rules = build_rules(estate, catalog, as_of, &projection);
+        let mut order: Vec<u32> = (0..e.assets.len() as u32).collect();
+        order.sort_by(|&a, &b| e.assets[a as usize].id.cmp(&e.assets[b as usize].id));
 
-    let mut order: Vec<u32> = (0..estate.assets.len() as u32).collect();
-    order.sort_by(|&a, &b| {
-        estate.assets[a as usize]
-            .id
-            .cmp(&estate.assets[b as usize].id)
-    });
-
-    let mut class_of: HashMap<Signature<'e>, u32> = HashMap::new();
-    let mut classes: Vec<Class> = Vec::new();
-    let mut signatures: Vec<Signature<'e>> = Vec::new();
-    let mut asset_class = vec![0u32; estate.assets.len()];
-    for &i in &order {
-        let a = &estate.assets[i as usize];
-        let sig = projection.signature(a);
-        let c = *class_of.entry(sig.clone()).or_insert_with(|| {
-            signatures.push(sig);
-            classes.push(Class {
-                members: Vec::new(),
-                table: 0,
-                env: a.env.clone(),
-                data: {
-                    let mut d = a.data.clone();
-                    d.sort();
-                    d.dedup();
-                    d
-                },
+        let mut class_of: HashMap<Signature, u32> = HashMap::new();
+        let mut classes: Vec<Class> = Vec::new();
+        let mut signatures: Vec<Signature> = Vec::new();
+        let mut asset_class = vec![0u32; e.assets.len()];
+        for &i in &order {
+            let a = &e.assets[i as usize];
+            let sig = projection.signature(a);
+            let c = *class_of.entry(sig.clone()).or_insert_with(|| {
+                signatures.push(sig);
+                let mut data = a.data.clone();
+                data.sort();
+                data.dedup();
+                classes.push(Class {
+                    members: Vec::new(),
+                    table: 0,
+                    env: a.env.clone(),
+                    data,
+                });
+                (classes.len() - 1) as u32
             });
-            (classes.len() - 1) as u32
-        });
-        classes[c as usize].members.push(i);
-        asset_class[i as usize] = c;
+            classes[c as usize].members.push(i);
+            asset_class[i as usize] = c;
+        }
+
+        let mut key_of: HashMap<(&str, Option<&str>, Vec<usize>), usize> = HashMap::new();
+        let mut keys: Vec<TableKey> = Vec::new();
+        for (class, sig) in classes.iter_mut().zip(&signatures) {
+            let matched: Vec<usize> = rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.matcher.matches(sig))
+                .map(|(i, _)| i)
+                .collect();
+            let k = (sig.service, sig.provider, matched);
+            class.table = match key_of.get(&k) {
+                Some(&t) => t,
+                None => {
+                    keys.push(TableKey {
+                        service: k.0.to_string(),
+                        provider: k.1.map(str::to_string),
+                        rules: k.2.clone(),
+                    });
+                    key_of.insert(k, keys.len() - 1);
+                    keys.len() - 1
+                }
+            };
+        }
+        drop(key_of);
+        drop(signatures);
+        drop(class_of);
+        Prepared {
+            estate,
+            catalog,
+            rules,
+            classes,
+            asset_class,
+            order,
+            keys,
+        }
     }
 
-    let mut table_of: HashMap<(&str, Option<&str>, Vec<usize>), usize> = HashMap::new();
-    let mut tables: Vec<Table> = Vec::new();
-    let ctx = Ctx {
-        estate,
-        catalog,
-        rules: &rules,
-        cells: Default::default(),
-    };
-    for (class, sig) in classes.iter_mut().zip(&signatures) {
-        let matched: Vec<usize> = rules
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.matcher.matches(sig))
-            .map(|(i, _)| i)
-            .collect();
-        let key = (sig.service, sig.provider, matched);
-        class.table = match table_of.get(&key) {
-            Some(&t) => t,
-            None => {
-                let t = ctx.table(sig.service, sig.provider, key.2.clone());
-                tables.push(t);
-                table_of.insert(key, tables.len() - 1);
-                tables.len() - 1
-            }
+    pub fn estate(&self) -> &Estate {
+        &self.estate
+    }
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Resolves the prepared policy as of `as_of`. Pure: no I/O, no clock.
+    pub fn resolve(self: &Arc<Self>, as_of: NaiveDate) -> Arc<Resolution> {
+        let states: Vec<RuleState> = self.rules.iter().map(|r| r.state(as_of)).collect();
+        let ctx = Ctx {
+            estate: &self.estate,
+            catalog: &self.catalog,
+            rules: &self.rules,
+            states: &states,
+            cells: Default::default(),
         };
-    }
-
-    Resolution {
-        estate,
-        catalog,
-        as_of,
-        rules,
-        tables,
-        classes,
-        asset_class,
-        order,
+        let tables = self
+            .keys
+            .iter()
+            .map(|k| ctx.table(&k.service, k.provider.as_deref(), &k.rules))
+            .collect();
+        drop(ctx);
+        Arc::new(Resolution {
+            prepared: self.clone(),
+            as_of,
+            states,
+            tables,
+        })
     }
 }
 
-fn control_mask(catalog: &Catalog, controls: &[Sp<String>]) -> Option<Vec<bool>> {
-    if controls.is_empty() {
-        return None;
-    }
-    let mut mask = vec![false; catalog.controls.len()];
-    for c in controls {
-        if let Some(i) = catalog.control_position(c) {
-            mask[i] = true;
-        }
-    }
-    Some(mask)
-}
-
-fn duty_mask(duties: &[Duty]) -> u8 {
-    duties.iter().fold(0, |m, d| m | (1 << d.index()))
-}
-
-fn specificity(scope: &Scope, controls: &[Sp<String>], duties: &[Duty]) -> u32 {
-    scope.specificity() * 4
-        + if controls.is_empty() { 0 } else { 2 }
-        + u32::from(!duties.is_empty())
-}
-
-fn build_rules(
-    estate: &Estate,
-    catalog: &Catalog,
-    as_of: NaiveDate,
-    projection: &Projection,
-) -> Vec<Rule> {
-    let mut rules = Vec::new();
-    for o in &estate.overrides {
-        let ended = o.expires.filter(|e| *e <= as_of);
-        rules.push(Rule {
-            ends: o.expires,
-            kind: RuleKind::Override,
-            // The reason is part of the name so every basis that cites the override says why.
-            name: format!(
-                "override to {} (reason: {}{})",
-                o.to.0
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" + "),
-                o.reason.trim(),
-                o.approved_by
-                    .as_ref()
-                    .map(|a| format!("; approved by {a}"))
-                    .unwrap_or_default()
-            ),
-            at: o.loc,
-            text: String::new(),
-            targets: o.to.0.clone(),
-            performed_by: None,
-            split: o.split.clone(),
-            sla: BTreeMap::new(),
-            cadence: None,
-            active: ended.is_none(),
-            ended,
-            starts: None,
-            specificity: specificity(&o.scope, &o.controls, &o.duties),
-            matcher: Matcher::new(&o.scope, projection),
-            controls: control_mask(catalog, &o.controls),
-            duties: duty_mask(&o.duties),
-        });
-    }
-    for c in &estate.contracts {
-        for cl in &c.clauses {
-            let ends = [c.expires, cl.expires].into_iter().flatten().min();
-            let ended = ends.filter(|e| *e <= as_of);
-            let starts = c.effective.filter(|s| *s > as_of);
-            rules.push(Rule {
-                ends,
-                kind: RuleKind::Clause,
-                name: format!("contract {} §{}", c.id.value, cl.id.value),
-                at: cl.id.loc,
-                text: cl.text.clone(),
-                targets: vec![Target::party(&c.party)],
-                performed_by: cl.performed_by.as_ref().map(|p| p.value.clone()),
-                split: BTreeMap::new(),
-                sla: cl.sla.clone(),
-                cadence: cl.cadence,
-                active: ended.is_none() && starts.is_none(),
-                ended,
-                starts,
-                specificity: specificity(&cl.scope, &cl.controls, &cl.duties),
-                matcher: Matcher::new(&cl.scope, projection),
-                controls: control_mask(catalog, &cl.controls),
-                duties: duty_mask(&cl.duties),
-            });
-        }
-    }
-    for a in &estate.assignments {
-        rules.push(Rule {
-            ends: None,
-            kind: RuleKind::Assignment,
-            name: format!(
-                "assignment to {}",
-                a.to.0
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-            ),
-            at: a.loc,
-            text: String::new(),
-            targets: a.to.0.clone(),
-            performed_by: None,
-            split: a.split.clone(),
-            sla: BTreeMap::new(),
-            cadence: None,
-            active: true,
-            ended: None,
-            starts: None,
-            specificity: specificity(&a.scope, &a.controls, &a.duties),
-            matcher: Matcher::new(&a.scope, projection),
-            controls: control_mask(catalog, &a.controls),
-            duties: duty_mask(&a.duties),
-        });
-    }
-    rules
+/// Compiles and resolves in one step: `Prepared::new(estate, catalog).resolve(as_of)`.
+pub fn resolve(estate: Arc<Estate>, catalog: Arc<Catalog>, as_of: NaiveDate) -> Arc<Resolution> {
+    Arc::new(Prepared::new(estate, catalog)).resolve(as_of)
 }
 
 /// What decides one cell, given the service and provider: the control and duty, and the
@@ -359,14 +209,23 @@ type CellKey = (usize, Duty, Vec<usize>);
 /// Cells computed so far, per (service, asset provider).
 type CellMemo = HashMap<(String, Option<String>), HashMap<CellKey, Arc<Cell>>>;
 
+/// The outcome of a contest between rules of one kind.
+struct Pick {
+    winner: usize,
+    /// The other owners named by equally specific rules.
+    contested: Vec<String>,
+    /// The rules that lost, each with why.
+    losers: Vec<(usize, String)>,
+}
+
 struct Ctx<'a> {
     estate: &'a Estate,
     catalog: &'a Catalog,
     rules: &'a [Rule],
+    states: &'a [RuleState],
     /// Cells already computed, so tables that differ in a few rules share the rest.
     cells: std::cell::RefCell<CellMemo>,
 }
-
 /// The service an asset runs on, as far as the catalog and estate know it.
 struct ServiceView<'a> {
     name: String,
@@ -461,7 +320,7 @@ impl<'a> Ctx<'a> {
         v
     }
 
-    fn table(&self, service: &str, asset_provider: Option<&str>, matched: Vec<usize>) -> Table {
+    fn table(&self, service: &str, asset_provider: Option<&str>, matched: &[usize]) -> Table {
         let view = self.view(service, asset_provider);
         let mut cells = Vec::new();
         let mut memo = self.cells.borrow_mut();
@@ -499,12 +358,10 @@ impl<'a> Ctx<'a> {
             }
         }
         Table {
-            service: service.to_string(),
             kind: view.kind,
             model: view.model.map(str::to_string),
             provider: view.provider,
             provider_declared: view.provider_declared,
-            rules: matched,
             cells,
         }
     }
@@ -575,30 +432,24 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The winning rules of one kind for a cell: most specific first; a tie between rules
-    /// naming different owners is a contest, decided by rule name so the result never depends
-    /// on the order rules were written in.
-    fn pick(&self, candidates: &[usize]) -> Option<(usize, Vec<String>, Vec<usize>)> {
+    /// The winning rule of one kind for a cell: the most specific; a tie between rules
+    /// naming different owners is a contest. Rules are indexed in content order (kind, name,
+    /// id, split), so the first of the tied rules wins whatever file or position it came from.
+    /// Each loser comes with why it lost.
+    fn pick(&self, candidates: &[usize]) -> Option<Pick> {
         let best = candidates
             .iter()
             .map(|&i| self.rules[i].specificity)
             .max()?;
-        let mut top: Vec<usize> = candidates
+        let winner = candidates
             .iter()
             .copied()
             .filter(|&i| self.rules[i].specificity == best)
-            .collect();
-        top.sort_by(|&a, &b| {
-            let (ra, rb) = (&self.rules[a], &self.rules[b]);
-            ra.name
-                .cmp(&rb.name)
-                .then(ra.target_label().cmp(&rb.target_label()))
-                .then(ra.at.cmp(&rb.at))
-        });
-        let winner = top[0];
+            .min()?;
         let label = self.rules[winner].target_label();
-        let mut contested: Vec<String> = top
+        let mut contested: Vec<String> = candidates
             .iter()
+            .filter(|&&i| self.rules[i].specificity == best)
             .map(|&i| self.rules[i].target_label())
             .filter(|l| *l != label)
             .collect();
@@ -608,13 +459,32 @@ impl<'a> Ctx<'a> {
             .iter()
             .copied()
             .filter(|&i| i != winner)
+            .map(|i| {
+                let r = &self.rules[i];
+                let why = if r.specificity < best {
+                    format!(
+                        "less specific than {} (specificity {} < {best})",
+                        self.rules[winner].name, r.specificity
+                    )
+                } else {
+                    format!(
+                        "equally specific as {} ({best}); the tie goes to the rule that sorts first by name and content",
+                        self.rules[winner].name
+                    )
+                };
+                (i, why)
+            })
             .collect();
-        Some((winner, contested, losers))
+        Some(Pick {
+            winner,
+            contested,
+            losers,
+        })
     }
 
     fn rule_basis(&self, i: usize, kind: BasisKind, note: &str) -> Basis {
         let r = &self.rules[i];
-        let mut rule = r.name.clone();
+        let mut rule = r.title();
         if !r.text.is_empty() {
             rule = format!("{rule}: \"{}\"", r.text);
         }
@@ -624,6 +494,7 @@ impl<'a> Ctx<'a> {
         Basis {
             kind,
             rule,
+            rule_id: Some(r.id.clone()),
             at: Some(self.estate.cite(r.at)),
             url: None,
         }
@@ -646,7 +517,7 @@ impl<'a> Ctx<'a> {
             if !r.covers(ci, duty) {
                 continue;
             }
-            if !r.active {
+            if !self.states[i].active {
                 lapsed.push(i);
                 continue;
             }
@@ -657,20 +528,14 @@ impl<'a> Ctx<'a> {
             }
         }
 
-        // Rules are considered in name order, never in the order they were written, so the
-        // basis reads the same whichever file or list position a rule came from.
+        // Rule indices are in content order already (see `build_rules`), so sorting them makes
+        // the basis read the same whichever file or list position a rule came from.
         for list in [&mut overrides, &mut clauses, &mut assignments, &mut lapsed] {
-            list.sort_by(|&a, &b| {
-                let (ra, rb) = (&self.rules[a], &self.rules[b]);
-                ra.name
-                    .cmp(&rb.name)
-                    .then(ra.specificity.cmp(&rb.specificity))
-                    .then(ra.target_label().cmp(&rb.target_label()))
-            });
+            list.sort_unstable();
         }
 
         // What the provider's documentation says (or the default when nothing does).
-        let (owner, entry, catalog_step) = match (&found, view.kind.clone()) {
+        let (owner, entry, catalog_step) = match (&found, view.kind) {
             (Some(f), _) => {
                 let kind = if f.level.is_service_specific() {
                     BasisKind::ServiceCatalog
@@ -709,6 +574,7 @@ impl<'a> Ctx<'a> {
                             f.level.describe(),
                             title
                         ),
+                        rule_id: None,
                         at: view.at.map(|l| self.estate.cite(l)),
                         url,
                     },
@@ -724,6 +590,7 @@ impl<'a> Ctx<'a> {
                         control.id,
                         view_name(view)
                     ),
+                    rule_id: None,
                     at: None,
                     url: None,
                 },
@@ -737,7 +604,12 @@ impl<'a> Ctx<'a> {
         let mut cadence = None;
         let responsible: Vec<Assignee>;
 
-        if let Some((w, c, losers)) = self.pick(&overrides) {
+        if let Some(Pick {
+            winner: w,
+            contested: c,
+            losers,
+        }) = self.pick(&overrides)
+        {
             let r = &self.rules[w];
             responsible = r
                 .targets
@@ -752,8 +624,11 @@ impl<'a> Ctx<'a> {
             let mut superseded = catalog_step;
             superseded.kind = BasisKind::Superseded;
             basis.push(superseded);
-            for l in losers.into_iter().chain(clauses).chain(assignments) {
-                basis.push(self.rule_basis(l, BasisKind::Superseded, "outranked"));
+            for (l, why) in losers {
+                basis.push(self.rule_basis(l, BasisKind::Superseded, &why));
+            }
+            for l in clauses.into_iter().chain(assignments) {
+                basis.push(self.rule_basis(l, BasisKind::Superseded, "outranked by the override"));
             }
         } else {
             basis.push(catalog_step);
@@ -768,7 +643,12 @@ impl<'a> Ctx<'a> {
             if matches!(owner, Owner::Customer | Owner::Shared) {
                 let customer_text = entry.and_then(|e| e.customer.clone());
                 let for_side = |does: Option<String>| does.or_else(|| customer_text.clone());
-                if let Some((w, c, losers)) = self.pick(&clauses) {
+                if let Some(Pick {
+                    winner: w,
+                    contested: c,
+                    losers,
+                }) = self.pick(&clauses)
+                {
                     let r = &self.rules[w];
                     let mut a = self.target_assignee(&r.targets[0], view, control, None);
                     a.does = if owner == Owner::Shared {
@@ -789,14 +669,22 @@ impl<'a> Ctx<'a> {
                         BasisKind::Contract,
                         "performs the customer's side",
                     ));
-                    for l in losers.into_iter().chain(assignments) {
+                    for (l, why) in losers {
+                        basis.push(self.rule_basis(l, BasisKind::Superseded, &why));
+                    }
+                    for l in assignments {
                         basis.push(self.rule_basis(
                             l,
                             BasisKind::Superseded,
                             "outranked by the contract",
                         ));
                     }
-                } else if let Some((w, c, losers)) = self.pick(&assignments) {
+                } else if let Some(Pick {
+                    winner: w,
+                    contested: c,
+                    losers,
+                }) = self.pick(&assignments)
+                {
                     let r = &self.rules[w];
                     for t in &r.targets {
                         let does = r.split.get(&t.to_string()).cloned();
@@ -814,12 +702,8 @@ impl<'a> Ctx<'a> {
                         BasisKind::Assignment,
                         "names the customer's owner",
                     ));
-                    for l in losers {
-                        basis.push(self.rule_basis(
-                            l,
-                            BasisKind::Superseded,
-                            "not chosen: less specific, or lost an equal-rank tie",
-                        ));
+                    for (l, why) in losers {
+                        basis.push(self.rule_basis(l, BasisKind::Superseded, &why));
                     }
                 } else {
                     side.push(Assignee {
@@ -848,8 +732,8 @@ impl<'a> Ctx<'a> {
             responsible = side;
         }
         for &l in &lapsed {
-            let r = &self.rules[l];
-            let note = match (r.ended, r.starts) {
+            let st = &self.states[l];
+            let note = match (st.ended, st.starts) {
                 (Some(d), _) => format!("ended {d}; no longer counts"),
                 (None, Some(d)) => format!("takes effect {d}; not yet in force"),
                 _ => String::new(),

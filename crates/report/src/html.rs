@@ -74,12 +74,10 @@ struct GapRow<'a> {
 pub fn report(res: &Resolution, analysis: &Analysis) -> Result<String, askama::Error> {
     let s = &analysis.summary;
     let rows: Vec<Row> = res
-        .order
-        .iter()
+        .assets()
         .take(MATRIX_ROW_LIMIT)
-        .map(|&i| {
-            let i = i as usize;
-            let a = &res.estate.assets[i];
+        .map(|i| {
+            let a = res.asset(i);
             let cells = res.cells_of(i);
             Row {
                 id: a.id.value.clone(),
@@ -95,7 +93,7 @@ pub fn report(res: &Resolution, analysis: &Analysis) -> Result<String, askama::E
                             .map(|c| {
                                 format!(
                                     "{}: {} — {}",
-                                    res.control(c).id,
+                                    res.control_of(c).id,
                                     c.responsible_label(),
                                     crate::text::deciding_basis(c)
                                 )
@@ -116,8 +114,8 @@ pub fn report(res: &Resolution, analysis: &Analysis) -> Result<String, askama::E
         })
         .collect();
     let page = Page {
-        name: &res.estate.name,
-        as_of: res.as_of.to_string(),
+        name: &res.estate().name,
+        as_of: res.as_of().to_string(),
         accountable: res.accountable(),
         assets: s.assets,
         cells: s.cells,

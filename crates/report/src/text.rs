@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use demarc_engine::{Analysis, BasisKind, Cell, Resolution};
+use demarc_api::TriageV1;
+use demarc_engine::{Analysis, AssetIx, BasisKind, Cell, Explanation, Resolution};
 use demarc_model::Duty;
 
 use crate::Grid;
-use crate::json::{Contact, TriageOutput};
 
 /// The gap list of `demarc check`.
 pub fn gaps_grid(analysis: &Analysis, wide: bool) -> Grid {
@@ -55,8 +55,8 @@ pub fn summary_text(res: &Resolution, analysis: &Analysis) -> String {
         "estate {} as of {} — accountable: {}\n\
          {} assets, {} cells: {} csp-owned, {} csc-owned, {} shared, {} third-party; {} assumed, {} unassigned\n\
          {} gaps: {} critical, {} high, {} medium, {} low, {} info\n",
-        res.estate.name,
-        res.as_of,
+        res.estate().name,
+        res.as_of(),
         res.accountable(),
         s.assets,
         s.cells,
@@ -109,7 +109,7 @@ pub const MATRIX_HEADERS: [&str; 7] = [
 ];
 
 /// The asset × duty grid of `demarc matrix`.
-pub fn matrix_grid(res: &Resolution, assets: &[usize]) -> Grid {
+pub fn matrix_grid(res: &Resolution, assets: &[AssetIx]) -> Grid {
     let mut g = Grid::new(MATRIX_HEADERS);
     for row in matrix_grid_rows(res, assets) {
         g.row(row);
@@ -121,18 +121,18 @@ pub fn matrix_grid(res: &Resolution, assets: &[usize]) -> Grid {
 /// summaries, so each table is summarised once however many assets use it.
 pub fn matrix_grid_rows<'a>(
     res: &'a Resolution,
-    assets: &'a [usize],
+    assets: &'a [AssetIx],
 ) -> impl Iterator<Item = Vec<String>> + 'a {
-    let mut per_table: Vec<Option<Vec<String>>> = vec![None; res.tables.len()];
+    let mut per_table: Vec<Option<Vec<String>>> = vec![None; res.table_count()];
     assets.iter().map(move |&i| {
-        let t = res.classes[res.asset_class[i] as usize].table;
-        let sums = per_table[t].get_or_insert_with(|| {
+        let t = res.table_of(i);
+        let sums = per_table[t.index()].get_or_insert_with(|| {
             Duty::ALL
                 .iter()
-                .map(|&d| duty_summary(&res.tables[t].cells, d))
+                .map(|&d| duty_summary(res.table_cells(t), d))
                 .collect()
         });
-        let a = &res.estate.assets[i];
+        let a = res.asset(i);
         let mut row = Vec::with_capacity(MATRIX_HEADERS.len());
         row.push(a.id.value.clone());
         row.push(a.service.to_string());
@@ -154,9 +154,9 @@ impl CellFilter {
     pub fn keep(&self, res: &Resolution, c: &Cell) -> bool {
         self.control
             .as_ref()
-            .is_none_or(|id| res.control(c).id == *id)
+            .is_none_or(|id| res.control_of(c).id == *id)
             && self.duty.is_none_or(|d| c.duty == d)
-            && (!self.problems_only || c.unassigned || c.unsplit || !c.contested.is_empty())
+            && (!self.problems_only || c.has_problem())
     }
 }
 
@@ -174,7 +174,7 @@ pub const ROW_HEADERS: [&str; 9] = [
 ];
 
 /// The asset × control × duty rows of `demarc matrix --rows`.
-pub fn matrix_rows(res: &Resolution, assets: &[usize], filter: &CellFilter) -> Grid {
+pub fn matrix_rows(res: &Resolution, assets: &[AssetIx], filter: &CellFilter) -> Grid {
     let mut g = Grid::new(ROW_HEADERS);
     for row in matrix_rows_iter(res, assets, filter) {
         g.row(row);
@@ -186,21 +186,20 @@ pub fn matrix_rows(res: &Resolution, assets: &[usize], filter: &CellFilter) -> G
 /// every asset of a table, so it is formatted once per table.
 pub fn matrix_rows_iter<'a>(
     res: &'a Resolution,
-    assets: &'a [usize],
+    assets: &'a [AssetIx],
     filter: &'a CellFilter,
 ) -> impl Iterator<Item = Vec<String>> + 'a {
-    let mut per_table: Vec<Option<std::rc::Rc<Vec<[String; 7]>>>> = vec![None; res.tables.len()];
+    let mut per_table: Vec<Option<std::rc::Rc<Vec<[String; 7]>>>> = vec![None; res.table_count()];
     assets.iter().flat_map(move |&i| {
-        let t = res.classes[res.asset_class[i] as usize].table;
-        let tails = per_table[t]
+        let t = res.table_of(i);
+        let tails = per_table[t.index()]
             .get_or_insert_with(|| {
                 std::rc::Rc::new(
-                    res.tables[t]
-                        .cells
+                    res.table_cells(t)
                         .iter()
                         .filter(|c| filter.keep(res, c))
                         .map(|c| {
-                            let control = res.control(c);
+                            let control = res.control_of(c);
                             [
                                 control.id.clone(),
                                 control.layer.clone(),
@@ -215,7 +214,7 @@ pub fn matrix_rows_iter<'a>(
                 )
             })
             .clone();
-        let a = &res.estate.assets[i];
+        let a = res.asset(i);
         let (id, service) = (a.id.value.clone(), a.service.to_string());
         (0..tails.len()).map(move |k| {
             let mut row = Vec::with_capacity(ROW_HEADERS.len());
@@ -229,24 +228,12 @@ pub fn matrix_rows_iter<'a>(
 
 /// The rule that decided a cell, in one line.
 pub fn deciding_basis(c: &Cell) -> String {
-    c.basis
-        .iter()
-        .rev()
-        .find(|b| {
-            matches!(
-                b.kind,
-                BasisKind::Override | BasisKind::Contract | BasisKind::Assignment
-            )
-        })
-        .or_else(|| c.basis.first())
-        .map(|b| b.rule.clone())
-        .unwrap_or_default()
+    c.decisive().map(|b| b.rule.clone()).unwrap_or_default()
 }
 
 /// `demarc explain`: the full chain of rules for one cell.
-pub fn explain_text(res: &Resolution, asset: usize, c: &Cell) -> String {
-    let a = &res.estate.assets[asset];
-    let control = res.control(c);
+pub fn explain_text(e: &Explanation) -> String {
+    let (a, c, control) = (e.asset, &**e.cell, e.control);
     let mut out = format!(
         "{} × {} ({}) × {}\n  service:     {}\n  layer:       {}\n  ownership:   {} ({})\n  responsible: {}\n  accountable: {} (accountability never leaves the customer)\n",
         a.id.value,
@@ -258,7 +245,7 @@ pub fn explain_text(res: &Resolution, asset: usize, c: &Cell) -> String {
         c.ownership.as_str(),
         c.ownership.origination(),
         c.responsible_label(),
-        res.accountable(),
+        e.accountable,
     );
     for r in &c.responsible {
         if let Some(d) = &r.does {
@@ -320,14 +307,10 @@ pub fn explain_text(res: &Resolution, asset: usize, c: &Cell) -> String {
 }
 
 /// `demarc who <verb> ASSET`: one row per control that has this duty.
-pub fn who_grid(res: &Resolution, asset: usize, duty: Duty, control: Option<&str>) -> Grid {
+pub fn who_grid(res: &Resolution, cells: &[&std::sync::Arc<Cell>]) -> Grid {
     let mut g = Grid::new(["control", "layer", "ownership", "responsible", "basis"]);
-    for c in res
-        .cells_of(asset)
-        .iter()
-        .filter(|c| c.duty == duty && control.is_none_or(|id| res.control(c).id == id))
-    {
-        let ctl = res.control(c);
+    for c in cells {
+        let ctl = res.control_of(c);
         g.row([
             ctl.id.clone(),
             ctl.layer.clone(),
@@ -339,93 +322,7 @@ pub fn who_grid(res: &Resolution, asset: usize, duty: Duty, control: Option<&str
     g
 }
 
-/// Everything an analyst needs at 3 a.m.: who to call, how fast they must answer, and who
-/// next if they do not.
-pub fn triage<'a>(res: &'a Resolution, asset: usize, c: &'a Cell) -> TriageOutput<'a> {
-    let estate = res.estate;
-    let mut contacts = Vec::new();
-    let mut escalation = Vec::new();
-    let push_party = |party: &str,
-                      team: Option<&str>,
-                      contacts: &mut Vec<Contact>,
-                      escalation: &mut Vec<String>| {
-        let Some(p) = estate.parties.get(party) else {
-            contacts.push(Contact {
-                party: party.to_string(),
-                team: None,
-                name: party.to_string(),
-                contact: None,
-                phone: None,
-            });
-            return;
-        };
-        let t = team.and_then(|t| p.teams.get(t));
-        contacts.push(Contact {
-            party: party.to_string(),
-            team: team.map(str::to_string),
-            name: t
-                .and_then(|t| t.name.clone())
-                .unwrap_or_else(|| match team {
-                    Some(tm) => format!("{} / {tm}", p.name),
-                    None => p.name.clone(),
-                }),
-            contact: t
-                .and_then(|t| t.contact.clone())
-                .or_else(|| p.contact.clone()),
-            phone: t.and_then(|t| t.phone.clone()).or_else(|| p.phone.clone()),
-        });
-        if let Some(t) = t {
-            escalation.extend(t.escalation.iter().map(|e| format!("{party}: {e}")));
-        }
-        escalation.extend(p.escalation.iter().map(|e| format!("{party}: {e}")));
-    };
-    for r in &c.responsible {
-        push_party(&r.party, r.team.as_deref(), &mut contacts, &mut escalation);
-        for v in &r.via {
-            push_party(v, None, &mut contacts, &mut escalation);
-        }
-    }
-    // The accountable customer is always the last step of an escalation.
-    if let Some(cust) = estate.parties.get(estate.customer.as_str()) {
-        let last = format!(
-            "{}: {} (accountable){}",
-            estate.customer.value,
-            cust.name,
-            cust.contact
-                .as_ref()
-                .map(|c| format!(" <{c}>"))
-                .unwrap_or_default()
-        );
-        escalation.extend(
-            cust.escalation
-                .iter()
-                .map(|e| format!("{}: {e}", estate.customer.value)),
-        );
-        escalation.push(last);
-    }
-    // A party can reach the list twice (the customer's own team is responsible, or two sides
-    // of a shared cell run on the same IaaS): keep each contact and step once, first place wins.
-    let mut seen = std::collections::HashSet::new();
-    escalation.retain(|e| seen.insert(e.clone()));
-    let mut seen = std::collections::HashSet::new();
-    contacts.retain(|c| seen.insert((c.party.clone(), c.team.clone())));
-    let a = &estate.assets[asset];
-    TriageOutput {
-        schema: "demarc.triage/v1",
-        asset: &a.id,
-        control: &res.control(c).id,
-        duty: c.duty,
-        as_of: res.as_of,
-        responsible: &c.responsible,
-        accountable: res.accountable(),
-        contacts,
-        sla: c.sla.map(|d| d.to_string()),
-        escalation,
-        basis: &c.basis,
-    }
-}
-
-pub fn triage_text(t: &TriageOutput) -> String {
+pub fn triage_text(t: &TriageV1) -> String {
     let mut out = format!("triage {} / {} ({})\n", t.asset, t.control, t.duty);
     out.push_str(&format!(
         "  responsible: {}\n",
@@ -461,7 +358,7 @@ pub fn triage_text(t: &TriageOutput) -> String {
         out.push_str(&format!("    {}. {e}\n", i + 1));
     }
     out.push_str("  basis:\n");
-    for b in t.basis {
+    for b in &t.basis {
         out.push_str(&format!(
             "    - {}{}\n",
             b.rule,

@@ -9,7 +9,11 @@ fn a_big_estate_lists_the_first_assets_and_says_where_the_rest_are() {
     let n = MATRIX_ROW_LIMIT + 7;
     let estate = demarc_model::load_sources(vec![("e.yaml".into(), demarc_synth::yaml(n, 5))])
         .expect("synthetic estate loads");
-    let res = resolve(&estate, Catalog::builtin(), "2026-11-23".parse().unwrap());
+    let res = resolve(
+        std::sync::Arc::new(estate),
+        Catalog::builtin_shared(),
+        "2026-11-23".parse().unwrap(),
+    );
     let analysis = analyse(&res);
     let html = report(&res, &analysis).expect("renders");
     let matrix = &html[html.find("<h2>Matrix</h2>").expect("matrix section")..];

@@ -1,0 +1,34 @@
+//! The public JSON contract of demarc: the only types that become JSON.
+//!
+//! Engine types never derive `Serialize`; a command's JSON is one of the owned, versioned types
+//! here, converted from the engine's results. The same types will serve the REST API and the
+//! policy (Rego) input. Every type serializes, deserializes (so consumers and tests can read
+//! it back) and derives a JSON Schema (`demarc schema check`, …).
+//!
+//! **Stability (v1):** fields are added, never renamed or removed; enum values are never
+//! renamed. Schema snapshots in `tests/` fail on any change, so a change is always a decision.
+//!
+//! ```
+//! let schema = demarc_api::schema("check").unwrap();
+//! assert_eq!(schema["title"], "CheckV1");
+//! ```
+
+pub mod v1;
+
+pub use v1::*;
+
+/// The names of the output shapes whose schema `demarc schema NAME` prints.
+pub const SCHEMAS: [&str; 6] = ["check", "cells", "cell", "gap", "triage", "explain"];
+
+/// The JSON Schema of one output shape, by name (see [`SCHEMAS`]).
+pub fn schema(name: &str) -> Option<serde_json::Value> {
+    let s = match name {
+        "check" => schemars::schema_for!(v1::CheckV1),
+        "cells" => schemars::schema_for!(v1::CellsV1),
+        "cell" | "explain" => schemars::schema_for!(v1::CellV1),
+        "gap" => schemars::schema_for!(v1::GapV1),
+        "triage" => schemars::schema_for!(v1::TriageV1),
+        _ => return None,
+    };
+    serde_json::to_value(s).ok()
+}

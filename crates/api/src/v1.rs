@@ -1,0 +1,456 @@
+//! Version 1 of the JSON contract (`demarc.check/v1`, `demarc.cells/v1`, `demarc.triage/v1`,
+//! and the cell and gap objects they hold, which are also the NDJSON records).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use demarc_engine as engine;
+use demarc_model::Duty;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub const CHECK: &str = "demarc.check/v1";
+pub const CELLS: &str = "demarc.cells/v1";
+pub const TRIAGE: &str = "demarc.triage/v1";
+
+/// CSA CCM SSRM ownership of a cell, from the customer's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OwnershipV1 {
+    /// The cloud service provider performs it; the customer inherits it.
+    CspOwned,
+    /// The customer performs it with its own teams.
+    CscOwned,
+    /// Provider and customer (or customer and a third party) each do part of it.
+    Shared,
+    /// Outsourced to a third party (an MSSP or vendor) under contract.
+    ThirdParty,
+}
+
+impl From<engine::Ownership> for OwnershipV1 {
+    fn from(o: engine::Ownership) -> Self {
+        match o {
+            engine::Ownership::CspOwned => OwnershipV1::CspOwned,
+            engine::Ownership::CscOwned => OwnershipV1::CscOwned,
+            engine::Ownership::Shared => OwnershipV1::Shared,
+            engine::Ownership::ThirdParty => OwnershipV1::ThirdParty,
+        }
+    }
+}
+
+/// The kind of party doing a duty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleV1 {
+    Provider,
+    Customer,
+    Mssp,
+    Vendor,
+}
+
+impl From<engine::Role> for RoleV1 {
+    fn from(r: engine::Role) -> Self {
+        match r {
+            engine::Role::Provider => RoleV1::Provider,
+            engine::Role::Customer => RoleV1::Customer,
+            engine::Role::Mssp => RoleV1::Mssp,
+            engine::Role::Vendor => RoleV1::Vendor,
+        }
+    }
+}
+
+/// The kind of rule a basis step cites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BasisKindV1 {
+    Override,
+    Contract,
+    Assignment,
+    ServiceCatalog,
+    GenericModel,
+    Default,
+    Superseded,
+    Lapsed,
+}
+
+impl From<engine::BasisKind> for BasisKindV1 {
+    fn from(k: engine::BasisKind) -> Self {
+        use engine::BasisKind as K;
+        match k {
+            K::Override => BasisKindV1::Override,
+            K::Contract => BasisKindV1::Contract,
+            K::Assignment => BasisKindV1::Assignment,
+            K::ServiceCatalog => BasisKindV1::ServiceCatalog,
+            K::GenericModel => BasisKindV1::GenericModel,
+            K::Default => BasisKindV1::Default,
+            K::Superseded => BasisKindV1::Superseded,
+            K::Lapsed => BasisKindV1::Lapsed,
+        }
+    }
+}
+
+/// How urgent a gap is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityV1 {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<engine::Severity> for SeverityV1 {
+    fn from(s: engine::Severity) -> Self {
+        match s {
+            engine::Severity::Info => SeverityV1::Info,
+            engine::Severity::Low => SeverityV1::Low,
+            engine::Severity::Medium => SeverityV1::Medium,
+            engine::Severity::High => SeverityV1::High,
+            engine::Severity::Critical => SeverityV1::Critical,
+        }
+    }
+}
+
+/// One party (or team) responsible for a cell, or for its side of a shared cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AssigneeV1 {
+    /// Party key (or the catalog provider id when the estate declares no such party).
+    pub party: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    pub role: RoleV1,
+    /// Named in writing (contract, assignment, override or provider document).
+    pub named: bool,
+    /// What this side does, for a shared cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub does: Option<String>,
+    /// Who performs the work on this party's behalf, in order (a subcontractor, or the IaaS a
+    /// SaaS vendor runs on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+    /// False when the party is only known from the catalog (no party in the estate).
+    pub declared: bool,
+}
+
+impl AssigneeV1 {
+    /// `acme/dba`, `shieldco → nightwatch`.
+    pub fn label(&self) -> String {
+        let mut s = match &self.team {
+            Some(t) => format!("{}/{}", self.party, t),
+            None => self.party.clone(),
+        };
+        for v in &self.via {
+            s.push_str(" → ");
+            s.push_str(v);
+        }
+        s
+    }
+}
+
+impl From<&engine::Assignee> for AssigneeV1 {
+    fn from(a: &engine::Assignee) -> Self {
+        AssigneeV1 {
+            party: a.party.clone(),
+            team: a.team.clone(),
+            role: a.role.into(),
+            named: a.named,
+            does: a.does.clone(),
+            via: a.via.clone(),
+            declared: a.declared,
+        }
+    }
+}
+
+/// One step of the chain of rules behind a cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BasisV1 {
+    pub kind: BasisKindV1,
+    /// What the rule says, starting with a readable name.
+    pub rule: String,
+    /// The estate rule's stable, content-derived id (`clause:shieldco-msa/4.2`,
+    /// `assignment:…`, `override:…`); omitted for catalog and default steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    /// `file:line` of the rule in the estate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// The public document behind a catalog entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl From<&engine::Basis> for BasisV1 {
+    fn from(b: &engine::Basis) -> Self {
+        BasisV1 {
+            kind: b.kind.into(),
+            rule: b.rule.clone(),
+            rule_id: b.rule_id.as_ref().map(ToString::to_string),
+            at: b.at.clone(),
+            url: b.url.clone(),
+        }
+    }
+}
+
+/// One resolved asset × control × duty. Also the `explain --format json` object and an
+/// NDJSON record of `matrix --rows --format ndjson`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CellV1 {
+    pub asset: String,
+    pub service: String,
+    pub control: String,
+    pub control_name: String,
+    pub layer: String,
+    pub duty: Duty,
+    pub ownership: OwnershipV1,
+    /// FedRAMP control-origination wording of `ownership`.
+    pub origination: String,
+    pub responsible: Vec<AssigneeV1>,
+    /// Always the customer.
+    pub accountable: String,
+    /// No document decided this cell: the customer is responsible by default.
+    pub assumed: bool,
+    /// The customer's side has nobody named in writing.
+    pub unassigned: bool,
+    /// Other owners named by rules of equal rank.
+    pub contested: Vec<String>,
+    /// Shared without a written split of what each owner does.
+    pub unsplit: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence: Option<String>,
+    /// The id of the estate rule that decided the cell; omitted when the catalog alone did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    pub basis: Vec<BasisV1>,
+}
+
+impl CellV1 {
+    pub fn new(res: &engine::Resolution, asset: engine::AssetIx, cell: &engine::Cell) -> Self {
+        let a = res.asset(asset);
+        let control = res.control_of(cell);
+        CellV1 {
+            asset: a.id.value.clone(),
+            service: a.service.to_string(),
+            control: control.id.clone(),
+            control_name: control.name.clone(),
+            layer: control.layer.clone(),
+            duty: cell.duty,
+            ownership: cell.ownership.into(),
+            origination: cell.ownership.origination().to_string(),
+            responsible: cell.responsible.iter().map(Into::into).collect(),
+            accountable: res.accountable().to_string(),
+            assumed: cell.assumed,
+            unassigned: cell.unassigned,
+            contested: cell.contested.clone(),
+            unsplit: cell.unsplit,
+            sla: cell.sla.map(|d| d.to_string()),
+            cadence: cell.cadence.map(|d| d.to_string()),
+            decided_by: res.deciding_rule(cell).map(ToString::to_string),
+            basis: cell.basis.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// One thing to fix. Also an NDJSON record of `check --format ndjson`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GapV1 {
+    /// `DM001` …; a code never changes meaning.
+    pub code: String,
+    /// The code's short name (`unassigned`).
+    pub kind: String,
+    /// Stable identity: the code plus the ids it concerns (never its wording).
+    pub key: String,
+    pub severity: SeverityV1,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duties: Vec<Duty>,
+    /// Assets concerned in id order, possibly cut to the first N (see `asset_count`).
+    pub assets: Vec<String>,
+    pub asset_count: usize,
+    /// Asset × control × duty cells concerned.
+    pub cells: usize,
+    pub basis: Vec<String>,
+    pub fix: String,
+}
+
+impl From<&engine::Gap> for GapV1 {
+    fn from(g: &engine::Gap) -> Self {
+        GapV1 {
+            code: g.code.to_string(),
+            kind: g.kind.to_string(),
+            key: g.key.clone(),
+            severity: g.severity.into(),
+            title: g.title.clone(),
+            control: g.control.clone(),
+            duties: g.duties.clone(),
+            assets: g.assets.clone(),
+            asset_count: g.asset_count,
+            cells: g.cells,
+            basis: g.basis.clone(),
+            fix: g.fix.clone(),
+        }
+    }
+}
+
+/// Counts for dashboards and CI summaries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SummaryV1 {
+    pub assets: usize,
+    pub cells: usize,
+    /// Cells per SSRM ownership value (every value present, zero included).
+    pub ownership: BTreeMap<String, usize>,
+    pub assumed_cells: usize,
+    pub unassigned_cells: usize,
+    pub gaps: usize,
+    /// Gaps per severity (every severity present, zero included).
+    pub by_severity: BTreeMap<String, usize>,
+    pub by_code: BTreeMap<String, usize>,
+    /// Equivalence classes and distinct cell tables: how much work resolution did.
+    pub classes: usize,
+    pub tables: usize,
+}
+
+impl From<&engine::Summary> for SummaryV1 {
+    fn from(s: &engine::Summary) -> Self {
+        let strs = |m: &BTreeMap<&'static str, usize>| {
+            m.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+        };
+        SummaryV1 {
+            assets: s.assets,
+            cells: s.cells,
+            ownership: strs(&s.ownership),
+            assumed_cells: s.assumed_cells,
+            unassigned_cells: s.unassigned_cells,
+            gaps: s.gaps,
+            by_severity: strs(&s.by_severity),
+            by_code: strs(&s.by_code),
+            classes: s.classes,
+            tables: s.tables,
+        }
+    }
+}
+
+/// `demarc check --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CheckV1 {
+    /// `demarc.check/v1`.
+    pub schema: String,
+    pub estate: String,
+    pub as_of: NaiveDate,
+    pub accountable: String,
+    pub summary: SummaryV1,
+    pub gaps: Vec<GapV1>,
+}
+
+impl CheckV1 {
+    pub fn new(res: &engine::Resolution, analysis: &engine::Analysis) -> Self {
+        CheckV1 {
+            schema: CHECK.to_string(),
+            estate: res.estate().name.clone(),
+            as_of: res.as_of(),
+            accountable: res.accountable().to_string(),
+            summary: (&analysis.summary).into(),
+            gaps: analysis.gaps.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// `demarc matrix --rows --format json` and `demarc who … --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CellsV1 {
+    /// `demarc.cells/v1`.
+    pub schema: String,
+    pub estate: String,
+    pub as_of: NaiveDate,
+    pub accountable: String,
+    pub cells: Vec<CellV1>,
+}
+
+/// The header of [`CellsV1`] with any serializable list of cells, so a million-asset matrix
+/// streams instead of holding every cell. Serializes to exactly the same JSON as `CellsV1`.
+#[derive(Serialize)]
+pub struct CellsStream<C> {
+    pub schema: &'static str,
+    pub estate: String,
+    pub as_of: NaiveDate,
+    pub accountable: String,
+    pub cells: C,
+}
+
+impl<C: Serialize> CellsStream<C> {
+    pub fn new(res: &engine::Resolution, cells: C) -> Self {
+        CellsStream {
+            schema: CELLS,
+            estate: res.estate().name.clone(),
+            as_of: res.as_of(),
+            accountable: res.accountable().to_string(),
+            cells,
+        }
+    }
+}
+
+/// Someone to call in a triage answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ContactV1 {
+    pub party: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// `demarc triage --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TriageV1 {
+    /// `demarc.triage/v1`.
+    pub schema: String,
+    pub asset: String,
+    pub control: String,
+    pub duty: Duty,
+    pub as_of: NaiveDate,
+    pub responsible: Vec<AssigneeV1>,
+    pub accountable: String,
+    pub contacts: Vec<ContactV1>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<String>,
+    /// Escalation steps in order; the accountable customer is always last.
+    pub escalation: Vec<String>,
+    pub basis: Vec<BasisV1>,
+}
+
+impl TriageV1 {
+    pub fn new(res: &engine::Resolution, t: &engine::Triage) -> Self {
+        TriageV1 {
+            schema: TRIAGE.to_string(),
+            asset: t.asset.clone(),
+            control: t.control.clone(),
+            duty: t.duty,
+            as_of: res.as_of(),
+            responsible: t.cell.responsible.iter().map(Into::into).collect(),
+            accountable: t.accountable.clone(),
+            contacts: t
+                .contacts
+                .iter()
+                .map(|c| ContactV1 {
+                    party: c.party.clone(),
+                    team: c.team.clone(),
+                    name: c.name.clone(),
+                    contact: c.contact.clone(),
+                    phone: c.phone.clone(),
+                })
+                .collect(),
+            sla: t.sla.map(|d| d.to_string()),
+            escalation: t.escalation.clone(),
+            basis: t.cell.basis.iter().map(Into::into).collect(),
+        }
+    }
+}
