@@ -116,10 +116,10 @@ fn gap_code_table_is_generated_from_the_check_registry() {
         .expect("codes:end marker");
     let mut table = String::from("| code | kind | in short | severity |\n|---|---|---|---|\n");
     for c in demarc_engine::codes::all() {
+        let anchor = format!("{}-{}", c.code.to_lowercase(), c.name);
         table.push_str(&format!(
             "| [{code}](#{anchor}) | `{name}` | {summary} | {severity} |\n",
             code = c.code,
-            anchor = format!("{}-{}", c.code.to_lowercase(), c.name),
             name = c.name,
             summary = c.summary,
             severity = c.severity,
