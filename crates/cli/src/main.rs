@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use chrono::Datelike;
 use chrono::NaiveDate;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use demarc_api as api;
 use demarc_catalog::Catalog;
 use demarc_engine::{AssetIx, NotApplicable, Prepared, Resolution, Severity};
@@ -21,15 +22,56 @@ use demarc_report::{Format, Grid, json};
 const EXIT_GAPS: u8 = 1;
 const EXIT_INPUT: u8 = 2;
 
+const EXIT_CODES_HELP: &str = "Exit codes:
+  0  clean: nothing at or above --fail-on (check), or the command succeeded
+  1  gaps found at or above --fail-on (check only)
+  2  usage or input error (bad flag, unreadable or invalid estate, unknown id, failed write)";
+
 #[derive(Parser)]
 #[command(
     name = "demarc",
     version,
-    about = "Who is responsible for every security duty in your cloud estate, who is accountable, why, and what is missing."
+    about = "Who is responsible for every security duty in your cloud estate, who is accountable, why, and what is missing.",
+    after_help = EXIT_CODES_HELP
 )]
 struct Cli {
+    /// When to colour tables: auto (a terminal, and NO_COLOR unset or empty), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+    /// No progress or warnings on stderr; errors are still printed.
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Settings every command reads, fixed once the arguments are parsed.
+struct Ui {
+    color: ColorArg,
+    quiet: bool,
+}
+
+static UI: std::sync::OnceLock<Ui> = std::sync::OnceLock::new();
+
+fn ui() -> &'static Ui {
+    UI.get_or_init(|| Ui {
+        color: ColorArg::Auto,
+        quiet: false,
+    })
+}
+
+/// Prints a warning on stderr unless `--quiet`.
+fn warn(msg: &str) {
+    if !ui().quiet {
+        eprintln!("warning: {msg}");
+    }
 }
 
 /// Options every estate command shares.
@@ -160,6 +202,10 @@ enum Command {
         #[command(flatten)]
         args: EstateArgs,
     },
+    /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to stdout, e.g. `demarc man > demarc.1`.
+    Man,
     /// Browse the built-in catalog.
     Catalog {
         #[command(subcommand)]
@@ -179,9 +225,38 @@ fn duty_arg(s: &str) -> Result<Duty, String> {
     })
 }
 
+/// `YYYY-MM-DD` with a four-digit year, or `today`. chrono alone would read `26-11-23` as
+/// the year 26 and accept `+2026-11-23`, silently analysing the wrong century.
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|e| format!("`{s}` is not a date in YYYY-MM-DD form ({e})"))
+    if s == "today" {
+        return Ok(chrono::Local::now().date_naive());
+    }
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return Err(format!(
+            "`{s}` is not a date: write YYYY-MM-DD with a four-digit year (e.g. 2026-11-23), or `today`"
+        ));
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+        let month: u32 = s[5..7].parse().unwrap_or(0);
+        if !(1..=12).contains(&month) {
+            format!("`{s}` is not a date: month {month} does not exist")
+        } else {
+            format!("`{s}` is not a date: that month has no day {}", &s[8..10])
+        }
+    })?;
+    if d.year() < 1900 {
+        return Err(format!(
+            "`{s}` is not a plausible analysis date: the year must be 1900 or later"
+        ));
+    }
+    Ok(d)
 }
 
 /// An input problem already explained to the user.
@@ -194,28 +269,78 @@ impl<E: std::fmt::Display> From<E> for InputError {
 }
 
 fn color_stdout() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    match ui().color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
 }
 
-/// Loads and validates, showing a spinner on stderr for big estates when it is a terminal.
-fn load(path: &Path) -> Result<Estate, InputError> {
-    let spinner = std::io::stderr().is_terminal().then(|| {
-        let s = indicatif::ProgressBar::new_spinner();
-        s.set_message(format!("loading {}", path.display()));
-        s.enable_steady_tick(std::time::Duration::from_millis(120));
-        s
-    });
+/// A spinner naming the current phase, on stderr, only when stderr is a terminal and not
+/// `--quiet`; piped and CI output stays clean.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn start(what: &str) -> Progress {
+        let on = std::io::stderr().is_terminal() && !ui().quiet;
+        Progress(on.then(|| {
+            let s = indicatif::ProgressBar::new_spinner();
+            s.set_message(what.to_string());
+            s.enable_steady_tick(std::time::Duration::from_millis(120));
+            s
+        }))
+    }
+    fn phase(&self, what: &str) {
+        if let Some(s) = &self.0 {
+            s.set_message(what.to_string());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(s) = &self.0 {
+            s.finish_and_clear();
+        }
+    }
+}
+
+/// Loads and validates.
+fn load(path: &Path, progress: &Progress) -> Result<Estate, InputError> {
+    progress.phase(&format!("loading {}", path.display()));
     let estate = timed("load", || demarc_model::load_path(path));
+    progress.phase("validating");
     let estate = estate.and_then(|e| {
         timed("validate", || {
             demarc_model::validate(&e, Catalog::builtin())
         })
         .map(|_| e)
     });
-    if let Some(s) = spinner {
-        s.finish_and_clear();
-    }
     estate.map_err(|d| InputError(d.to_string()))
+}
+
+/// Every date the estate states, for the as-of sanity check.
+fn estate_dates(e: &Estate) -> impl Iterator<Item = NaiveDate> + '_ {
+    e.contracts
+        .iter()
+        .flat_map(|c| {
+            [c.effective, c.expires]
+                .into_iter()
+                .chain(c.clauses.iter().map(|cl| cl.expires))
+        })
+        .chain(e.overrides.iter().map(|o| o.expires))
+        .chain(e.reviews.iter().map(|r| Some(r.date)))
+        .chain(e.evidence.iter().map(|v| Some(v.collected)))
+        .chain(e.assets.iter().map(|a| a.added))
+        .chain(e.parties.values().flat_map(|p| {
+            p.attestations
+                .iter()
+                .flat_map(|a| [a.expires, a.period_end])
+        }))
+        .flatten()
 }
 
 /// Runs one phase of the pipeline; with `DEMARC_TIMINGS` set, reports its wall time on stderr
@@ -327,12 +452,23 @@ fn write_atomic(path: &Path, contents: &str) -> Result<(), InputError> {
 
 /// Loads, validates and resolves the estate at `path` as of the date the arguments give.
 fn open(path: &Path, args: &EstateArgs) -> Result<Arc<Resolution>, InputError> {
-    let estate = load(path)?;
+    let progress = Progress::start("starting");
+    let estate = load(path, &progress)?;
+    let as_of = as_of(args);
+    if let Some(first) = estate_dates(&estate).min()
+        && as_of < first
+    {
+        warn(&format!(
+            "--as-of {as_of} is before every date in the estate (the earliest is {first}); is the year right?"
+        ));
+    }
     let catalog = Catalog::builtin_shared();
+    progress.phase("preparing");
     let prepared = Arc::new(timed("prepare", || {
         Prepared::new(Arc::new(estate), catalog)
     }));
-    Ok(timed("resolve", || prepared.resolve(as_of(args))))
+    progress.phase("resolving");
+    Ok(timed("resolve", || prepared.resolve(as_of)))
 }
 
 fn run(cli: Cli) -> Result<u8, InputError> {
@@ -352,6 +488,20 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                 })?,
             };
             print(&json_out(&schema))?;
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "demarc", &mut out);
+            print(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| InputError(format!("error: cannot render the man page: {e}")))?;
+            print(&String::from_utf8_lossy(&out))?;
             Ok(0)
         }
         Command::Catalog { command } => catalog_cmd::run(catalog, command),
@@ -425,7 +575,18 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                     .collect::<Result<_, _>>()?
             };
             if let Some(c) = &control {
-                res.find_control(c).map_err(not_applicable)?;
+                let ctl = res.find_control(c).map_err(not_applicable)?;
+                // Asking for a duty the control does not have is an error, as in `explain`,
+                // not an empty table.
+                if let Some(d) = duty
+                    && !ctl.duties.contains(&d)
+                {
+                    return Err(not_applicable(NotApplicable::NoSuchDuty {
+                        control: c.clone(),
+                        duty: d,
+                        duties: ctl.duties.clone(),
+                    }));
+                }
             }
             let filter = demarc_report::CellFilter {
                 control,
@@ -589,7 +750,13 @@ fn run(cli: Cli) -> Result<u8, InputError> {
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
-        Ok(c) => c,
+        Ok(c) => {
+            let _ = UI.set(Ui {
+                color: c.color,
+                quiet: c.quiet,
+            });
+            c
+        }
         Err(e) => {
             let code = if e.use_stderr() { EXIT_INPUT } else { 0 };
             let _ = e.print();

@@ -68,6 +68,11 @@ impl Grid {
                 if t.width().is_some_and(|w| w < 40) {
                     t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
                 }
+                // The caller decided colour (terminal, NO_COLOR, --color); comfy-table would
+                // otherwise drop styling whenever stdout is not a terminal.
+                if color {
+                    t.enforce_styling();
+                }
                 t.set_header(&self.headers);
                 for r in &self.rows {
                     t.add_row(r.iter().map(|c| {
