@@ -75,12 +75,42 @@ struct RawFramework {
     replace: bool,
 }
 
-/// `AC-2` or `{id: AC-2, relation: subset}`.
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// `AC-2` or `{id: AC-2, relation: subset}`. A visitor, not `#[serde(untagged)]`: untagged
+/// enums buffer every value, and the built-in catalog holds over a thousand mappings.
 enum RawMapping {
     Id(String),
     Full { id: String, relation: Relation },
+}
+
+impl<'de> Deserialize<'de> for RawMapping {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, MapAccess, Visitor};
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Full {
+            id: String,
+            #[serde(default)]
+            relation: Relation,
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawMapping;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a requirement id or {id, relation}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawMapping, E> {
+                Ok(RawMapping::Id(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawMapping, A::Error> {
+                let f = Full::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawMapping::Full {
+                    id: f.id,
+                    relation: f.relation,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Deserialize)]
