@@ -290,7 +290,8 @@ impl CatalogBuilder {
         let base = self.estate_files.len();
         self.estate_files.extend(files.iter().cloned());
         let at = |loc: demarc_model::Loc| At {
-            file: usize::MAX - (base + loc.file as usize),
+            // Relative to the estate files; shifted past the catalog files in `build`.
+            file: base + loc.file as usize,
             line: loc.line,
             column: loc.column,
         };
@@ -390,9 +391,9 @@ fn at_of<T>(file: usize, sp: &Sp<T>) -> At {
 
 impl Build<'_> {
     fn place(&self, at: At) -> Place {
-        let file = if at.file >= usize::MAX / 2 {
+        let file = if at.file >= self.files.len() {
             self.estate_files
-                .get(usize::MAX - at.file)
+                .get(at.file - self.files.len())
                 .cloned()
                 .unwrap_or_else(|| PathBuf::from("<estate>"))
         } else {
@@ -703,6 +704,11 @@ impl Build<'_> {
         let catalog_services: BTreeMap<String, At> =
             services.iter().map(|i| (i.id.clone(), i.at)).collect();
         for mut item in estate_services {
+            let shift = |at: &mut At| at.file += self.files.len();
+            shift(&mut item.at);
+            shift(&mut item.value.model_at);
+            item.value.layers_at.values_mut().for_each(shift);
+            item.value.controls_at.values_mut().for_each(shift);
             if let Some(first) = catalog_services.get(&item.id) {
                 let first = self.cite(*first);
                 self.error(
