@@ -678,3 +678,24 @@ fn relations_parse_and_default_to_intersects() {
     );
     assert_eq!(Relation::default(), Relation::Intersects);
 }
+
+#[test]
+fn estate_validation_checks_service_entries_against_the_catalog_vocabulary() {
+    let e = estate(&format!(
+        "{ESTATE_HEAD}services:
+  saas:payflow:
+    model: saas
+    source: our wiki
+    layers:
+      idenity: {{owner: customer, customer: C.}}
+    controls:
+      backup: provider
+"
+    ));
+    let err = demarc_model::validate(&e, demarc_catalog::Catalog::builtin())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("estate/services.yaml:11:7: error: unknown layer `idenity`\n  help: did you mean `identity`?"), "{err}");
+    assert!(err.contains("estate/services.yaml:13:7: error: service `saas:payflow`: entry `backup` says the provider does something but not what"), "{err}");
+    assert!(err.contains("estate/services.yaml:8:5: error: service `saas:payflow` has its own `layers:`/`controls:` entries but no source document"), "{err}");
+}
