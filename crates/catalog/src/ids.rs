@@ -131,6 +131,29 @@ impl IdScheme {
             IdScheme::Nist80053 => normalise_nist_800_53(raw).map(RequirementId::from),
         }
     }
+
+    /// How people write a normalised id of this scheme: `AC-2(1)(a)` for `ac-2.1_smt.a`;
+    /// other schemes as stored. Normalising the label gives the id back (a bare statement,
+    /// `ac-2_smt`, is labelled as its control).
+    pub fn label(self, id: &RequirementId) -> String {
+        match self {
+            IdScheme::AsWritten => id.to_string(),
+            IdScheme::Nist80053 => nist_800_53_label(id.as_str()),
+        }
+    }
+}
+
+/// `ac-2.1_smt.a.1` → `AC-2(1)(a)(1)`: the conventional way to write an OSCAL-form id.
+pub fn nist_800_53_label(oscal: &str) -> String {
+    let (base, parts) = oscal.split_once("_smt").unwrap_or((oscal, ""));
+    let mut out = match base.split_once('.') {
+        Some((control, enhancement)) => format!("{}({enhancement})", control.to_ascii_uppercase()),
+        None => base.to_ascii_uppercase(),
+    };
+    for p in parts.split('.').filter(|p| !p.is_empty()) {
+        out.push_str(&format!("({p})"));
+    }
+    out
 }
 
 /// Normalises a NIST SP 800-53 id to its OSCAL form, case-insensitively: `AC-2` → `ac-2`,

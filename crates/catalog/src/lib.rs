@@ -28,7 +28,7 @@ pub use builder::{CatalogBuilder, MAX_OVERLAY_BYTES, load_overlay_dir};
 pub use demarc_model::{Entry, Owner, ServiceSource, Source, SourceLocation};
 pub use ids::{
     ControlId, FrameworkId, IdScheme, LayerId, Mapping, ModelId, Relation, RequirementId,
-    ServiceId, normalise_nist_800_53,
+    ServiceId, nist_800_53_label, normalise_nist_800_53,
 };
 pub use types::*;
 
@@ -163,6 +163,20 @@ impl Catalog {
             AttestScope::All => true,
             AttestScope::Framework(f) => control.maps_to(f.as_str()),
             AttestScope::Own => control.maps_to(framework),
+        }
+    }
+
+    /// A mapping as people write it: `SI-2(2)` for NIST's `si-2.2`, followed by its relation
+    /// unless it is the default: `SI-2(2) (subset)`.
+    pub fn mapping_label(&self, framework: &str, mapping: &Mapping) -> String {
+        let scheme = self
+            .framework(framework)
+            .map_or(IdScheme::AsWritten, |f| f.id_scheme);
+        let id = scheme.label(&mapping.requirement);
+        if mapping.relation == Relation::default() {
+            id
+        } else {
+            format!("{id} ({})", mapping.relation)
         }
     }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use demarc_catalog::{
     AttestScope, CatalogBuilder, CatalogOrigin, EntryLevel, IdScheme, Owner, Relation,
-    load_overlay_dir, normalise_nist_800_53,
+    load_overlay_dir, nist_800_53_label, normalise_nist_800_53,
 };
 use demarc_model::Duty;
 
@@ -647,6 +647,8 @@ proptest::proptest! {
         }
         let once = normalise_nist_800_53(&id).unwrap();
         proptest::prop_assert_eq!(normalise_nist_800_53(&once).unwrap(), once.clone());
+        // The conventional label reads back to the same id.
+        proptest::prop_assert_eq!(normalise_nist_800_53(&nist_800_53_label(&once)).unwrap(), once.clone());
         proptest::prop_assert_eq!(once.clone(), once.to_ascii_lowercase());
     }
 

@@ -83,7 +83,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                                 .get("nist-800-53")
                                 .map(|m| {
                                     m.iter()
-                                        .map(ToString::to_string)
+                                        .map(|m| cat.mapping_label("nist-800-53", m))
                                         .collect::<Vec<_>>()
                                         .join(", ")
                                 })
@@ -175,7 +175,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                     out.push_str(&format!(
                         "    {fw}: {}\n",
                         ids.iter()
-                            .map(ToString::to_string)
+                            .map(|m| cat.mapping_label(fw.as_str(), m))
                             .collect::<Vec<_>>()
                             .join(", ")
                     ));
