@@ -15,12 +15,21 @@
 //! assert_eq!(found.owner, Owner::Customer);
 //! ```
 
+mod builder;
 mod data;
+mod ids;
 mod types;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
+pub use builder::{CatalogBuilder, MAX_OVERLAY_BYTES, load_overlay_dir};
+pub use demarc_model::{Entry, Owner, ServiceSource, Source, SourceLocation};
+pub use ids::{
+    ControlId, FrameworkId, IdScheme, LayerId, Mapping, ModelId, Relation, RequirementId,
+    ServiceId, nist_800_53_label, normalise_nist_800_53,
+};
 pub use types::*;
 
 use demarc_model::{Duty, Vocabulary};
@@ -39,6 +48,9 @@ pub struct Catalog {
     control_index: BTreeMap<String, usize>,
     model_index: BTreeMap<String, usize>,
     service_index: BTreeMap<String, usize>,
+    hosting_layers: Vec<LayerId>,
+    exposure: Exposure,
+    self_operated: BTreeSet<String>,
 }
 
 /// Which catalog entry decided a responsibility.
@@ -81,8 +93,8 @@ impl Catalog {
     pub fn builtin() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
-            Catalog::from_files(data::FILES).unwrap_or_else(|e| {
-                panic!("the embedded catalog is invalid (run the catalog tests): {e}")
+            CatalogBuilder::new().builtin().build().unwrap_or_else(|e| {
+                panic!("the embedded catalog is invalid (run the catalog tests):\n{e}")
             })
         })
     }
@@ -95,101 +107,131 @@ impl Catalog {
             .clone()
     }
 
-    /// Builds a catalog from `(file name, YAML text)` pairs and checks every cross-reference.
+    /// Builds a catalog from `(file name, YAML text)` pairs treated as built-in files, and
+    /// checks every cross-reference. Each file's kind comes from its top-level key. Use
+    /// [`CatalogBuilder`] for overlays and located [`demarc_model::Diagnostics`].
     pub fn from_files(files: &[(&str, &str)]) -> Result<Catalog, String> {
-        let mut duties = None;
-        let mut layers = None;
-        let mut frameworks = None;
-        let mut controls = None;
-        let mut models = None;
-        let mut services = Vec::new();
-        let mut providers = BTreeMap::new();
-        for (name, text) in files {
-            let err =
-                |e: serde_saphyr::Error| format!("catalog file {name}: {}", e.without_snippet());
-            match *name {
-                "duties.yaml" => {
-                    duties = Some(
-                        serde_saphyr::from_str::<DutiesFile>(text)
-                            .map_err(err)?
-                            .duties,
-                    )
-                }
-                "layers.yaml" => {
-                    layers = Some(
-                        serde_saphyr::from_str::<LayersFile>(text)
-                            .map_err(err)?
-                            .layers,
-                    )
-                }
-                "frameworks.yaml" => {
-                    frameworks = Some(
-                        serde_saphyr::from_str::<FrameworksFile>(text)
-                            .map_err(err)?
-                            .frameworks,
-                    )
-                }
-                "controls.yaml" => {
-                    controls = Some(
-                        serde_saphyr::from_str::<ControlsFile>(text)
-                            .map_err(err)?
-                            .controls,
-                    )
-                }
-                "models.yaml" => {
-                    models = Some(
-                        serde_saphyr::from_str::<ModelsFile>(text)
-                            .map_err(err)?
-                            .models,
-                    )
-                }
-                n if n.starts_with("services/") => {
-                    let f: ServicesFile = serde_saphyr::from_str(text).map_err(err)?;
-                    if let Some(old) = providers.insert(f.provider.clone(), f.provider_name.clone())
-                        && old != f.provider_name
-                    {
-                        return Err(format!(
-                            "{name}: provider `{}` is named differently in two files",
-                            f.provider
-                        ));
-                    }
-                    for mut s in f.services {
-                        s.provider = f.provider.clone();
-                        services.push(s);
-                    }
-                }
-                other => return Err(format!("unexpected catalog file {other}")),
-            }
-        }
-        let missing = |what: &str| format!("catalog is missing {what}");
-        let mut controls = controls.ok_or_else(|| missing("controls.yaml"))?;
-        let mut models = models.ok_or_else(|| missing("models.yaml"))?;
-        controls.sort_by(|a, b| a.id.cmp(&b.id));
-        models.sort_by(|a, b| a.id.cmp(&b.id));
-        services.sort_by(|a, b| a.id.cmp(&b.id));
-        let index = |ids: Vec<&String>| -> Result<BTreeMap<String, usize>, String> {
-            let mut m = BTreeMap::new();
-            for (i, id) in ids.into_iter().enumerate() {
-                if m.insert(id.clone(), i).is_some() {
-                    return Err(format!("catalog id `{id}` is defined twice"));
-                }
-            }
-            Ok(m)
+        files
+            .iter()
+            .fold(CatalogBuilder::new(), |b, (name, text)| {
+                b.builtin_file(PathBuf::from(name), text.to_string())
+            })
+            .build()
+            .map_err(|e| e.to_string())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn assemble(
+        duties: Vec<DutyInfo>,
+        layers: Vec<Layer>,
+        frameworks: Vec<Framework>,
+        controls: Vec<Control>,
+        models: Vec<Model>,
+        services: Vec<Service>,
+        providers: BTreeMap<String, String>,
+        hosting_layers: Vec<LayerId>,
+        exposure: Exposure,
+        self_operated: BTreeSet<String>,
+    ) -> Catalog {
+        let index = |ids: Vec<&String>| -> BTreeMap<String, usize> {
+            ids.into_iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), i))
+                .collect()
         };
-        let cat = Catalog {
-            control_index: index(controls.iter().map(|c| &c.id).collect())?,
-            model_index: index(models.iter().map(|m| &m.id).collect())?,
-            service_index: index(services.iter().map(|s| &s.id).collect())?,
-            duties: duties.ok_or_else(|| missing("duties.yaml"))?,
-            layers: layers.ok_or_else(|| missing("layers.yaml"))?,
-            frameworks: frameworks.ok_or_else(|| missing("frameworks.yaml"))?,
+        Catalog {
+            control_index: index(controls.iter().map(|c| &c.id).collect()),
+            model_index: index(models.iter().map(|m| &m.id).collect()),
+            service_index: index(services.iter().map(|s| &s.id).collect()),
+            duties,
+            layers,
+            frameworks,
             controls,
             models,
             services,
             providers,
-        };
-        cat.check()?;
-        Ok(cat)
+            hosting_layers,
+            exposure,
+            self_operated,
+        }
+    }
+
+    /// What an attestation against `framework` covers: every control (`attests: all`), the
+    /// controls mapped to another framework (`attests: nist-800-53` for FedRAMP), or the
+    /// controls mapped to the framework itself ([`AttestScope::Own`], also for unknown ids).
+    pub fn attested_controls(&self, framework: &str) -> AttestScope {
+        self.framework(framework)
+            .map(|f| f.attests.clone())
+            .unwrap_or(AttestScope::Own)
+    }
+
+    /// True when an attestation against `framework` covers `control`.
+    pub fn attests(&self, framework: &str, control: &Control) -> bool {
+        match self.attested_controls(framework) {
+            AttestScope::All => true,
+            AttestScope::Framework(f) => control.maps_to(f.as_str()),
+            AttestScope::Own => control.maps_to(framework),
+        }
+    }
+
+    /// A mapping as people write it: `SI-2(2)` for NIST's `si-2.2`, followed by its relation
+    /// unless it is the default: `SI-2(2) (subset)`.
+    pub fn mapping_label(&self, framework: &str, mapping: &Mapping) -> String {
+        let scheme = self
+            .framework(framework)
+            .map_or(IdScheme::AsWritten, |f| f.id_scheme);
+        let id = scheme.label(&mapping.requirement);
+        if mapping.relation == Relation::default() {
+            id
+        } else {
+            format!("{id} ({})", mapping.relation)
+        }
+    }
+
+    /// The layers a host performs by default for a party that `runs_on` it (`hosting: true`
+    /// in layers.yaml: the physical layers), bottom to top.
+    pub fn hosting_layers(&self) -> &[LayerId] {
+        &self.hosting_layers
+    }
+
+    /// True when `layer` is one of [`Catalog::hosting_layers`].
+    pub fn is_hosting_layer(&self, layer: &str) -> bool {
+        self.hosting_layers.iter().any(|l| l == layer)
+    }
+
+    /// True when `provider` is not a third party: the customer runs the software itself
+    /// (`self_operated: true` in its services file, e.g. `self` for self-managed Kubernetes),
+    /// so no attestation is expected from it.
+    pub fn is_self_operated(&self, provider: &str) -> bool {
+        self.self_operated.contains(provider)
+    }
+
+    /// Production environment names and regulated and sensitive data classes.
+    pub fn exposure(&self) -> &Exposure {
+        &self.exposure
+    }
+
+    /// True when `env` names a production environment (exact match).
+    pub fn is_production_env(&self, env: &str) -> bool {
+        self.exposure.production_envs.iter().any(|t| t.id == env)
+    }
+
+    /// True when `data_class` is regulated or directly exploitable (cardholder or health data,
+    /// secrets, credentials).
+    pub fn is_regulated_data(&self, data_class: &str) -> bool {
+        self.exposure
+            .regulated_data
+            .iter()
+            .any(|t| t.id == data_class)
+    }
+
+    /// True when `data_class` is sensitive but not regulated (the engine counts regulated data
+    /// as sensitive too).
+    pub fn is_sensitive_data(&self, data_class: &str) -> bool {
+        self.exposure
+            .sensitive_data
+            .iter()
+            .any(|t| t.id == data_class)
     }
 
     pub fn control(&self, id: &str) -> Option<&Control> {
@@ -254,94 +296,6 @@ impl Catalog {
         }
         let e = model.layers.get(&control.layer)?;
         Some(pick(e, EntryLevel::ModelLayer, &model.source))
-    }
-
-    /// Cross-reference and completeness checks on the data itself.
-    fn check(&self) -> Result<(), String> {
-        let mut problems = Vec::new();
-        let layer_ok = |l: &str| self.layers.iter().any(|x| x.id == l);
-        let mapping_fw: Vec<&str> = self
-            .frameworks
-            .iter()
-            .filter(|f| f.kind != FrameworkKind::Attestation)
-            .map(|f| f.id.as_str())
-            .collect();
-        for c in &self.controls {
-            if !layer_ok(&c.layer) {
-                problems.push(format!(
-                    "control `{}` names unknown layer `{}`",
-                    c.id, c.layer
-                ));
-            }
-            for m in &c.applies_to {
-                if self.model(m).is_none() {
-                    problems.push(format!("control `{}` applies to unknown model `{m}`", c.id));
-                }
-            }
-            if c.duties.is_empty() {
-                problems.push(format!("control `{}` has no duties", c.id));
-            }
-            for fw in c.mappings.keys() {
-                if !mapping_fw.contains(&fw.as_str()) {
-                    problems.push(format!(
-                        "control `{}` maps to unknown framework `{fw}`",
-                        c.id
-                    ));
-                }
-            }
-        }
-        let check_entries = |problems: &mut Vec<String>,
-                             owner: &str,
-                             entries: &BTreeMap<String, Entry>,
-                             is_layer: bool,
-                             strict: bool| {
-            for (k, e) in entries {
-                if is_layer && !layer_ok(k) {
-                    problems.push(format!("{owner}: unknown layer `{k}`"));
-                }
-                if !is_layer && self.control(k).is_none() {
-                    problems.push(format!("{owner}: unknown control `{k}`"));
-                }
-                if strict && let Err(p) = e.check_texts() {
-                    problems.push(format!("{owner}: entry `{k}`: {p}"));
-                }
-            }
-        };
-        for m in &self.models {
-            check_entries(
-                &mut problems,
-                &format!("model `{}`", m.id),
-                &m.layers,
-                true,
-                false,
-            );
-            check_entries(
-                &mut problems,
-                &format!("model `{}`", m.id),
-                &m.controls,
-                false,
-                true,
-            );
-        }
-        for s in &self.services {
-            let who = format!("service `{}`", s.id);
-            if self.model(&s.model).is_none() {
-                problems.push(format!("{who}: unknown model `{}`", s.model));
-            }
-            if !s.source.url.starts_with("https://") {
-                problems.push(format!("{who}: source url must be https"));
-            }
-            if !s.id.contains(':') {
-                problems.push(format!("{who}: id must be `<prefix>:<name>`"));
-            }
-            check_entries(&mut problems, &who, &s.layers, true, true);
-            check_entries(&mut problems, &who, &s.controls, false, true);
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems.join("\n"))
-        }
     }
 }
 

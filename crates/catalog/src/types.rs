@@ -2,109 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
-use demarc_model::Duty;
+use std::path::PathBuf;
+
+use demarc_model::{Duty, Entry, Source};
 use serde::{Deserialize, Serialize};
 
-/// Which side of the demarc a duty falls on, according to the provider's documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Owner {
-    Provider,
-    Customer,
-    Shared,
-}
-
-impl Owner {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Owner::Provider => "provider",
-            Owner::Customer => "customer",
-            Owner::Shared => "shared",
-        }
-    }
-}
-
-/// A responsibility entry: who owns it and what each side does.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Entry {
-    pub owner: Owner,
-    pub provider: Option<String>,
-    pub customer: Option<String>,
-    pub duties: BTreeMap<Duty, Owner>,
-}
-
-impl Entry {
-    pub fn owner_for(&self, duty: Duty) -> Owner {
-        self.duties.get(&duty).copied().unwrap_or(self.owner)
-    }
-    /// A shared entry must say what both sides do; a one-sided entry what that side does.
-    pub fn check_texts(&self) -> Result<(), String> {
-        let mut owners = vec![self.owner];
-        owners.extend(self.duties.values().copied());
-        let need_p = owners
-            .iter()
-            .any(|o| matches!(o, Owner::Provider | Owner::Shared));
-        let need_c = owners
-            .iter()
-            .any(|o| matches!(o, Owner::Customer | Owner::Shared));
-        let empty = |t: &Option<String>| t.as_deref().is_none_or(|s| s.trim().is_empty());
-        if need_p && empty(&self.provider) {
-            return Err("says the provider does something but not what (`provider:` text)".into());
-        }
-        if need_c && empty(&self.customer) {
-            return Err("says the customer does something but not what (`customer:` text)".into());
-        }
-        Ok(())
-    }
-}
-
-impl<'de> Deserialize<'de> for Entry {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Short(Owner),
-            Full {
-                owner: Owner,
-                #[serde(default)]
-                provider: Option<String>,
-                #[serde(default)]
-                customer: Option<String>,
-                #[serde(default)]
-                duties: BTreeMap<Duty, Owner>,
-            },
-        }
-        Ok(match Raw::deserialize(d)? {
-            Raw::Short(owner) => Entry {
-                owner,
-                provider: None,
-                customer: None,
-                duties: BTreeMap::new(),
-            },
-            Raw::Full {
-                owner,
-                provider,
-                customer,
-                duties,
-            } => Entry {
-                owner,
-                provider,
-                customer,
-                duties,
-            },
-        })
-    }
-}
-
-/// The public document an entry follows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Source {
-    pub title: String,
-    pub url: String,
-    pub checked: NaiveDate,
-}
+use crate::ids::{FrameworkId, IdScheme, Mapping};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DutyInfo {
@@ -115,11 +18,14 @@ pub struct DutyInfo {
     pub extra: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Layer {
     pub id: String,
     pub name: String,
     pub description: String,
+    /// A host performs this layer by default for a party that `runs_on` it (the physical
+    /// layers). See [`crate::Catalog::hosting_layers`].
+    pub hosting: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,7 +36,19 @@ pub enum FrameworkKind {
     Both,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What an attestation against a framework covers (`attests:` in frameworks.yaml).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttestScope {
+    /// Every control (`attests: all`, e.g. CSA STAR).
+    All,
+    /// The controls that map to another framework (`attests: nist-800-53` for FedRAMP).
+    Framework(FrameworkId),
+    /// The controls that map to this framework itself (no `attests:`).
+    Own,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Framework {
     pub id: String,
     pub name: String,
@@ -138,81 +56,96 @@ pub struct Framework {
     pub version: String,
     pub url: String,
     pub kind: FrameworkKind,
-    #[serde(default)]
     pub license_note: Option<String>,
+    /// How the framework's requirement ids are written and normalised.
+    pub id_scheme: IdScheme,
+    /// What an attestation against it covers.
+    pub attests: AttestScope,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Control {
     pub id: String,
     pub name: String,
     pub layer: String,
     pub duties: Vec<Duty>,
     pub description: String,
-    #[serde(default)]
     pub evidence: bool,
     /// Generic models this control applies to (empty: every model whose layers include it).
     /// A named service that lists the control under `controls:` always has it.
-    #[serde(default)]
     pub applies_to: Vec<String>,
-    #[serde(default)]
-    pub mappings: BTreeMap<String, Vec<String>>,
+    /// Requirement ids per mapping framework, normalised at load. A framework listed with no
+    /// ids means none of its requirements addresses the control.
+    pub mappings: BTreeMap<FrameworkId, Vec<Mapping>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl Control {
+    /// True when the control maps to at least one requirement of `framework`.
+    pub fn maps_to(&self, framework: &str) -> bool {
+        self.mappings.get(framework).is_some_and(|m| !m.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Model {
     pub id: String,
     pub name: String,
     pub description: String,
     pub source: Source,
     pub layers: BTreeMap<String, Entry>,
-    #[serde(default)]
     pub controls: BTreeMap<String, Entry>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Where a catalog entry was defined, so an explanation can say where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CatalogOrigin {
+    /// Compiled into demarc (`crates/catalog/data/`).
+    #[default]
+    Builtin,
+    /// An overlay file loaded at run time.
+    Overlay(PathBuf),
+    /// A service the estate defines under `services:`, in this estate file.
+    Estate(PathBuf),
+}
+
+impl std::fmt::Display for CatalogOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CatalogOrigin::Builtin => f.write_str("built-in catalog"),
+            CatalogOrigin::Overlay(p) => write!(f, "catalog overlay {}", p.display()),
+            CatalogOrigin::Estate(p) => write!(f, "estate file {}", p.display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Service {
     pub id: String,
     pub name: String,
     pub model: String,
     pub source: Source,
-    #[serde(default)]
     pub notes: Option<String>,
-    #[serde(default)]
     pub layers: BTreeMap<String, Entry>,
-    #[serde(default)]
     pub controls: BTreeMap<String, Entry>,
-    /// Filled from the file's `provider:`.
-    #[serde(skip_deserializing)]
+    /// From the file's `provider:` (an estate service's `provider:`; empty when it names none).
     pub provider: String,
+    /// Built-in, an overlay file, or the estate.
+    pub origin: CatalogOrigin,
 }
 
-#[derive(Deserialize)]
-pub(crate) struct DutiesFile {
-    pub duties: Vec<DutyInfo>,
+/// A named term with a one-line description (an environment name or a data class).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExposureTerm {
+    pub id: String,
+    pub description: String,
 }
-#[derive(Deserialize)]
-pub(crate) struct LayersFile {
-    pub layers: Vec<Layer>,
-}
-#[derive(Deserialize)]
-pub(crate) struct FrameworksFile {
-    pub frameworks: Vec<Framework>,
-}
-#[derive(Deserialize)]
-pub(crate) struct ControlsFile {
-    pub controls: Vec<Control>,
-}
-#[derive(Deserialize)]
-pub(crate) struct ModelsFile {
-    pub models: Vec<Model>,
-}
-#[derive(Deserialize)]
-pub(crate) struct ServicesFile {
-    pub provider: String,
-    pub provider_name: String,
-    pub services: Vec<Service>,
+
+/// The words that make an asset exposed (`exposure.yaml`): production environment names and
+/// the data classes that are regulated or sensitive. Matching is exact and case-sensitive.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Exposure {
+    pub production_envs: Vec<ExposureTerm>,
+    pub regulated_data: Vec<ExposureTerm>,
+    pub sensitive_data: Vec<ExposureTerm>,
 }

@@ -81,7 +81,12 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                             if c.evidence { "yes" } else { "" }.to_string(),
                             c.mappings
                                 .get("nist-800-53")
-                                .map(|m| m.join(", "))
+                                .map(|m| {
+                                    m.iter()
+                                        .map(|m| cat.mapping_label("nist-800-53", m))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                })
                                 .unwrap_or_default(),
                         ]);
                     }
@@ -95,7 +100,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                             s.name.clone(),
                             s.provider.clone(),
                             s.model.clone(),
-                            s.source.url.clone(),
+                            s.source.link(),
                         ]);
                     }
                     g
@@ -107,7 +112,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                             m.id.clone(),
                             m.name.clone(),
                             m.layers.len().to_string(),
-                            m.source.url.clone(),
+                            m.source.link(),
                         ]);
                     }
                     g
@@ -167,7 +172,13 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                 }
                 out.push_str("  mappings:\n");
                 for (fw, ids) in &c.mappings {
-                    out.push_str(&format!("    {fw}: {}\n", ids.join(", ")));
+                    out.push_str(&format!(
+                        "    {fw}: {}\n",
+                        ids.iter()
+                            .map(|m| cat.mapping_label(fw.as_str(), m))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
                 }
                 // CSV must stay machine-readable: the prose header goes with tables and Markdown.
                 if matches!(format, Format::Table | Format::Md) {
@@ -246,7 +257,9 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
             }
             out.push_str(&format!(
                 "  source: {} <{}> (checked {})\n",
-                source.title, source.url, source.checked
+                source.title,
+                source.link(),
+                source.checked
             ));
             if let Some(n) = notes {
                 out.push_str(&format!("  notes: {n}\n"));

@@ -296,7 +296,8 @@ impl<'a> Ctx<'a> {
                 provider_declared: cs.provider.is_some(),
                 source_title: Some(
                     cs.source
-                        .clone()
+                        .as_ref()
+                        .map(ToString::to_string)
                         .unwrap_or_else(|| format!("estate service `{service}`")),
                 ),
                 at: Some(cs.loc),
@@ -558,9 +559,9 @@ impl<'a> Ctx<'a> {
                         format!("{t}; generic model: {}", f.source.title),
                         t.starts_with("https://")
                             .then(|| t.clone())
-                            .or_else(|| Some(f.source.url.clone())),
+                            .or_else(|| Some(f.source.link())),
                     ),
-                    None => (f.source.title.clone(), Some(f.source.url.clone())),
+                    None => (f.source.title.clone(), Some(f.source.link())),
                 };
                 (
                     f.owner,

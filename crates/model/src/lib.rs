@@ -16,6 +16,7 @@
 
 mod diag;
 mod duration;
+mod entry;
 mod intern;
 mod load;
 mod span;
@@ -27,6 +28,7 @@ use std::path::PathBuf;
 
 pub use diag::{Diagnostic, Diagnostics, Place, suggest, unknown};
 pub use duration::Duration;
+pub use entry::{Entry, Owner, ServiceSource, Source, SourceLocation};
 pub use intern::{Sym, Tags};
 pub use load::{MAX_FILE_BYTES, load_path, load_sources};
 pub use span::{Loc, Sp};

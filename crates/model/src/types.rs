@@ -507,9 +507,16 @@ pub struct CustomService {
     /// Party that provides it.
     #[serde(default)]
     pub provider: Option<Sp<String>>,
-    /// The document that says how responsibility is split.
+    /// The document that says how responsibility is split: free text, or
+    /// `{title, url | file + sha256, checked}` as in the catalog.
     #[serde(default)]
-    pub source: Option<String>,
+    pub source: Option<crate::ServiceSource>,
+    /// Layers whose owner differs from the model, as in a catalog service.
+    #[serde(default)]
+    pub layers: BTreeMap<Sp<String>, crate::Entry>,
+    /// Controls whose owner differs from the layer or model, as in a catalog service.
+    #[serde(default)]
+    pub controls: BTreeMap<Sp<String>, crate::Entry>,
 }
 
 /// Settings that tune the analysis.

@@ -265,6 +265,31 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
         if let Some(p) = &svc.provider {
             c.party(p);
         }
+        // Entries follow the catalog's service schema (see docs/estate-format.md).
+        let (layer_set, control_set) = (c.layers.clone(), c.controls.clone());
+        for (entries, what, set) in [
+            (&svc.layers, "layer", &layer_set),
+            (&svc.controls, "control", &control_set),
+        ] {
+            for (k, e) in entries {
+                c.check_in(what, k, set);
+                if let Err(p) = e.check_texts() {
+                    c.error(
+                        k.loc,
+                        format!("service `{key}`: entry `{}` {p}", k.value),
+                        "say in one line what that side does".into(),
+                    );
+                }
+            }
+        }
+        let documented = svc.source.as_ref().is_some_and(|s| s.document().is_some());
+        if !documented && (!svc.layers.is_empty() || !svc.controls.is_empty()) {
+            c.error(
+                svc.loc,
+                format!("service `{key}` has its own `layers:`/`controls:` entries but no source document"),
+                "add `source: {title: ..., url: https://..., checked: YYYY-MM-DD}` (or `file:` with `sha256:`) naming the document the entries follow".into(),
+            );
+        }
     }
 
     // Contracts.
