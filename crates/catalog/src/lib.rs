@@ -304,7 +304,13 @@ impl Vocabulary for Catalog {
         self.controls.iter().map(|c| c.id.as_str()).collect()
     }
     fn service_ids(&self) -> Vec<&str> {
-        self.services.iter().map(|s| s.id.as_str()).collect()
+        // The estate's own services are checked as the estate's, not as catalog services, so
+        // a catalog composed with them still validates the estate that defines them.
+        self.services
+            .iter()
+            .filter(|s| !matches!(s.origin, CatalogOrigin::Estate(_)))
+            .map(|s| s.id.as_str())
+            .collect()
     }
     fn model_ids(&self) -> Vec<&str> {
         self.models.iter().map(|m| m.id.as_str()).collect()

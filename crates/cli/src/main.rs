@@ -86,6 +86,10 @@ struct EstateArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
+    /// A catalog overlay directory (repeatable), added to the built-in catalog and to the
+    /// estate's `settings.catalog`.
+    #[arg(long = "catalog", value_name = "DIR")]
+    catalogs: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -308,18 +312,50 @@ impl Drop for Progress {
     }
 }
 
-/// Loads and validates.
-fn load(path: &Path, progress: &Progress) -> Result<Estate, InputError> {
+/// Loads the estate, composes its catalog (built-in, overlays, the estate's own services) and
+/// validates the estate against that catalog.
+fn load(
+    path: &Path,
+    overlays: &[PathBuf],
+    progress: &Progress,
+) -> Result<(Estate, Arc<Catalog>), InputError> {
+    let input = |d: demarc_model::Diagnostics| InputError(d.to_string());
     progress.phase(&format!("loading {}", path.display()));
-    let estate = timed("load", || demarc_model::load_path(path));
+    let estate = timed("load", || demarc_model::load_path(path)).map_err(input)?;
+    progress.phase("composing the catalog");
+    let catalog = timed("catalog", || compose_catalog(&estate, overlays)).map_err(input)?;
     progress.phase("validating");
-    let estate = estate.and_then(|e| {
-        timed("validate", || {
-            demarc_model::validate(&e, Catalog::builtin())
-        })
-        .map(|_| e)
-    });
-    estate.map_err(|d| InputError(d.to_string()))
+    timed("validate", || demarc_model::validate(&estate, &*catalog)).map_err(input)?;
+    Ok((estate, catalog))
+}
+
+/// The catalog an estate is resolved with: built-in data, then the overlay directories
+/// (`--catalog` first, then `settings.catalog`, relative to the file that names them), then
+/// the services the estate defines itself. Without any, the shared built-in catalog.
+fn compose_catalog(
+    estate: &Estate,
+    overlays: &[PathBuf],
+) -> Result<Arc<Catalog>, demarc_model::Diagnostics> {
+    let mut dirs: Vec<PathBuf> = overlays.to_vec();
+    for d in &estate.settings.catalog {
+        let base = estate
+            .files
+            .get(d.loc.file as usize)
+            .and_then(|f| f.parent())
+            .unwrap_or(Path::new("."));
+        dirs.push(base.join(&d.value));
+    }
+    if dirs.is_empty() && estate.services.is_empty() {
+        return Ok(Catalog::builtin_shared());
+    }
+    let mut builder = demarc_catalog::CatalogBuilder::new().builtin();
+    for d in &dirs {
+        builder = builder.overlays(demarc_catalog::load_overlay_dir(d)?);
+    }
+    let catalog = builder
+        .estate_services(&estate.services, &estate.files)
+        .build()?;
+    Ok(Arc::new(catalog))
 }
 
 /// Every date the estate states, for the as-of sanity check.
@@ -453,7 +489,7 @@ fn write_atomic(path: &Path, contents: &str) -> Result<(), InputError> {
 /// Loads, validates and resolves the estate at `path` as of the date the arguments give.
 fn open(path: &Path, args: &EstateArgs) -> Result<Arc<Resolution>, InputError> {
     let progress = Progress::start("starting");
-    let estate = load(path, &progress)?;
+    let (estate, catalog) = load(path, &args.catalogs, &progress)?;
     let as_of = as_of(args);
     if let Some(first) = estate_dates(&estate).min()
         && as_of < first
@@ -462,7 +498,6 @@ fn open(path: &Path, args: &EstateArgs) -> Result<Arc<Resolution>, InputError> {
             "--as-of {as_of} is before every date in the estate (the earliest is {first}); is the year right?"
         ));
     }
-    let catalog = Catalog::builtin_shared();
     progress.phase("preparing");
     let prepared = Arc::new(timed("prepare", || {
         Prepared::new(Arc::new(estate), catalog)

@@ -165,23 +165,18 @@ pub struct Analysis {
     pub summary: Summary,
 }
 
-/// Data classes whose exposure is regulated or directly exploitable: cardholder and health
-/// data, secrets and credentials.
-const REGULATED: [&str; 5] = ["pci", "phi", "health", "secret", "credentials"];
-/// Other data classes that make an asset sensitive.
-const SENSITIVE: [&str; 4] = ["pii", "confidential", "restricted", "financial"];
-
 /// How bad a gap on these assets would be: production holding regulated data is critical
 /// (an unowned duty there is how breaches of cardholder or health data happen), production
-/// with other sensitive data is high, either alone is medium, the rest low.
-pub(crate) fn exposure(class: &Class) -> Severity {
+/// with other sensitive data is high, either alone is medium, the rest low. Which environment
+/// names mean production and which data classes are regulated or sensitive is catalog data
+/// (`exposure.yaml`), not code.
+pub(crate) fn exposure(catalog: &demarc_catalog::Catalog, class: &Class) -> Severity {
     let prod = class
         .env
         .as_deref()
-        .is_some_and(|e| matches!(e, "prod" | "production" | "prd"));
-    let has = |list: &[&str]| class.data.iter().any(|d| list.contains(&d.as_str()));
-    let regulated = has(&REGULATED);
-    let sensitive = regulated || has(&SENSITIVE);
+        .is_some_and(|e| catalog.is_production_env(e));
+    let regulated = class.data.iter().any(|d| catalog.is_regulated_data(d));
+    let sensitive = regulated || class.data.iter().any(|d| catalog.is_sensitive_data(d));
     match (prod, regulated, sensitive) {
         (true, true, _) => Severity::Critical,
         (true, false, true) => Severity::High,

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use demarc_catalog::{Catalog, Control, Owner, Service};
+use demarc_catalog::{Catalog, CatalogOrigin, Control, Owner, Service};
 use demarc_model::{Duty, Estate, Loc, PartyKind, Sym, Target};
 
 use crate::cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
@@ -264,16 +264,26 @@ impl<'a> Ctx<'a> {
 
     fn view(&self, service: &str, asset_provider: Option<&str>) -> ServiceView<'a> {
         let mut v = if let Some(s) = self.catalog.service(service) {
-            let party = self.provider_party(&s.provider);
+            // A service the estate defines and the loader put into the catalog (with the full
+            // service schema) is still the estate's: its definition is cited by `file:line`.
+            let defined = matches!(s.origin, CatalogOrigin::Estate(_))
+                .then(|| self.estate.services.get(service))
+                .flatten();
+            let provider_id = (!s.provider.is_empty()).then_some(s.provider.as_str());
+            let party = provider_id.and_then(|p| self.provider_party(p));
             ServiceView {
                 name: service.to_string(),
-                kind: ServiceKind::Catalog,
+                kind: if defined.is_some() {
+                    ServiceKind::Estate
+                } else {
+                    ServiceKind::Catalog
+                },
                 model: Some(&s.model),
                 service: Some(s),
-                provider: Some(party.unwrap_or(&s.provider).to_string()),
+                provider: party.or(provider_id).map(str::to_string),
                 provider_declared: party.is_some(),
                 source_title: None,
-                at: None,
+                at: defined.map(|cs| cs.loc),
             }
         } else if let Some(m) = self.catalog.model(service) {
             ServiceView {
@@ -386,7 +396,7 @@ impl<'a> Ctx<'a> {
             };
             for r in &p.runs_on {
                 let covers = if r.layers.is_empty() {
-                    control.layer.starts_with("physical-")
+                    self.catalog.is_hosting_layer(&control.layer)
                 } else {
                     r.layers.iter().any(|l| l.value == control.layer)
                 };

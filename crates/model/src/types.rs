@@ -535,6 +535,10 @@ pub struct Settings {
     /// Warn this long before a contract or attestation ends (default 30d).
     #[serde(default = "default_warning")]
     pub expiry_warning: Duration,
+    /// Catalog overlay directories (relative to this file): provider models imported or
+    /// written for this estate, in the built-in catalog's format (docs/catalog-format.md).
+    #[serde(default)]
+    pub catalog: Vec<Sp<String>>,
 }
 
 fn default_cadence() -> Duration {
@@ -551,6 +555,7 @@ impl Default for Settings {
             frameworks: Vec::new(),
             require_evidence: Vec::new(),
             expiry_warning: default_warning(),
+            catalog: Vec::new(),
         }
     }
 }

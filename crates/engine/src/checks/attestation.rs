@@ -39,16 +39,10 @@ struct Inherited {
 type ProviderCells = BTreeMap<String, (usize, BTreeSet<usize>, bool)>;
 
 /// Whether an attestation to framework `fw` speaks for control `ci`: the framework's own
-/// mappings, or those of the framework it attests against.
+/// mappings, those of the framework it attests against (FedRAMP → NIST SP 800-53), or every
+/// control (CSA STAR). Which is catalog data (`frameworks.yaml`, `attests:`).
 fn attests(catalog: &Catalog, fw: &str, ci: usize) -> bool {
-    if fw == "csa-star" {
-        return true;
-    }
-    let key = if fw == "fedramp" { "nist-800-53" } else { fw };
-    catalog.controls[ci]
-        .mappings
-        .get(key)
-        .is_some_and(|m| !m.is_empty())
+    catalog.attests(fw, &catalog.controls[ci])
 }
 
 impl Check for Attestations {
@@ -108,10 +102,12 @@ impl Check for Attestations {
         let warn = estate.settings.expiry_warning.days();
         for (provider, inh) in inherited {
             // The customer does not attest to itself: a service it provides to itself (an
-            // estate service with the customer as provider) has nothing to inherit.
+            // estate service with the customer as provider, or a provider the catalog marks
+            // as self-operated, such as self-managed Kubernetes) has nothing to inherit.
             let party = estate.parties.get(&provider);
             if provider == estate.customer.value
                 || party.is_some_and(|p| p.kind == PartyKind::Customer)
+                || catalog.is_self_operated(&provider)
             {
                 continue;
             }

@@ -88,7 +88,7 @@ impl Check for Evidence {
                         Some(_) => {}
                     }
                 }
-                let severity = exposure(class).down().max(Severity::Low);
+                let severity = exposure(res.catalog(), class).down().max(Severity::Low);
                 // A class where every asset lacks evidence is kept whole, like cell-level gaps.
                 let whole = [class_idx as u32];
                 let members = if missing.len() == class.members.len() {

@@ -101,7 +101,7 @@ impl Check for Expiry {
                 e.cells += class.members.len() * f.cells_per_member;
                 e.now.extend(f.now.iter().cloned());
                 e.duties.extend(f.duties.iter().copied());
-                e.severity = e.severity.max(exposure(class));
+                e.severity = e.severity.max(exposure(res.catalog(), class));
             }
         }
         for (i, rule) in rules.iter().enumerate() {

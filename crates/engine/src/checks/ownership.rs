@@ -96,7 +96,7 @@ impl Check for Ownership {
         for (class_idx, class) in res.prepared.classes.iter().enumerate() {
             let found =
                 per_table[class.table].get_or_insert_with(|| table_findings(res, class.table, out));
-            let exp = exposure(class);
+            let exp = exposure(res.catalog(), class);
             for f in found.iter() {
                 out.join(
                     f.gap,
