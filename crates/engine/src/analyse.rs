@@ -98,6 +98,8 @@ pub mod codes {
     pub const EVIDENCE_EXPIRED: &str = "DM011";
     pub const SEPARATION_OF_DUTIES: &str = "DM012";
     pub const UNKNOWN_SERVICE: &str = "DM013";
+    pub const UNMATCHED_RULE: &str = crate::checks::UNMATCHED_RULE;
+    pub const FUTURE_DATE: &str = crate::checks::FUTURE_DATE;
 
     /// Every built-in code with its documentation, in code order.
     pub fn all() -> Vec<super::CodeInfo> {

@@ -5,19 +5,23 @@
 mod attestation;
 mod evidence;
 mod expiry;
+mod hygiene;
 mod ownership;
 mod review;
 
 use crate::analyse::Check;
 
+pub use hygiene::{FUTURE_DATE, UNMATCHED_RULE};
+
 /// The built-in checks, in the order they run (the order does not change the result: gaps
 /// are sorted at the end).
-pub fn builtin() -> [&'static dyn Check; 5] {
+pub fn builtin() -> [&'static dyn Check; 6] {
     [
         &ownership::Ownership,
         &expiry::Expiry,
         &attestation::Attestations,
         &review::Reviews,
         &evidence::Evidence,
+        &hygiene::Hygiene,
     ]
 }
