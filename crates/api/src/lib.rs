@@ -18,7 +18,15 @@ pub mod v1;
 pub use v1::*;
 
 /// The names of the output shapes whose schema `demarc schema NAME` prints.
-pub const SCHEMAS: [&str; 6] = ["check", "cells", "cell", "gap", "triage", "explain"];
+pub const SCHEMAS: [&str; 7] = [
+    "check",
+    "cells",
+    "cell",
+    "gap",
+    "triage",
+    "callsheet",
+    "explain",
+];
 
 /// The JSON Schema of one output shape, by name (see [`SCHEMAS`]).
 pub fn schema(name: &str) -> Option<serde_json::Value> {
@@ -28,6 +36,7 @@ pub fn schema(name: &str) -> Option<serde_json::Value> {
         "cell" | "explain" => schemars::schema_for!(v1::CellV1),
         "gap" => schemars::schema_for!(v1::GapV1),
         "triage" => schemars::schema_for!(v1::TriageV1),
+        "callsheet" => schemars::schema_for!(v1::CallSheetV1),
         _ => return None,
     };
     serde_json::to_value(s).ok()

@@ -454,3 +454,100 @@ impl TriageV1 {
         }
     }
 }
+
+pub const CALL_SHEET: &str = "demarc.callsheet/v1";
+
+/// One party or team on an incident call sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CallEntryV1 {
+    /// Why it is on the list: `responds`, `detects`, `provider` or `accountable` (the order
+    /// the list is in).
+    pub reason: String,
+    pub role: RoleV1,
+    pub party: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Controls it responds for on this asset.
+    pub responds: Vec<String>,
+    /// Controls it monitors on this asset.
+    pub detects: Vec<String>,
+    /// The fastest response time in writing for this party on this asset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<String>,
+    /// The rule (contract clause) that sets `sla`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_set_by: Option<String>,
+    /// The party it works for (a subcontractor's contractor, a SaaS vendor it hosts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
+    /// Attestations of this party that have lapsed (framework and last valid day): what it
+    /// says about its own side can no longer be relied on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestation_lapsed: Vec<LapsedAttestationV1>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalation: Vec<String>,
+}
+
+/// A lapsed attestation on a call sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LapsedAttestationV1 {
+    pub framework: String,
+    pub valid_until: NaiveDate,
+}
+
+/// `demarc triage ASSET --format json` (no `--control`): whom to call about an incident on
+/// the asset, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CallSheetV1 {
+    /// `demarc.callsheet/v1`.
+    pub schema: String,
+    pub asset: String,
+    pub service: String,
+    pub as_of: NaiveDate,
+    pub accountable: String,
+    pub calls: Vec<CallEntryV1>,
+}
+
+impl CallSheetV1 {
+    pub fn new(res: &engine::Resolution, sheet: &engine::CallSheet) -> Self {
+        CallSheetV1 {
+            schema: CALL_SHEET.to_string(),
+            asset: sheet.asset.clone(),
+            service: sheet.service.clone(),
+            as_of: res.as_of(),
+            accountable: res.accountable().to_string(),
+            calls: sheet
+                .entries
+                .iter()
+                .map(|e| CallEntryV1 {
+                    reason: e.reason.as_str().to_string(),
+                    role: e.role.into(),
+                    party: e.contact.party.clone(),
+                    team: e.contact.team.clone(),
+                    name: e.contact.name.clone(),
+                    contact: e.contact.contact.clone(),
+                    phone: e.contact.phone.clone(),
+                    responds: e.responds.clone(),
+                    detects: e.detects.clone(),
+                    sla: e.sla.as_ref().map(|(d, _)| d.to_string()),
+                    sla_set_by: e.sla.as_ref().map(|(_, r)| r.clone()),
+                    on_behalf_of: e.on_behalf_of.clone(),
+                    attestation_lapsed: e
+                        .attestation_lapsed
+                        .iter()
+                        .map(|(f, d)| LapsedAttestationV1 {
+                            framework: f.clone(),
+                            valid_until: *d,
+                        })
+                        .collect(),
+                    escalation: e.escalation.clone(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -195,11 +195,13 @@ enum Command {
         #[command(flatten)]
         args: EstateArgs,
     },
-    /// Who to call about a control on an asset: responsible party, contacts, SLA, escalation.
+    /// Who to call: without --control, everyone who detects, responds and must be told about
+    /// an incident on ASSET, in escalation order; with --control, the responsible parties of
+    /// that control, their contacts, SLA and escalation.
     Triage {
         asset: String,
         #[arg(long)]
-        control: String,
+        control: Option<String>,
         /// Duty (default: respond, else monitor, else the control's first duty).
         #[arg(long)]
         duty: Option<String>,
@@ -771,6 +773,25 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             let duty = duty.as_deref().map(parse_duty).transpose()?;
             let res = open(&args.estate, &args)?;
             let i = find_asset(&res, &asset)?;
+            let Some(control) = control else {
+                if duty.is_some() {
+                    return Err(InputError(
+                        "error: --duty needs --control\n  help: name the control, or leave out --duty for the asset's whole call sheet".into(),
+                    ));
+                }
+                let sheet = api::CallSheetV1::new(&res, &res.call_sheet(i));
+                match args.format {
+                    FormatArg::Json => print(&json_out(&sheet))?,
+                    FormatArg::Ndjson => write_stdout(|w| {
+                        for c in &sheet.calls {
+                            ndjson_line(w, c)?;
+                        }
+                        Ok(())
+                    })?,
+                    _ => print(&demarc_report::call_sheet_text(&sheet))?,
+                }
+                return Ok(0);
+            };
             let t = res.triage(i, &control, duty).map_err(not_applicable)?;
             let t = api::TriageV1::new(&res, &t);
             match args.format {

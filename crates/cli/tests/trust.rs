@@ -179,3 +179,58 @@ fn color_always_and_never_override_the_terminal_check() {
     let (_, out, _) = demarc(&["check", &e, "--as-of", "2026-11-23"]);
     assert!(!out.contains("\u{1b}["));
 }
+
+#[test]
+fn triage_without_a_control_is_the_incident_call_sheet() {
+    let e = acme();
+    let (code, out, err) = demarc(&[
+        "triage",
+        "payment-gateway",
+        "-e",
+        &e,
+        "--as-of",
+        "2026-11-23",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema"], "demarc.callsheet/v1");
+    let calls = v["calls"].as_array().unwrap();
+    let parties: Vec<&str> = calls.iter().map(|c| c["party"].as_str().unwrap()).collect();
+    // The MSSP that responds comes first, with the SLA its own clause sets; the SaaS vendor and
+    // the IaaS it runs on are engaged next; the accountable customer is always last.
+    assert_eq!(parties.first(), Some(&"shieldco"), "{parties:?}");
+    assert_eq!(calls[0]["reason"], "responds");
+    assert_eq!(calls[0]["sla"], "1h");
+    assert!(
+        calls[0]["sla_set_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("contract shieldco-msa")
+    );
+    assert_eq!(parties.last(), Some(&"acme"));
+    assert_eq!(calls.last().unwrap()["reason"], "accountable");
+    let payflow = calls.iter().find(|c| c["party"] == "payflow").unwrap();
+    assert_eq!(payflow["attestation_lapsed"][0]["framework"], "soc2");
+    let aws = calls.iter().find(|c| c["party"] == "aws").unwrap();
+    assert_eq!(aws["on_behalf_of"], "payflow");
+
+    let (code, text, _) = demarc(&[
+        "triage",
+        "payment-gateway",
+        "-e",
+        &e,
+        "--as-of",
+        "2026-11-23",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        text.contains("must respond within 1h (contract shieldco-msa"),
+        "{text}"
+    );
+    assert!(text.contains("payflow's soc2 attestation lapsed"), "{text}");
+    let (code, _, err) = demarc(&["triage", "payment-gateway", "--duty", "respond", "-e", &e]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--duty needs --control"), "{err}");
+}

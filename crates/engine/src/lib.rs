@@ -33,6 +33,7 @@
 //! ```
 
 mod analyse;
+mod callsheet;
 mod cell;
 mod checks;
 mod query;
@@ -44,6 +45,7 @@ pub use analyse::{
     AnalyseOptions, Analysis, Check, CodeInfo, Draft, Findings, Gap, GapRef, Hit, Members,
     Severity, Summary, Text, analyse, analyse_with, analyse_with_checks, codes, text,
 };
+pub use callsheet::{CallEntry, CallReason, CallSheet};
 pub use cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
 pub use query::{
     AssetIx, Contact, Explanation, NotApplicable, RuleInfo, ServiceInfo, TableId, Triage,

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use demarc_api::TriageV1;
+use demarc_api::{CallSheetV1, TriageV1};
 use demarc_engine::{Analysis, AssetIx, BasisKind, Cell, Explanation, Resolution};
 use demarc_model::Duty;
 
@@ -366,4 +366,70 @@ pub fn triage_text(t: &TriageV1) -> String {
         ));
     }
     out
+}
+
+/// `demarc triage ASSET` without a control: the incident call sheet.
+pub fn call_sheet_text(t: &CallSheetV1) -> String {
+    let mut out = format!(
+        "incident on {} ({}) — call in this order (as of {}):\n",
+        t.asset, t.service, t.as_of
+    );
+    for (n, c) in t.calls.iter().enumerate() {
+        let who = match &c.team {
+            Some(team) => format!("{}/{team}", c.party),
+            None => c.party.clone(),
+        };
+        out.push_str(&format!(
+            "  {}. [{}] {who} — {}: {}{}\n",
+            n + 1,
+            c.reason,
+            c.name,
+            c.contact.as_deref().unwrap_or("no contact on file"),
+            c.phone
+                .as_ref()
+                .map(|p| format!(", {p}"))
+                .unwrap_or_default()
+        ));
+        if let Some(sla) = &c.sla {
+            out.push_str(&format!(
+                "       must respond within {sla} ({})\n",
+                c.sla_set_by.as_deref().unwrap_or("in writing")
+            ));
+        }
+        if let Some(b) = &c.on_behalf_of {
+            out.push_str(&format!("       works for {b}\n"));
+        }
+        if !c.responds.is_empty() {
+            out.push_str(&format!(
+                "       responds for: {}\n",
+                first_few(&c.responds)
+            ));
+        }
+        if !c.detects.is_empty() {
+            out.push_str(&format!("       detects: {}\n", first_few(&c.detects)));
+        }
+        for l in &c.attestation_lapsed {
+            out.push_str(&format!(
+                "       WARNING: {}'s {} attestation lapsed on {}; do not rely on it\n",
+                c.party, l.framework, l.valid_until
+            ));
+        }
+        if !c.escalation.is_empty() {
+            out.push_str(&format!(
+                "       escalation: {}\n",
+                c.escalation.join(" → ")
+            ));
+        }
+    }
+    out
+}
+
+/// `a, b, c, +12 more`: long control lists stay one readable line.
+fn first_few(items: &[String]) -> String {
+    const N: usize = 6;
+    if items.len() <= N {
+        items.join(", ")
+    } else {
+        format!("{}, +{} more", items[..N].join(", "), items.len() - N)
+    }
 }
