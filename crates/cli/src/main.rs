@@ -36,6 +36,9 @@ struct EstateArgs {
     /// Estate file or directory of YAML files.
     #[arg(short, long, env = "DEMARC_ESTATE", default_value = ".")]
     estate: PathBuf,
+    /// Inventory file of discovered assets to add (.jsonl, .ndjson or .csv); repeatable.
+    #[arg(long)]
+    inventory: Vec<PathBuf>,
     /// Analyse as of this date (YYYY-MM-DD) instead of today, for reproducible CI and audits.
     #[arg(long, value_parser = parse_date)]
     as_of: Option<NaiveDate>,
@@ -190,14 +193,20 @@ fn color_stdout() -> bool {
 }
 
 /// Loads and validates, showing a spinner on stderr for big estates when it is a terminal.
-fn load(path: &Path) -> Result<Estate, InputError> {
+fn load(path: &Path, inventory: &[PathBuf]) -> Result<Estate, InputError> {
     let spinner = std::io::stderr().is_terminal().then(|| {
         let s = indicatif::ProgressBar::new_spinner();
         s.set_message(format!("loading {}", path.display()));
         s.enable_steady_tick(std::time::Duration::from_millis(120));
         s
     });
-    let estate = timed("load", || demarc_model::load_path(path));
+    let options = demarc_model::LoadOptions {
+        inventory: inventory.to_vec(),
+    };
+    let mut interner = demarc_model::Interner::new();
+    let estate = timed("load", || {
+        demarc_model::load_path(path, &options, &mut interner)
+    });
     let estate = estate.and_then(|e| {
         timed("validate", || {
             demarc_model::validate(&e, Catalog::builtin())
@@ -329,7 +338,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             wide,
             max_gap_assets,
         } => {
-            let estate = load(path.as_deref().unwrap_or(&args.estate))?;
+            let estate = load(path.as_deref().unwrap_or(&args.estate), &args.inventory)?;
             let res = timed("resolve", || resolve(&estate, catalog, as_of(&args)));
             let options = demarc_engine::AnalyseOptions {
                 max_assets_per_gap: (max_gap_assets > 0).then_some(max_gap_assets),
@@ -377,7 +386,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             duty,
             problems,
         } => {
-            let estate = load(path.as_deref().unwrap_or(&args.estate))?;
+            let estate = load(path.as_deref().unwrap_or(&args.estate), &args.inventory)?;
             let res = resolve(&estate, catalog, as_of(&args));
             let assets: Vec<usize> = if asset.is_empty() {
                 res.order.iter().map(|&i| i as usize).collect()
@@ -450,7 +459,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             duty,
             args,
         } => {
-            let estate = load(&args.estate)?;
+            let estate = load(&args.estate, &args.inventory)?;
             let res = resolve(&estate, catalog, as_of(&args));
             let (i, cell) = cell_for(&res, catalog, &asset, &control, parse_duty(&duty)?)?;
             match Format::from(args.format) {
@@ -482,7 +491,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             args,
         } => {
             let duty = parse_duty(&verb)?;
-            let estate = load(&args.estate)?;
+            let estate = load(&args.estate, &args.inventory)?;
             let res = resolve(&estate, catalog, as_of(&args));
             let i = find_asset(&res, &asset)?;
             if let Some(c) = &control {
@@ -513,7 +522,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             duty,
             args,
         } => {
-            let estate = load(&args.estate)?;
+            let estate = load(&args.estate, &args.inventory)?;
             let res = resolve(&estate, catalog, as_of(&args));
             let ctl = find_control(catalog, &control)?;
             let duty = match duty {
