@@ -592,6 +592,21 @@ fn parse_block(
                 continue;
             }
         };
+        // serde would also read a struct from an array (by position); a line is an object.
+        let start = text.len() - text.trim_start().len();
+        if !text[start..].starts_with('{') {
+            errors.push(
+                Diagnostic::new(
+                    Some(at(line_no, text[..start].chars().count() as u32 + 1)),
+                    "this line is not a JSON object",
+                )
+                .with_help(
+                    "each line is one asset: a JSON object such as \
+                     {\"id\": \"web-1\", \"service\": \"aws:ec2\"}",
+                ),
+            );
+            continue;
+        }
         let raw_asset: RawAsset<'_> = match serde_json::from_str(text) {
             Ok(r) => r,
             Err(e) => {
@@ -638,6 +653,11 @@ fn json_error(e: &serde_json::Error) -> (String, String) {
         None => full,
     };
     if let Some(hint) = unknown_field_help(&message) {
+        // The valid names are in the help; keep the message short.
+        let message = match message.split_once(", expected") {
+            Some((m, _)) => m.to_string(),
+            None => message,
+        };
         return (message, hint);
     }
     let help = match e.classify() {

@@ -407,7 +407,7 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
     if out.is_empty() {
         return Err(Diagnostic::new(
             Some(place0(path)),
-            "no .yaml, .yml or .json files in this directory",
+            "no .yaml or .yml files in this directory (nor .json estate files)",
         )
         .with_help("run `demarc init DIR` to scaffold an estate")
         .into());
