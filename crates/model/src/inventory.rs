@@ -58,7 +58,8 @@ pub(crate) fn read(
     index: u32,
     named_at: Option<Place>,
     interner: &mut Interner,
-) -> Result<(Vec<Asset>, Source), Vec<Diagnostic>> {
+    out: &mut Vec<Asset>,
+) -> Result<Source, Vec<Diagnostic>> {
     let kind = match path.extension().and_then(|e| e.to_str()) {
         Some("jsonl" | "ndjson") => SourceKind::Jsonl,
         Some("csv") => SourceKind::Csv,
@@ -85,14 +86,16 @@ pub(crate) fn read(
     })?;
     let mut source = Source::inventory(path, kind);
     let mut errors = Errors::default();
-    let assets = match kind {
-        SourceKind::Csv => read_csv(file, path, index, &mut source, interner, &mut errors),
-        _ => read_jsonl(file, path, index, interner, &mut errors),
-    };
+    let start = out.len();
+    match kind {
+        SourceKind::Csv => read_csv(file, path, index, &mut source, interner, &mut errors, out),
+        _ => read_jsonl(file, path, index, interner, &mut errors, out),
+    }
     if errors.count > 0 {
+        out.truncate(start);
         return Err(errors.finish(path));
     }
-    Ok((assets, source))
+    Ok(source)
 }
 
 /// The first [`MAX_ERRORS_PER_FILE`] problems of a file, in file order, and how many in all.
@@ -271,7 +274,15 @@ impl Hasher for FxHasher {
         self.write(&[b]);
     }
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply only carries low bits upwards, and hashbrown picks buckets by the low
+        // bits: without this final mix (murmur3's) ids that differ only in their last
+        // characters, like `a0000001`, all land in a few buckets and inserts go quadratic.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
@@ -399,18 +410,25 @@ fn build(f: Fields<'_>, loc: Loc, cache: &mut Cache<'_>) -> Result<Asset, FieldE
 struct Block {
     index: usize,
     first_line: u32,
+    /// Line breaks in `bytes`.
+    lines: u32,
     bytes: Vec<u8>,
     /// The file's last line, which had no line break: perhaps truncated.
     unterminated: bool,
 }
 
+/// Reads a JSON Lines file onto the end of `out`: a reader thread cuts it into blocks of
+/// whole lines, workers parse blocks, and this thread appends their assets in file order as
+/// they arrive, so each block's assets are moved once and freed block by block.
 fn read_jsonl(
     file: std::fs::File,
     path: &Path,
     index: u32,
     interner: &mut Interner,
     errors: &mut Errors,
-) -> Vec<Asset> {
+    out: &mut Vec<Asset>,
+) {
+    let file_len = file.metadata().map_or(0, |m| m.len());
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -418,17 +436,18 @@ fn read_jsonl(
     let shared = Mutex::new(interner);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Block>(workers);
     let rx = Mutex::new(rx);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Vec<Asset>, Errors, usize)>();
+    let start_len = out.len();
     let mut read_error: Option<Diagnostic> = None;
-    let mut parts: Vec<(usize, Vec<Asset>, Errors)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..workers)
             .map(|_| {
-                let (rx, shared) = (&rx, &shared);
+                let (rx, shared, done_tx) = (&rx, &shared, done_tx.clone());
                 s.spawn(move || {
                     let mut cache = Cache {
                         local: HashMap::default(),
                         shared,
                     };
-                    let mut out = Vec::new();
                     loop {
                         let block = match rx.lock() {
                             Ok(r) => r.recv(),
@@ -436,31 +455,57 @@ fn read_jsonl(
                         };
                         let Ok(block) = block else { break };
                         let (assets, errs) = parse_block(&block, path, index, &mut cache);
-                        out.push((block.index, assets, errs));
+                        if done_tx
+                            .send((block.index, assets, errs, block.bytes.len()))
+                            .is_err()
+                        {
+                            break;
+                        }
                     }
-                    out
                 })
             })
             .collect();
-        read_error = split_blocks(file, path, tx);
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    parts.sort_by_key(|(i, _, _)| *i);
-    let total = parts.iter().map(|(_, a, _)| a.len()).sum();
-    let mut assets = Vec::with_capacity(total);
-    for (_, a, e) in parts {
-        errors.append(e);
-        if errors.count == 0 {
-            assets.extend(a);
+        drop(done_tx);
+        let reader = s.spawn(move || split_blocks(file, path, tx));
+        // Blocks that finished before an earlier one, waiting for their turn.
+        let mut pending: std::collections::BTreeMap<usize, (Vec<Asset>, Errors, usize)> =
+            std::collections::BTreeMap::new();
+        let mut next = 0;
+        let mut bytes_done: u64 = 0;
+        for (i, assets, errs, bytes) in done_rx {
+            pending.insert(i, (assets, errs, bytes));
+            while let Some((assets, errs, bytes)) = pending.remove(&next) {
+                next += 1;
+                errors.append(errs);
+                if errors.count > 0 {
+                    continue; // the file will add nothing; free its assets now
+                }
+                if bytes_done == 0 && !assets.is_empty() {
+                    // Reserve for the whole file once, from the first block's bytes per
+                    // asset (plus 2%), instead of doubling a vector of a million assets.
+                    let per = (bytes as u64 / assets.len() as u64).max(1);
+                    let estimate = (file_len / per) as usize;
+                    out.reserve(estimate + estimate / 50);
+                }
+                bytes_done += bytes as u64;
+                out.extend(assets);
+            }
         }
-    }
+        for w in workers {
+            if let Err(p) = w.join() {
+                std::panic::resume_unwind(p);
+            }
+        }
+        read_error = reader
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+    });
     if let Some(d) = read_error {
         errors.push(d);
     }
-    assets
+    if errors.count > 0 {
+        out.truncate(start_len);
+    }
 }
 
 /// Reads the file into blocks of whole lines and sends them to the workers. Returns the
@@ -529,6 +574,7 @@ fn split_blocks(
                 .send(Block {
                     index,
                     first_line,
+                    lines,
                     bytes: block,
                     unterminated,
                 })
@@ -549,7 +595,7 @@ fn parse_block(
     index: u32,
     cache: &mut Cache<'_>,
 ) -> (Vec<Asset>, Errors) {
-    let mut assets = Vec::with_capacity(block.bytes.len() / 100);
+    let mut assets = Vec::with_capacity(block.lines as usize + 1);
     let mut errors = Errors::default();
     let at = |line: u32, column: u32| Place {
         file: path.to_path_buf(),
@@ -691,7 +737,8 @@ fn read_csv(
     source: &mut Source,
     interner: &mut Interner,
     errors: &mut Errors,
-) -> Vec<Asset> {
+    assets: &mut Vec<Asset>,
+) {
     let at = |line: u32| Place {
         file: path.to_path_buf(),
         line,
@@ -726,11 +773,11 @@ fn read_csv(
                     CSV_COLUMNS.join(",")
                 )),
             );
-            return Vec::new();
+            return;
         }
         Err(e) => {
             csv_error(e, errors);
-            return Vec::new();
+            return;
         }
     }
     let mut columns: Vec<usize> = Vec::with_capacity(record.len());
@@ -769,14 +816,13 @@ fn read_csv(
         }
     }
     if errors.count > 0 {
-        return Vec::new();
+        return;
     }
     let shared = Mutex::new(interner);
     let mut cache = Cache {
         local: HashMap::default(),
         shared: &shared,
     };
-    let mut assets = Vec::new();
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
@@ -906,7 +952,6 @@ fn read_csv(
             ),
         }
     }
-    assets
 }
 
 /// Makes an asset's strings share the interner's allocations.
@@ -1134,4 +1179,23 @@ fn merge_one(into: &mut Asset, from: Asset) -> Vec<(String, String, Loc)> {
         &mut conflicts,
     );
     conflicts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_differing_in_their_last_characters_spread_over_buckets() {
+        let hash = |s: &str| {
+            let mut h = FxHasher::default();
+            std::hash::Hash::hash(s, &mut h);
+            h.finish()
+        };
+        // The low 10 bits pick one of 1024 buckets: 1000 sequential ids must use most of them.
+        let buckets: std::collections::HashSet<u64> = (0..1000)
+            .map(|i| hash(&format!("a{i:07}")) & 1023)
+            .collect();
+        assert!(buckets.len() > 550, "{}", buckets.len());
+    }
 }

@@ -99,11 +99,8 @@ pub fn load_sources_with(
     for (path, named_at) in inventory {
         let index = estate.sources.len() as u32;
         let place_named = named_at.map(|l| estate.place(l));
-        match crate::inventory::read(&path, index, place_named, interner) {
-            Ok((assets, source)) => {
-                estate.sources.push(source);
-                estate.assets.extend(assets);
-            }
+        match crate::inventory::read(&path, index, place_named, interner, &mut estate.assets) {
+            Ok(source) => estate.sources.push(source),
             Err(mut e) => {
                 estate
                     .sources
@@ -528,7 +525,13 @@ fn merge(sources: Vec<Source>, docs: Vec<EstateDoc>) -> Result<Estate, Diagnosti
         out.contracts.extend(doc.contracts);
         out.assignments.extend(doc.assignments);
         out.overrides.extend(doc.overrides);
-        out.assets.extend(doc.assets);
+        // A single file's assets are moved, not copied: at a million assets the copy
+        // would briefly double the largest allocation of the load.
+        if out.assets.is_empty() {
+            out.assets = doc.assets;
+        } else {
+            out.assets.extend(doc.assets);
+        }
         out.evidence.extend(doc.evidence);
         out.reviews.extend(doc.reviews);
     }
