@@ -64,10 +64,12 @@ impl FromStr for Duration {
 /// For `valid_for` and `review_cadence`, where no time at all makes no sense: a duration that
 /// is more than zero.
 pub(crate) fn nonzero<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    let v = Duration::deserialize(d)?;
+    let s = String::deserialize(d)?;
+    let v: Duration = s.parse().map_err(serde::de::Error::custom)?;
     if v.minutes == 0 {
         return Err(serde::de::Error::custom(format!(
-            "`{v}` is no time at all: give a duration of at least 1d, e.g. 90d"
+            "`{}` is no time at all: give a duration of at least 1d, e.g. 90d",
+            s.trim()
         )));
     }
     Ok(v)

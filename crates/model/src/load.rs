@@ -601,3 +601,23 @@ pub(crate) fn fmt_place(p: &Place) -> String {
         (l, c) => format!("{}:{l}:{c}", p.file.display()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_byte_cap_is_enforced_while_reading() {
+        let mut buf = Vec::new();
+        let err = Capped::new(&[7u8; 100][..], 99)
+            .read_to_end(&mut buf)
+            .unwrap_err();
+        assert!(err.to_string().starts_with(TOO_BIG), "{err}");
+        assert!(buf.len() <= 100);
+        let mut buf = Vec::new();
+        Capped::new(&[7u8; 100][..], 100)
+            .read_to_end(&mut buf)
+            .unwrap();
+        assert_eq!(buf.len(), 100, "exactly the limit is allowed");
+    }
+}

@@ -545,7 +545,7 @@ fn durations_are_bounded_and_never_zero_where_zero_is_meaningless() {
     );
     let err = ev("0d").unwrap_err();
     assert!(err.starts_with("estate.yaml:8:"), "{err}");
-    assert!(err.contains("`0m` is no time at all"), "{err}");
+    assert!(err.contains("`0d` is no time at all"), "{err}");
     let e = ev("100y").unwrap();
     assert_eq!(
         e.evidence[0].valid_until(),
