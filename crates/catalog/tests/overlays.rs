@@ -424,7 +424,10 @@ fn an_estate_service_uses_the_full_service_schema() {
     ));
     let cat = CatalogBuilder::new()
         .builtin()
-        .estate_services(&e.services, &e.files)
+        .estate_services(
+            &e.services,
+            &e.files().map(|p| p.to_path_buf()).collect::<Vec<_>>(),
+        )
         .build()
         .unwrap();
     let pf = cat.service("saas:payflow").unwrap();
@@ -471,7 +474,10 @@ fn an_estate_service_entry_is_checked_like_a_catalog_one() {
     ));
     let err = CatalogBuilder::new()
         .builtin()
-        .estate_services(&e.services, &e.files)
+        .estate_services(
+            &e.services,
+            &e.files().map(|p| p.to_path_buf()).collect::<Vec<_>>(),
+        )
         .build()
         .unwrap_err()
         .to_string();
@@ -494,7 +500,10 @@ fn estate_entries_need_a_source_document_and_cannot_shadow_the_catalog() {
     ));
     let err = CatalogBuilder::new()
         .builtin()
-        .estate_services(&e.services, &e.files)
+        .estate_services(
+            &e.services,
+            &e.files().map(|p| p.to_path_buf()).collect::<Vec<_>>(),
+        )
         .build()
         .unwrap_err()
         .to_string();

@@ -80,6 +80,9 @@ struct EstateArgs {
     /// Estate file or directory of YAML files.
     #[arg(short, long, env = "DEMARC_ESTATE", default_value = ".")]
     estate: PathBuf,
+    /// Inventory file of discovered assets to add (.jsonl, .ndjson or .csv); repeatable.
+    #[arg(long)]
+    inventory: Vec<PathBuf>,
     /// Analyse as of this date (YYYY-MM-DD) instead of today, for reproducible CI and audits.
     #[arg(long, value_parser = parse_date)]
     as_of: Option<NaiveDate>,
@@ -318,14 +321,22 @@ impl Drop for Progress {
 /// validates the estate against that catalog.
 fn load(
     path: &Path,
-    overlays: &[PathBuf],
+    args: &EstateArgs,
     progress: &Progress,
 ) -> Result<(Estate, Arc<Catalog>), InputError> {
     let input = |d: demarc_model::Diagnostics| InputError(d.to_string());
     progress.phase(&format!("loading {}", path.display()));
-    let estate = timed("load", || demarc_model::load_path(path)).map_err(input)?;
+    let options = demarc_model::LoadOptions {
+        inventory: args.inventory.clone(),
+    };
+    let mut interner = demarc_model::Interner::new();
+    let estate = timed("load", || {
+        demarc_model::load_path(path, &options, &mut interner)
+    })
+    .map_err(input)?;
+    drop(interner);
     progress.phase("composing the catalog");
-    let catalog = timed("catalog", || compose_catalog(&estate, overlays)).map_err(input)?;
+    let catalog = timed("catalog", || compose_catalog(&estate, &args.catalogs)).map_err(input)?;
     progress.phase("validating");
     timed("validate", || demarc_model::validate(&estate, &*catalog)).map_err(input)?;
     Ok((estate, catalog))
@@ -341,9 +352,8 @@ fn compose_catalog(
     let mut dirs: Vec<PathBuf> = overlays.to_vec();
     for d in &estate.settings.catalog {
         let base = estate
-            .files
-            .get(d.loc.file as usize)
-            .and_then(|f| f.parent())
+            .source(d.loc)
+            .and_then(|f| f.path().parent())
             .unwrap_or(Path::new("."));
         dirs.push(base.join(&d.value));
     }
@@ -355,7 +365,10 @@ fn compose_catalog(
         builder = builder.overlays(demarc_catalog::load_overlay_dir(d)?);
     }
     let catalog = builder
-        .estate_services(&estate.services, &estate.files)
+        .estate_services(
+            &estate.services,
+            &estate.files().map(Path::to_path_buf).collect::<Vec<_>>(),
+        )
         .build()?;
     Ok(Arc::new(catalog))
 }
@@ -491,7 +504,7 @@ fn write_atomic(path: &Path, contents: &str) -> Result<(), InputError> {
 /// Loads, validates and resolves the estate at `path` as of the date the arguments give.
 fn open(path: &Path, args: &EstateArgs) -> Result<Arc<Resolution>, InputError> {
     let progress = Progress::start("starting");
-    let (estate, catalog) = load(path, &args.catalogs, &progress)?;
+    let (estate, catalog) = load(path, args, &progress)?;
     let as_of = as_of(args);
     if let Some(first) = estate_dates(&estate).min()
         && as_of < first

@@ -36,11 +36,7 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(p) = &self.place {
-            if p.line > 0 {
-                write!(f, "{}:{}:{}: ", p.file.display(), p.line, p.column)?;
-            } else {
-                write!(f, "{}: ", p.file.display())?;
-            }
+            write!(f, "{}: ", crate::load::fmt_place(p))?;
         }
         write!(f, "error: {}", self.message)?;
         if let Some(h) = &self.help {

@@ -13,9 +13,15 @@ pub struct Duration {
 }
 
 impl Duration {
+    /// The longest duration an estate may write: 100 years. Longer ones are refused when
+    /// parsed, so date arithmetic on them cannot leave the calendar.
+    pub const MAX: Duration = Duration {
+        minutes: 100 * 365 * 24 * 60,
+    };
+    /// `days` days (saturating, so a huge count cannot overflow).
     pub const fn from_days(days: u64) -> Self {
         Duration {
-            minutes: days * 24 * 60,
+            minutes: days.saturating_mul(24 * 60),
         }
     }
     pub const fn from_minutes(minutes: u64) -> Self {
@@ -48,10 +54,30 @@ impl FromStr for Duration {
             "y" => 365 * 24 * 60,
             _ => return Err(bad()),
         };
-        n.checked_mul(per)
-            .map(|minutes| Duration { minutes })
-            .ok_or_else(|| format!("`{s}` is too long a duration"))
+        match n.checked_mul(per) {
+            Some(minutes) if minutes <= Duration::MAX.minutes => Ok(Duration { minutes }),
+            _ => Err(format!("`{s}` is too long: the limit is {}", Duration::MAX)),
+        }
     }
+}
+
+/// For `valid_for` and `review_cadence`, where no time at all makes no sense: a duration that
+/// is more than zero.
+pub(crate) fn nonzero<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    let v: Duration = s.parse().map_err(serde::de::Error::custom)?;
+    if v.minutes == 0 {
+        return Err(serde::de::Error::custom(format!(
+            "`{}` is no time at all: give a duration of at least 1d, e.g. 90d",
+            s.trim()
+        )));
+    }
+    Ok(v)
+}
+
+/// [`nonzero`] for an optional field.
+pub(crate) fn nonzero_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    nonzero(d).map(Some)
 }
 
 impl fmt::Display for Duration {
@@ -126,5 +152,24 @@ mod tests {
             let err = bad.parse::<Duration>().unwrap_err();
             assert!(err.contains(bad.trim()), "{err}");
         }
+    }
+
+    #[test]
+    fn durations_are_bounded_at_100_years() {
+        assert_eq!("100y".parse::<Duration>().unwrap(), Duration::MAX);
+        assert_eq!("36500d".parse::<Duration>().unwrap(), Duration::MAX);
+        for (bad, shown) in [
+            ("300000y", "`300000y` is too long: the limit is 100y"),
+            ("101y", "`101y` is too long: the limit is 100y"),
+            ("36501d", "`36501d` is too long: the limit is 100y"),
+            (
+                "18446744073709551615m",
+                "`18446744073709551615m` is too long",
+            ),
+        ] {
+            let err = bad.parse::<Duration>().unwrap_err();
+            assert!(err.starts_with(shown), "{err}");
+        }
+        assert_eq!(Duration::from_days(u64::MAX).minutes(), u64::MAX);
     }
 }

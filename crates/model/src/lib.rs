@@ -18,19 +18,23 @@ mod diag;
 mod duration;
 mod entry;
 mod intern;
+mod inventory;
 mod load;
+mod origin;
 mod span;
 mod types;
 mod validate;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Diagnostics, Place, suggest, unknown};
 pub use duration::Duration;
 pub use entry::{Entry, Owner, ServiceSource, Source, SourceLocation};
-pub use intern::{Sym, Tags};
-pub use load::{MAX_FILE_BYTES, load_path, load_sources};
+pub use intern::{Interner, Sym, Tags};
+pub use inventory::{CSV_COLUMNS, MAX_ERRORS_PER_FILE};
+pub use load::{LoadOptions, MAX_FILE_BYTES, load_path, load_sources, load_sources_with};
+pub use origin::{Origin, SourceFile, SourceKind};
 pub use span::{Loc, Sp};
 pub use types::*;
 pub use validate::{Vocabulary, validate};
@@ -38,8 +42,9 @@ pub use validate::{Vocabulary, validate};
 /// A whole estate, merged from all its files.
 #[derive(Debug, Clone, Default)]
 pub struct Estate {
-    /// The files it was read from; [`Loc::file`] indexes this list.
-    pub files: Vec<PathBuf>,
+    /// The files it was read from, policy files first, then inventory files;
+    /// [`Loc::file`] indexes this list.
+    pub sources: Vec<SourceFile>,
     pub name: String,
     pub customer: Sp<String>,
     pub settings: Settings,
@@ -54,22 +59,78 @@ pub struct Estate {
 }
 
 impl Estate {
-    /// Resolves a location to a file path for messages.
-    pub fn place(&self, loc: Loc) -> Place {
-        Place {
-            file: self
-                .files
-                .get(loc.file as usize)
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from("<estate>")),
+    /// The paths of the files it was read from, in [`Loc::file`] order.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        self.sources.iter().map(|s| s.path.as_path())
+    }
+    /// The source a location is in; `None` for [`Loc::UNKNOWN`] (or an index out of range).
+    pub fn source(&self, loc: Loc) -> Option<&SourceFile> {
+        self.sources.get(loc.file as usize)
+    }
+    /// Resolves a location to a file path for messages; `None` when the place is unknown.
+    pub fn try_place(&self, loc: Loc) -> Option<Place> {
+        self.source(loc).map(|s| Place {
+            file: s.path.clone(),
             line: loc.line,
             column: loc.column,
+        })
+    }
+    /// Resolves a location to a file path for messages. An unknown place resolves to the
+    /// path `(unknown place)` with line 0, never to one of the estate's files.
+    pub fn place(&self, loc: Loc) -> Place {
+        self.try_place(loc).unwrap_or_else(|| Place {
+            file: PathBuf::from("(unknown place)"),
+            line: 0,
+            column: 0,
+        })
+    }
+    /// Where a location is: a policy file position, an inventory record, or unknown. An
+    /// inventory record's `address` is `None` here; [`Estate::asset_origin`] fills it in.
+    pub fn origin(&self, loc: Loc) -> Origin {
+        let Some(s) = self.source(loc) else {
+            return Origin::Unknown;
+        };
+        match (s.kind, s.record_at(loc.line)) {
+            (SourceKind::Policy, _) | (_, None) => Origin::File {
+                path: s.path.clone(),
+                line: loc.line,
+                column: loc.column,
+            },
+            (_, Some(record)) if loc.line > 0 => Origin::Record {
+                source: s.path.clone(),
+                record,
+                line: loc.line,
+                address: None,
+            },
+            _ => Origin::File {
+                path: s.path.clone(),
+                line: 0,
+                column: 0,
+            },
         }
     }
-    /// `file:line` for a location, as shown in a cell's basis.
+    /// Where an asset was found, with its external id as the record's address.
+    pub fn asset_origin(&self, asset: &Asset) -> Origin {
+        match self.origin(asset.id.loc) {
+            Origin::Record {
+                source,
+                record,
+                line,
+                ..
+            } => Origin::Record {
+                source,
+                record,
+                line,
+                address: asset.external_id.clone(),
+            },
+            o => o,
+        }
+    }
+    /// `file:line` for a location in a policy file, `file:line (record N)` for an inventory
+    /// record, just `file` when the line is not known, `(unknown place)` when nothing is; as
+    /// shown in a cell's basis.
     pub fn cite(&self, loc: Loc) -> String {
-        let p = self.place(loc);
-        format!("{}:{}", p.file.display(), p.line)
+        self.origin(loc).to_string()
     }
 }
 

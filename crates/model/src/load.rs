@@ -1,55 +1,67 @@
-//! Reading an estate from one YAML file or a directory of them, and merging the files.
+//! Reading an estate from one estate file or a directory of them, adding its inventory files,
+//! and merging everything into one [`Estate`].
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::Estate;
 use crate::diag::{Diagnostic, Diagnostics, Place};
+use crate::intern::Interner;
+use crate::origin::{SourceFile, SourceKind};
 use crate::span::{Loc, Sp, with_file};
 use crate::types::{EstateDoc, Settings};
 
-/// Files larger than this are refused before parsing: an estate is hand-written text, and a
-/// multi-gigabyte file is a mistake (or an attack) that should not exhaust memory.
+/// Files larger than this are refused: while reading, not only from what the file system
+/// says, so a file that grows (or a device that never ends) cannot exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
-/// Loads an estate from a `.yaml`/`.yml` file or from every such file in a directory
-/// (recursively, in name order). Does not validate references; see [`crate::validate`].
-pub fn load_path(path: &Path) -> Result<Estate, Diagnostics> {
-    let files = collect_files(path)?;
-    let mut sources = Vec::with_capacity(files.len());
-    for f in &files {
-        let meta = std::fs::metadata(f).map_err(|e| io_error(f, &e))?;
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(Diagnostic::new(
-                Some(place0(f)),
-                format!(
-                    "file is {} bytes; the limit is {MAX_FILE_BYTES}",
-                    meta.len()
-                ),
-            )
-            .with_help("split the estate across several files in a directory")
-            .into());
-        }
-        let bytes = std::fs::read(f).map_err(|e| io_error(f, &e))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            Diagnostic::new(
-                Some(place0(f)),
-                format!(
-                    "not UTF-8 text (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-            )
-            .with_help("save the file as UTF-8")
-        })?;
-        sources.push((f.clone(), text));
-    }
-    load_sources(sources)
+/// How to load an estate besides its own files.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Inventory files to add to the estate (`--inventory FILE`), after those the estate's
+    /// `inventory:` key names. JSON Lines (`.jsonl`, `.ndjson`) or CSV (`.csv`).
+    pub inventory: Vec<PathBuf>,
 }
 
-/// Loads an estate from in-memory `(name, text)` pairs; the names are used in error messages.
+/// Loads an estate from a `.yaml`/`.yml`/`.json` file or from every such file in a directory
+/// (recursively, in name order), plus the inventory files it names and those in `options`.
+/// Repeated strings are interned into `interner`. Does not validate references; see
+/// [`crate::validate`].
+pub fn load_path(
+    path: &Path,
+    options: &LoadOptions,
+    interner: &mut Interner,
+) -> Result<Estate, Diagnostics> {
+    let files = collect_files(path)?;
+    let mut sources = Vec::with_capacity(files.len());
+    let mut errors = Vec::new();
+    for f in &files {
+        match read_text(f) {
+            Ok(text) => sources.push((f.clone(), text)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Diagnostics(errors));
+    }
+    load_sources_with(sources, options, interner)
+}
+
+/// Loads an estate from in-memory `(name, text)` pairs; the names are used in error messages
+/// (and, for `inventory:` entries, as the base of relative paths). Uses a fresh interner.
 pub fn load_sources(sources: Vec<(PathBuf, String)>) -> Result<Estate, Diagnostics> {
+    load_sources_with(sources, &LoadOptions::default(), &mut Interner::new())
+}
+
+/// [`load_sources`] with options and the caller's interner.
+pub fn load_sources_with(
+    sources: Vec<(PathBuf, String)>,
+    options: &LoadOptions,
+    interner: &mut Interner,
+) -> Result<Estate, Diagnostics> {
     let files: Vec<PathBuf> = sources.iter().map(|(p, _)| p.clone()).collect();
-    let results = parse_all(sources);
+    let results = parse_all(sources, interner);
     let mut docs = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
     for r in results {
@@ -61,39 +73,220 @@ pub fn load_sources(sources: Vec<(PathBuf, String)>) -> Result<Estate, Diagnosti
     if !errors.is_empty() {
         return Err(Diagnostics(errors));
     }
-    merge(files, docs)
+    // Inventory files: those the estate names (relative to the file naming them), then the
+    // caller's.
+    let mut inventory: Vec<(PathBuf, Option<Loc>)> = Vec::new();
+    for doc in &mut docs {
+        for entry in std::mem::take(&mut doc.inventory) {
+            let base = files
+                .get(entry.loc.file as usize)
+                .and_then(|f| f.parent())
+                .unwrap_or(Path::new(""));
+            inventory.push((base.join(&entry.value), Some(entry.loc)));
+        }
+    }
+    inventory.extend(options.inventory.iter().map(|p| (p.clone(), None)));
+
+    let sources: Vec<SourceFile> = files.iter().map(SourceFile::policy).collect();
+    let mut estate = match merge(sources, docs) {
+        Ok(e) => e,
+        Err(d) => {
+            errors = d.0;
+            Estate::default()
+        }
+    };
+    let declared = estate.assets.len();
+    for (path, named_at) in inventory {
+        let index = estate.sources.len() as u32;
+        let place_named = named_at.map(|l| estate.place(l));
+        match crate::inventory::read(&path, index, place_named, interner, &mut estate.assets) {
+            Ok(source) => estate.sources.push(source),
+            Err(mut e) => {
+                estate
+                    .sources
+                    .push(SourceFile::inventory(&path, SourceKind::Jsonl));
+                errors.append(&mut e);
+            }
+        }
+    }
+    if errors.is_empty() {
+        errors = crate::inventory::merge_assets(&mut estate, declared);
+    }
+    if errors.is_empty() {
+        Ok(estate)
+    } else {
+        Err(Diagnostics(errors))
+    }
+}
+
+/// Opens `path` for reading if it is a regular file (following symbolic links). FIFOs,
+/// devices, sockets and directories are refused before they are opened, so a named pipe
+/// cannot block the load and `/dev/zero` cannot feed it forever.
+pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File, Diagnostic> {
+    let meta = std::fs::metadata(path).map_err(|e| io_diag(path, &e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta.file_type()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| io_diag(path, &e))?;
+    // The path may have been swapped between the two calls; check what was opened.
+    let meta = file.metadata().map_err(|e| io_diag(path, &e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta.file_type()));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big(path, meta.len()));
+    }
+    Ok(file)
+}
+
+fn not_regular(path: &Path, t: &std::fs::FileType) -> Diagnostic {
+    #[cfg(unix)]
+    let what = {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            "a named pipe (FIFO)"
+        } else if t.is_char_device() || t.is_block_device() {
+            "a device"
+        } else if t.is_socket() {
+            "a socket"
+        } else if t.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        }
+    };
+    #[cfg(not(unix))]
+    let what = if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    };
+    Diagnostic::new(
+        Some(place0(path)),
+        format!("cannot read: this is {what}, not a regular file"),
+    )
+    .with_help("demarc reads only regular files; copy the data to a file first")
+}
+
+fn too_big(path: &Path, len: u64) -> Diagnostic {
+    Diagnostic::new(
+        Some(place0(path)),
+        format!("file is {len} bytes or more; the limit is {MAX_FILE_BYTES}"),
+    )
+    .with_help("split it across several files")
+}
+
+/// A reader that fails once more than `limit` bytes have been read.
+pub(crate) struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Capped<R> {
+    pub(crate) fn new(inner: R, limit: u64) -> Self {
+        Capped { inner, left: limit }
+    }
+}
+
+/// The error [`Capped`] returns; its text is what users see.
+pub(crate) const TOO_BIG: &str = "the file is larger than the limit";
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Read one byte past the limit so that a file of exactly the limit passes.
+        let want = (buf.len() as u64).min(self.left.saturating_add(1)) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > self.left {
+            self.left = 0;
+            return Err(std::io::Error::other(format!(
+                "{TOO_BIG} of {MAX_FILE_BYTES} bytes"
+            )));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Reads a whole estate file as UTF-8 text, refusing what is not a regular file and
+/// stopping at [`MAX_FILE_BYTES`].
+fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    Capped::new(file, MAX_FILE_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            if e.to_string().starts_with(TOO_BIG) {
+                too_big(path, MAX_FILE_BYTES + 1)
+            } else {
+                io_diag(path, &e)
+            }
+        })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let text = &e.as_bytes()[..valid];
+        let line = text.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+        let column =
+            (valid - text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)) as u32 + 1;
+        Diagnostic::new(
+            Some(Place {
+                file: path.to_path_buf(),
+                line,
+                column,
+            }),
+            format!("not UTF-8 text (invalid byte at offset {valid})"),
+        )
+        .with_help("save the file as UTF-8")
+    })
 }
 
 /// Parses every file, several at a time: YAML parsing is most of the cost of a big estate,
 /// and the files of a directory are independent until they are merged. Results keep the
 /// files' order, and each file's text is dropped as soon as it is parsed.
-fn parse_all(sources: Vec<(PathBuf, String)>) -> Vec<Result<EstateDoc, Diagnostic>> {
+///
+/// One file (or one core) parses on this thread with the caller's interner installed
+/// ([`Interner::scoped`]). With several workers each installs a copy of it, and afterwards
+/// every asset's strings are adopted into the caller's interner, so the result shares the
+/// same allocations as a one-thread load.
+fn parse_all(
+    sources: Vec<(PathBuf, String)>,
+    interner: &mut Interner,
+) -> Vec<Result<EstateDoc, Diagnostic>> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(sources.len());
     if workers <= 1 {
-        return sources
-            .into_iter()
-            .enumerate()
-            .map(|(i, (path, text))| parse_doc(i as u32, &path, &text))
-            .collect();
+        return interner.scoped(|| {
+            sources
+                .into_iter()
+                .enumerate()
+                .map(|(i, (path, text))| parse_doc(i as u32, &path, text))
+                .collect()
+        });
     }
+    let base = interner.clone();
     let queue = std::sync::Mutex::new(sources.into_iter().enumerate());
     let mut results: Vec<(usize, Result<EstateDoc, Diagnostic>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                s.spawn(|| {
+                let mut local = base.clone();
+                let queue = &queue;
+                s.spawn(move || {
                     let mut out = Vec::new();
-                    loop {
-                        // A poisoned lock means another worker panicked; stop taking work.
-                        let next = match queue.lock() {
-                            Ok(mut q) => q.next(),
-                            Err(_) => None,
-                        };
-                        let Some((i, (path, text))) = next else { break };
-                        out.push((i, parse_doc(i as u32, &path, &text)));
-                    }
+                    local.scoped(|| {
+                        loop {
+                            // A poisoned lock means another worker panicked; stop taking work.
+                            let next = match queue.lock() {
+                                Ok(mut q) => q.next(),
+                                Err(_) => None,
+                            };
+                            let Some((i, (path, text))) = next else { break };
+                            out.push((i, parse_doc(i as u32, &path, text)));
+                        }
+                    });
                     out
                 })
             })
@@ -104,13 +297,30 @@ fn parse_all(sources: Vec<(PathBuf, String)>) -> Vec<Result<EstateDoc, Diagnosti
             .collect()
     });
     results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    results
+        .into_iter()
+        .map(|(_, r)| {
+            r.map(|mut doc| {
+                for a in &mut doc.assets {
+                    crate::inventory::adopt_asset(interner, a);
+                }
+                doc
+            })
+        })
+        .collect()
 }
 
-fn parse_doc(file: u32, path: &Path, text: &str) -> Result<EstateDoc, Diagnostic> {
+fn parse_doc(file: u32, path: &Path, mut text: String) -> Result<EstateDoc, Diagnostic> {
     if text.trim().is_empty() {
         return Ok(EstateDoc::default());
     }
+    // A JSON estate file is parsed as YAML 1.2 (JSON is its flow style), which keeps every
+    // value's line and column. A tab is whitespace in JSON but not in YAML, and is never
+    // raw inside a valid JSON string, so it becomes a space: same meaning, same columns.
+    if path.extension().is_some_and(|e| e == "json") && text.contains('\t') {
+        text = text.replace('\t', " ");
+    }
+    let text = text.as_str();
     // The default budget stops at 250,000 nodes, about 40,000 assets. Node and event budgets
     // grow with the file instead (a node needs at least two bytes of text), while the alias and
     // anchor limits that stop "billion laughs" expansion keep their defaults.
@@ -121,7 +331,7 @@ fn parse_doc(file: u32, path: &Path, text: &str) -> Result<EstateDoc, Diagnostic
         b.max_total_scalar_bytes = b.max_total_scalar_bytes.max(text.len() + 1);
     }
     with_file(file, || {
-        crate::intern::interning(|| serde_saphyr::from_str_with_options::<EstateDoc>(text, options))
+        serde_saphyr::from_str_with_options::<EstateDoc>(text, options)
     })
     .map_err(|e| {
         let place = e.location().map(|l| Place {
@@ -184,7 +394,8 @@ fn strip_position(msg: &str) -> String {
 
 fn collect_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
     let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
-    if meta.is_file() {
+    if !meta.is_dir() {
+        // A single file; `read_text` refuses it if it is not a regular file.
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();
@@ -193,7 +404,7 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
     if out.is_empty() {
         return Err(Diagnostic::new(
             Some(place0(path)),
-            "no .yaml or .yml files in this directory",
+            "no .yaml or .yml files in this directory (nor .json estate files)",
         )
         .with_help("run `demarc init DIR` to scaffold an estate")
         .into());
@@ -211,7 +422,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
         if entry.file_type()?.is_dir() {
             walk(&p, out)?;
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
             out.push(p);
         }
     }
@@ -219,12 +433,16 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> Diagnostics {
-    Diagnostic::new(Some(place0(path)), format!("cannot read: {e}"))
-        .with_help("check the path and its permissions")
-        .into()
+    io_diag(path, e).into()
 }
 
-fn place0(path: &Path) -> Place {
+pub(crate) fn io_diag(path: &Path, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::new(Some(place0(path)), format!("cannot read: {e}"))
+        .with_help("check the path and its permissions")
+}
+
+/// A whole file, no position: rendered as just the path.
+pub(crate) fn place0(path: &Path) -> Place {
     Place {
         file: path.to_path_buf(),
         line: 0,
@@ -234,21 +452,27 @@ fn place0(path: &Path) -> Place {
 
 /// Merges parsed files: scalars must be given once (or agree), maps merge by key (a key given
 /// twice is an error), lists are appended.
-fn merge(files: Vec<PathBuf>, docs: Vec<EstateDoc>) -> Result<Estate, Diagnostics> {
+fn merge(sources: Vec<SourceFile>, docs: Vec<EstateDoc>) -> Result<Estate, Diagnostics> {
     let mut errors = Vec::new();
-    let place = |loc: Loc| Place {
-        file: files[loc.file as usize].clone(),
-        line: loc.line,
-        column: loc.column,
+    let mut out = Estate {
+        sources,
+        ..Estate::default()
+    };
+    let whole = out.clone();
+    let place = |loc: Loc| whole.place(loc);
+    // Where to report a key no file sets: the file when there is one, else nowhere.
+    let nowhere: Option<Place> = match whole.sources.as_slice() {
+        [one] => Some(place0(&one.path)),
+        _ => None,
+    };
+    let in_files = match whole.sources.len() {
+        0 | 1 => String::new(),
+        n => format!(" (none of the {n} estate files sets it)"),
     };
     let mut version: Option<Sp<u32>> = None;
     let mut name: Option<Sp<String>> = None;
     let mut customer: Option<Sp<String>> = None;
     let mut settings: Option<Sp<Settings>> = None;
-    let mut out = Estate {
-        files: files.clone(),
-        ..Estate::default()
-    };
     fn once<T: PartialEq + Clone>(
         slot: &mut Option<Sp<T>>,
         new: Option<Sp<T>>,
@@ -301,7 +525,13 @@ fn merge(files: Vec<PathBuf>, docs: Vec<EstateDoc>) -> Result<Estate, Diagnostic
         out.contracts.extend(doc.contracts);
         out.assignments.extend(doc.assignments);
         out.overrides.extend(doc.overrides);
-        out.assets.extend(doc.assets);
+        // A single file's assets are moved, not copied: at a million assets the copy
+        // would briefly double the largest allocation of the load.
+        if out.assets.is_empty() {
+            out.assets = doc.assets;
+        } else {
+            out.assets.extend(doc.assets);
+        }
         out.evidence.extend(doc.evidence);
         out.reviews.extend(doc.reviews);
     }
@@ -315,21 +545,21 @@ fn merge(files: Vec<PathBuf>, docs: Vec<EstateDoc>) -> Result<Estate, Diagnostic
         ),
         Some(_) => {}
         None => errors.push(
-            Diagnostic::new(Some(place0(&files[0])), "missing `version`")
+            Diagnostic::new(nowhere.clone(), format!("missing `version`{in_files}"))
                 .with_help("add `version: 1` at the top of the estate"),
         ),
     }
     match name {
         Some(n) => out.name = n.value,
         None => errors.push(
-            Diagnostic::new(Some(place0(&files[0])), "missing `estate`")
+            Diagnostic::new(nowhere.clone(), format!("missing `estate`{in_files}"))
                 .with_help("name the estate, e.g. `estate: acme-retail`"),
         ),
     }
     match customer {
         Some(c) => out.customer = c,
         None => errors.push(
-            Diagnostic::new(Some(place0(&files[0])), "missing `customer`").with_help(
+            Diagnostic::new(nowhere.clone(), format!("missing `customer`{in_files}")).with_help(
                 "name the party that owns the data and stays accountable, e.g. `customer: acme`",
             ),
         ),
@@ -365,5 +595,29 @@ fn merge_map<T>(
 }
 
 pub(crate) fn fmt_place(p: &Place) -> String {
-    format!("{}:{}:{}", p.file.display(), p.line, p.column)
+    match (p.line, p.column) {
+        (0, _) => p.file.display().to_string(),
+        (l, 0) => format!("{}:{l}", p.file.display()),
+        (l, c) => format!("{}:{l}:{c}", p.file.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_byte_cap_is_enforced_while_reading() {
+        let mut buf = Vec::new();
+        let err = Capped::new(&[7u8; 100][..], 99)
+            .read_to_end(&mut buf)
+            .unwrap_err();
+        assert!(err.to_string().starts_with(TOO_BIG), "{err}");
+        assert!(buf.len() <= 100);
+        let mut buf = Vec::new();
+        Capped::new(&[7u8; 100][..], 100)
+            .read_to_end(&mut buf)
+            .unwrap();
+        assert_eq!(buf.len(), 100, "exactly the limit is allowed");
+    }
 }

@@ -6,18 +6,47 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Where a value was written: file index (into [`crate::Estate::files`]), 1-based line and column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// Where a value was written: source index (into [`crate::Estate::sources`]), 1-based line
+/// and column. Kept as three `u32`s because every asset carries several of them.
+///
+/// A line or column of 0 means "not known" (a diagnostic about a whole file). The default
+/// `Loc` has the file index [`Loc::UNKNOWN_FILE`], which resolves to [`crate::Origin::Unknown`],
+/// never to the first file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Loc {
     pub file: u32,
     pub line: u32,
     pub column: u32,
 }
 
+impl Loc {
+    /// The file index of a value whose place is not known (built in code, not read from a file).
+    pub const UNKNOWN_FILE: u32 = u32::MAX;
+    /// A place that is not known.
+    pub const UNKNOWN: Loc = Loc {
+        file: Loc::UNKNOWN_FILE,
+        line: 0,
+        column: 0,
+    };
+    pub const fn new(file: u32, line: u32, column: u32) -> Loc {
+        Loc { file, line, column }
+    }
+    pub fn is_unknown(self) -> bool {
+        self.file == Loc::UNKNOWN_FILE
+    }
+}
+
+impl Default for Loc {
+    fn default() -> Self {
+        Loc::UNKNOWN
+    }
+}
+
 thread_local! {
     // serde gives a `Deserialize` impl no context, so the loader parks the index of the file
     // being parsed here while serde-saphyr runs; `Sp` stamps it on every location it records.
-    static CURRENT_FILE: Cell<u32> = const { Cell::new(0) };
+    // Outside a parse it holds `UNKNOWN_FILE`, so a stray `Sp` never claims to be in file 0.
+    static CURRENT_FILE: Cell<u32> = const { Cell::new(Loc::UNKNOWN_FILE) };
 }
 
 /// Runs `f` with `file` recorded as the file every `Sp` parsed inside it came from.

@@ -274,7 +274,11 @@ impl Attestation {
     pub fn valid_until(&self) -> Option<NaiveDate> {
         match (self.expires, self.period_end) {
             (Some(e), _) => Some(e),
-            (None, Some(p)) => p.checked_add_months(chrono::Months::new(12)),
+            // A period ending in the calendar's last year is relied on to its end.
+            (None, Some(p)) => Some(
+                p.checked_add_months(chrono::Months::new(12))
+                    .unwrap_or(NaiveDate::MAX),
+            ),
             (None, None) => None,
         }
     }
@@ -458,6 +462,21 @@ pub struct Asset {
     pub added: Option<NaiveDate>,
     #[serde(default)]
     pub description: Option<String>,
+    /// The asset's id outside demarc: an ARN, a Terraform address, an Azure resource ID, …
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Cloud account, subscription or project it lives in.
+    #[serde(default)]
+    pub account: Option<Sym>,
+    /// Region or location, e.g. `eu-west-1`.
+    #[serde(default)]
+    pub region: Option<Sym>,
+    /// When a discovery tool first saw it.
+    #[serde(default)]
+    pub first_seen: Option<NaiveDate>,
+    /// When a discovery tool last saw it.
+    #[serde(default)]
+    pub last_seen: Option<NaiveDate>,
 }
 
 /// Proof that a control was carried out.
@@ -471,7 +490,8 @@ pub struct Evidence {
     #[serde(rename = "ref")]
     pub reference: String,
     pub collected: NaiveDate,
-    #[serde(default)]
+    /// How long it counts after `collected` (default 365d; at least 1d, at most 100y).
+    #[serde(default, deserialize_with = "crate::duration::nonzero_opt")]
     pub valid_for: Option<Duration>,
 }
 
@@ -479,11 +499,25 @@ impl Evidence {
     /// Evidence without `valid_for` is relied on for a year, the usual audit period.
     pub const DEFAULT_VALIDITY: Duration = Duration::from_days(365);
 
-    /// The first day the evidence no longer counts.
+    /// The first day the evidence no longer counts. Saturates at [`NaiveDate::MAX`] (evidence
+    /// collected at the calendar's end counts to its end) instead of overflowing.
     pub fn valid_until(&self) -> NaiveDate {
         let d = self.valid_for.unwrap_or(Self::DEFAULT_VALIDITY);
-        self.collected + chrono::Days::new(d.days().max(0) as u64)
+        add_days(self.collected, d)
     }
+}
+
+/// `date + d` in whole days, saturating at [`NaiveDate::MAX`]: the one way the model adds a
+/// duration to a date, so no estate content can make it overflow.
+pub fn add_days(date: NaiveDate, d: Duration) -> NaiveDate {
+    date.checked_add_days(chrono::Days::new(d.days().max(0) as u64))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// `date - d` in whole days, saturating at [`NaiveDate::MIN`].
+pub fn sub_days(date: NaiveDate, d: Duration) -> NaiveDate {
+    date.checked_sub_days(chrono::Days::new(d.days().max(0) as u64))
+        .unwrap_or(NaiveDate::MIN)
 }
 
 /// A review of the responsibility model by someone who signs for it.
@@ -523,8 +557,11 @@ pub struct CustomService {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// How often the model must be reviewed (default 90d).
-    #[serde(default = "default_cadence")]
+    /// How often the model must be reviewed (default 90d; at least 1d, at most 100y).
+    #[serde(
+        default = "default_cadence",
+        deserialize_with = "crate::duration::nonzero"
+    )]
     pub review_cadence: Duration,
     /// Frameworks the customer is held to; providers must attest to them.
     #[serde(default)]
@@ -595,6 +632,10 @@ pub struct EstateDoc {
     pub evidence: Vec<Sp<Evidence>>,
     #[serde(default)]
     pub reviews: Vec<Review>,
+    /// Inventory files (JSON Lines `.jsonl`/`.ndjson` or `.csv`) whose assets join this
+    /// estate's, relative to this file.
+    #[serde(default)]
+    pub inventory: Vec<Sp<String>>,
 }
 
 #[cfg(test)]

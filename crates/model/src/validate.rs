@@ -32,7 +32,7 @@ struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     fn place(&self, loc: Loc) -> Option<Place> {
-        Some(self.estate.place(loc))
+        self.estate.try_place(loc)
     }
     fn error(&mut self, loc: Loc, message: String, help: String) {
         let d = Diagnostic::new(self.place(loc), message).with_help(help);

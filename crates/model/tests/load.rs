@@ -17,7 +17,12 @@ fn load_text(text: &str) -> Result<demarc_model::Estate, String> {
 
 #[test]
 fn the_documented_example_loads_exactly_as_written() {
-    let e = load_path(&fixture("issue-example.yaml")).unwrap();
+    let e = load_path(
+        &fixture("issue-example.yaml"),
+        &Default::default(),
+        &mut Default::default(),
+    )
+    .unwrap();
     assert_eq!(e.name, "acme-retail");
     assert_eq!(e.customer.value, "acme");
     assert_eq!(e.parties.len(), 3);
@@ -51,8 +56,8 @@ fn a_directory_of_files_merges_into_one_estate() {
     )
     .unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not yaml").unwrap();
-    let e = load_path(dir.path()).unwrap();
-    assert_eq!(e.files.len(), 3);
+    let e = load_path(dir.path(), &Default::default(), &mut Default::default()).unwrap();
+    assert_eq!(e.files().count(), 3);
     let ids: Vec<&str> = e.assets.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["db", "web"]); // assets/db.yml sorts before assets/web.yaml
     assert!(e.place(e.assets[0].id.loc).file.ends_with("assets/db.yml"));

@@ -96,31 +96,97 @@ reviews: [{date: 2026-08-01, by: grc@acme.example}]
 
 /// An estate of `assets` assets as YAML, deterministic for `seed`.
 pub fn yaml(assets: usize, seed: u64) -> String {
-    let catalog = Catalog::builtin();
-    let services: Vec<&str> = catalog.services.iter().map(|s| s.id.as_str()).collect();
-    let envs = ["prod", "staging", "dev"];
-    let data: [&str; 5] = ["", "pii", "pci", "pii, pci", "phi"];
-    let teams = ["web", "data", "ml", "core"];
-    let patch = ["shieldco", "self", ""];
-    let mut rng = Rng::new(seed);
     let mut out = String::with_capacity(HEADER.len() + assets * 110);
     out.push_str(HEADER);
     out.push_str("assets:\n");
-    for i in 0..assets {
-        let svc = rng.pick(&services);
-        let env = rng.pick(&envs);
-        let d = rng.pick(&data);
-        let team = rng.pick(&teams);
-        let p = rng.pick(&patch);
+    let mut rng = Rng::new(seed);
+    each_asset(assets, &mut rng, |a| {
         let _ = write!(
             out,
-            "  - {{id: a{i:07}, service: \"{svc}\", env: {env}, data: [{d}], tags: {{team: {team}"
+            "  - {{id: a{:07}, service: \"{}\", env: {}, data: [{}], tags: {{team: {}",
+            a.index,
+            a.service,
+            a.env,
+            a.data.join(", "),
+            a.team
         );
-        if !p.is_empty() {
+        if let Some(p) = a.patch {
             let _ = write!(out, ", patch: {p}");
         }
         out.push_str("}}\n");
+    });
+    evidence(assets, &mut rng, &mut out);
+    out
+}
+
+/// The same estate as [`yaml`] (same seed, same assets, same evidence) as policy plus
+/// inventory: `estate.yaml` without assets but with `inventory: [assets.jsonl]`, and the
+/// assets as JSON Lines, one per line. Returns `(estate.yaml text, assets.jsonl text)`.
+pub fn yaml_with_jsonl(assets: usize, seed: u64) -> (String, String) {
+    let mut jsonl = String::with_capacity(assets * 120);
+    let mut rng = Rng::new(seed);
+    each_asset(assets, &mut rng, |a| {
+        let _ = write!(
+            jsonl,
+            "{{\"id\":\"a{:07}\",\"service\":\"{}\",\"env\":\"{}\",\"data\":[",
+            a.index, a.service, a.env
+        );
+        for (k, d) in a.data.iter().enumerate() {
+            if k > 0 {
+                jsonl.push(',');
+            }
+            let _ = write!(jsonl, "\"{d}\"");
+        }
+        let _ = write!(jsonl, "],\"tags\":{{\"team\":\"{}\"", a.team);
+        if let Some(p) = a.patch {
+            let _ = write!(jsonl, ",\"patch\":\"{p}\"");
+        }
+        jsonl.push_str("}}\n");
+    });
+    let mut estate = String::with_capacity(HEADER.len() + assets / 50 * 130 + 64);
+    estate.push_str(HEADER);
+    estate.push_str("inventory: [assets.jsonl]\n");
+    evidence(assets, &mut rng, &mut estate);
+    (estate, jsonl)
+}
+
+/// One generated asset.
+struct Gen<'a> {
+    index: usize,
+    service: &'a str,
+    env: &'a str,
+    data: &'a [&'a str],
+    team: &'a str,
+    patch: Option<&'a str>,
+}
+
+/// Generates the assets in order, drawing from `rng` exactly as every format does.
+fn each_asset(assets: usize, rng: &mut Rng, mut f: impl FnMut(Gen<'_>)) {
+    let catalog = Catalog::builtin();
+    let services: Vec<&str> = catalog.services.iter().map(|s| s.id.as_str()).collect();
+    let envs = ["prod", "staging", "dev"];
+    let data: [&[&str]; 5] = [&[], &["pii"], &["pci"], &["pii", "pci"], &["phi"]];
+    let teams = ["web", "data", "ml", "core"];
+    let patch = ["shieldco", "self", ""];
+    for index in 0..assets {
+        let service = rng.pick(&services);
+        let env = rng.pick(&envs);
+        let data = rng.pick(&data);
+        let team = rng.pick(&teams);
+        let p = rng.pick(&patch);
+        f(Gen {
+            index,
+            service,
+            env,
+            data,
+            team,
+            patch: (!p.is_empty()).then_some(*p),
+        });
     }
+}
+
+/// The evidence section, drawing from `rng` after the assets.
+fn evidence(assets: usize, rng: &mut Rng, out: &mut String) {
     // Evidence for one asset in fifty, some of it stale.
     out.push_str("evidence:\n");
     let mut any = false;
@@ -135,7 +201,6 @@ pub fn yaml(assets: usize, seed: u64) -> String {
     if !any {
         out.truncate(out.len() - "evidence:\n".len());
     }
-    out
 }
 
 /// The same estate as [`yaml`], split the way teams split a big estate: `estate.yaml` with
@@ -190,5 +255,42 @@ mod tests {
         assert_eq!(ids(&whole), ids(&split));
         assert_eq!(whole.evidence.len(), split.evidence.len());
         assert_eq!(whole.contracts.len(), split.contracts.len());
+    }
+
+    #[test]
+    fn policy_plus_jsonl_inventory_is_the_same_estate() {
+        let (estate, jsonl) = super::yaml_with_jsonl(300, 4);
+        assert_eq!(
+            super::yaml_with_jsonl(300, 4),
+            (estate.clone(), jsonl.clone())
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("estate.yaml"), estate).unwrap();
+        std::fs::write(dir.path().join("assets.jsonl"), jsonl).unwrap();
+        let inv = demarc_model::load_path(
+            &dir.path().join("estate.yaml"),
+            &Default::default(),
+            &mut demarc_model::Interner::new(),
+        )
+        .expect("policy + inventory loads");
+        let whole = demarc_model::load_sources(vec![("e.yaml".into(), super::yaml(300, 4))])
+            .expect("whole loads");
+        assert_eq!(inv.assets.len(), 300);
+        for (a, b) in inv.assets.iter().zip(&whole.assets) {
+            assert_eq!(a.id, b.id);
+            assert_eq!(a.service, b.service);
+            assert_eq!(a.env, b.env);
+            assert_eq!(a.data, b.data);
+            assert_eq!(a.tags, b.tags);
+        }
+        assert_eq!(inv.evidence.len(), whole.evidence.len());
+        assert_eq!(
+            inv.evidence.iter().map(|e| e.collected).collect::<Vec<_>>(),
+            whole
+                .evidence
+                .iter()
+                .map(|e| e.collected)
+                .collect::<Vec<_>>()
+        );
     }
 }
