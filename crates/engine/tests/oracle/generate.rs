@@ -409,7 +409,7 @@ impl Spec {
             "overrides",
             self.overrides
                 .iter()
-                .map(|(o, reason)| format!("  - {{{o}, reason: {reason}}}\n"))
+                .map(|(o, reason)| format!("  - {{{o}, reason: {reason:?}}}\n"))
                 .collect(),
         );
         deal(&mut bodies, "contracts", self.contracts.clone());
