@@ -189,3 +189,32 @@ fn a_huge_review_cadence_does_not_panic_the_analysis() {
         Err(_) => panic!("`review_cadence: 300000y` panicked the analysis"),
     }
 }
+
+#[test]
+fn the_same_owners_listed_in_another_order_do_not_contest_a_cell() {
+    let a = "{scope: {env: prod}, controls: [backup], to: [acme/platform, shieldco]}";
+    let b = "{scope: {env: prod}, controls: [backup], to: [shieldco, acme/platform]}";
+    for files in arrangements(a, b) {
+        let res = resolve(files);
+        let db = res.find_asset("db").unwrap();
+        let c = res.cell(db, "backup", Duty::Configure).unwrap();
+        assert!(
+            c.contested.is_empty(),
+            "contested by itself: {:?}",
+            c.contested
+        );
+        assert!(
+            !demarc_engine::analyse(&res)
+                .gaps
+                .iter()
+                .any(|g| g.code == "DM002"),
+            "no DM002 for one set of owners"
+        );
+    }
+    // A genuinely different set of owners still contests.
+    let c2 = "{scope: {env: prod}, controls: [backup], to: [acme/dba, shieldco]}";
+    let res = resolve(arrangements(a, c2).remove(0));
+    let db = res.find_asset("db").unwrap();
+    let c = res.cell(db, "backup", Duty::Configure).unwrap();
+    assert_eq!(c.contested.len(), 1, "{:?}", c.contested);
+}

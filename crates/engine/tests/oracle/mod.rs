@@ -232,10 +232,17 @@ fn pick<'a, 'e>(rs: &[&'a ORule<'e>]) -> Option<(Vec<&'a ORule<'e>>, Vec<String>
         .collect();
     let first = tied.iter().map(|r| r.name.clone()).min()?;
     let winners: Vec<&ORule> = tied.iter().copied().filter(|r| r.name == first).collect();
-    let wl = &winners[0].label;
+    // "Name different owners": owners compared as sets, whatever order `to` lists them in.
+    let owners = |r: &ORule| {
+        r.targets
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<BTreeSet<String>>()
+    };
+    let mine = owners(winners[0]);
     let contested: BTreeSet<String> = tied
         .iter()
-        .filter(|r| &r.label != wl)
+        .filter(|r| owners(r) != mine)
         .map(|r| r.label.clone())
         .collect();
     Some((winners, contested.into_iter().collect()))
