@@ -457,15 +457,29 @@ impl<'a> Ctx<'a> {
             .copied()
             .filter(|&i| self.rules[i].specificity == best)
             .min()?;
-        let label = self.rules[winner].target_label();
-        let mut contested: Vec<String> = candidates
+        // Owners are compared as sets: `[a, b]` and `[b, a]` name the same owners, and a rule
+        // does not contest a cell with its own owners written in another order.
+        let owners = |i: usize| {
+            let mut v: Vec<String> = self.rules[i]
+                .targets
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let mine = owners(winner);
+        let mut others: Vec<(Vec<String>, String)> = candidates
             .iter()
             .filter(|&&i| self.rules[i].specificity == best)
-            .map(|&i| self.rules[i].target_label())
-            .filter(|l| *l != label)
+            .map(|&i| (owners(i), self.rules[i].target_label()))
+            .filter(|(o, _)| *o != mine)
             .collect();
+        others.sort();
+        others.dedup_by(|a, b| a.0 == b.0);
+        let mut contested: Vec<String> = others.into_iter().map(|(_, l)| l).collect();
         contested.sort();
-        contested.dedup();
         let losers = candidates
             .iter()
             .copied()

@@ -191,3 +191,168 @@ proptest! {
         prop_assert_eq!(observable(files(&g, false)), observable(files(&g, true)));
     }
 }
+
+// ---- Properties over the differential generator's estates (overrides, ties, expiry, chains,
+// ---- split files), checked against the YAML text and the reference resolver.
+
+mod oracle;
+
+use demarc_engine::{AnalyseOptions, BasisKind, Resolution};
+use oracle::generate::{self, AS_OF, Spec};
+
+fn resolve_files(files: &[(std::path::PathBuf, String)]) -> Arc<Resolution> {
+    let estate =
+        load_sources(files.to_vec()).unwrap_or_else(|d| panic!("{d}\n{}", generate::show(files)));
+    validate(&estate, Catalog::builtin()).unwrap_or_else(|d| panic!("{d}"));
+    demarc_engine::resolve(
+        Arc::new(estate),
+        Catalog::builtin_shared(),
+        AS_OF.parse().unwrap(),
+    )
+}
+
+/// Gap keys, and per (asset, control, duty) the rule ids its basis cites, in order.
+type Identities = (
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeMap<(String, String, String), Vec<Option<String>>>,
+);
+
+fn identities(res: &Resolution, skip_control: Option<&str>) -> Identities {
+    let keys = res
+        .gaps(AnalyseOptions::default())
+        .gaps
+        .iter()
+        .filter(|g| skip_control.is_none() || g.control.as_deref() != skip_control)
+        .map(|g| g.key.clone())
+        .collect();
+    let mut ids = std::collections::BTreeMap::new();
+    for a in res.assets() {
+        for c in res.cells_of(a) {
+            let control = &res.control_of(c).id;
+            if Some(control.as_str()) == skip_control {
+                continue;
+            }
+            ids.insert(
+                (
+                    res.asset(a).id.value.clone(),
+                    control.clone(),
+                    c.duty.to_string(),
+                ),
+                c.basis
+                    .iter()
+                    .map(|b| b.rule_id.as_ref().map(|r| r.to_string()))
+                    .collect(),
+            );
+        }
+    }
+    (keys, ids)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Overrides and contracts move the work, never the accountability: every cell's
+    /// explanation and triage name the customer written in the YAML.
+    #[test]
+    fn the_customer_written_in_the_yaml_is_accountable_for_every_cell(seed in any::<u64>()) {
+        let files = generate::spec(seed).render();
+        let customer = generate::customer_in(&files);
+        let res = resolve_files(&files);
+        prop_assert_eq!(res.accountable(), customer.as_str());
+        for a in res.assets() {
+            for c in res.cells_of(a) {
+                let control = res.control_of(c).id.clone();
+                let e = res.explain(a, &control, c.duty).expect("the cell exists");
+                prop_assert_eq!(e.accountable, customer.as_str());
+                let t = res.triage(a, &control, Some(c.duty)).expect("the cell exists");
+                prop_assert_eq!(t.accountable.as_str(), customer.as_str());
+                let last = t.escalation.last().expect("escalation ends with the customer");
+                prop_assert!(
+                    last.starts_with(&format!("{customer}: ")) && last.contains("(accountable)"),
+                    "{}", last
+                );
+            }
+        }
+    }
+
+    /// Every cell's basis is non-empty and its decisive step is the rule the reference
+    /// resolver says decided it (an override, clause or assignment, by kind and `file:line`),
+    /// or the catalog or default step when no rule did.
+    #[test]
+    fn the_decisive_step_is_the_rule_that_decided_the_cell(seed in any::<u64>()) {
+        let files = generate::spec(seed).render();
+        let res = resolve_files(&files);
+        let estate = res.estate();
+        let as_of: chrono::NaiveDate = AS_OF.parse().unwrap();
+        for a in res.assets() {
+            let asset = res.asset(a);
+            let expected = oracle::resolve_asset(estate, Catalog::builtin(), as_of, asset);
+            for c in res.cells_of(a) {
+                prop_assert!(!c.basis.is_empty());
+                let control = res.control_of(c).id.clone();
+                let d = c.decisive().expect("a decisive step");
+                let is_rule = matches!(d.kind, BasisKind::Override | BasisKind::Contract | BasisKind::Assignment);
+                prop_assert_eq!(is_rule, d.rule_id.is_some(), "rule steps carry a rule id: {:?}", d);
+                prop_assert_eq!(is_rule, res.deciding_rule(c).is_some());
+                if is_rule {
+                    prop_assert_eq!(d.rule_id.as_ref(), res.deciding_rule(c));
+                }
+                let got = oracle::Decider { kind: d.kind, at: if is_rule { d.at.clone() } else { None } };
+                let allowed: Vec<&oracle::Decider> = expected[&(control.clone(), c.duty)]
+                    .iter()
+                    .map(|o| &o.decider)
+                    .collect();
+                prop_assert!(
+                    allowed.contains(&&got),
+                    "{} {} {}: decisive {:?}, oracle allows {:?}\n{}",
+                    asset.id.value, control, c.duty, got, allowed, generate::show(&files)
+                );
+            }
+        }
+    }
+
+    /// Gap keys and rule ids are identities for baselines: renaming and reordering files,
+    /// rewording overrides' reasons, or adding an assignment about another control leaves
+    /// every other gap's key and every other cell's cited rule ids unchanged.
+    #[test]
+    fn gap_keys_and_rule_ids_survive_unrelated_edits(seed in any::<u64>(), edit in 0..3usize) {
+        let spec = generate::spec(seed);
+        let before_files = spec.render();
+        let before = resolve_files(&before_files);
+        let mut after: Spec = spec.clone();
+        // A control no generated rule names (rules that cover every control still cover it).
+        let other = "data-retention";
+        prop_assert!(!generate::CONTROLS.contains(&other));
+        let skip = match edit {
+            0 => {
+                after.assignments.push(format!(
+                    "{{scope: {{}}, controls: [{other}], to: {}/secops}}",
+                    spec.customer
+                ));
+                Some(other)
+            }
+            1 => {
+                for o in &mut after.overrides {
+                    o.1 = format!("reworded, {} (approved again)", o.1);
+                }
+                None
+            }
+            _ => {
+                after.prefix = "renamed".into();
+                after.shuffle = after.shuffle.wrapping_add(1);
+                after.files = spec.files % 4 + 1;
+                None
+            }
+        };
+        let after_files = after.render();
+        let after_res = resolve_files(&after_files);
+        let (k0, r0) = identities(&before, skip);
+        let (k1, r1) = identities(&after_res, skip);
+        prop_assert_eq!(
+            &k0, &k1,
+            "gap keys changed under edit {}\nbefore:\n{}\nafter:\n{}",
+            edit, generate::show(&before_files), generate::show(&after_files)
+        );
+        prop_assert_eq!(&r0, &r1, "rule ids in the basis changed under edit {}", edit);
+    }
+}
