@@ -41,27 +41,55 @@ impl Check for Evidence {
                 needs[i] = true;
             }
         }
-        // control → (asset → latest valid-until), and control → org-wide latest valid-until.
-        let mut per_asset: HashMap<&str, HashMap<&str, NaiveDate>> = HashMap::new();
-        let mut org_wide: HashMap<&str, NaiveDate> = HashMap::new();
+        // Per control: the evidence for single assets, as (rank of the asset in id order,
+        // latest valid-until) sorted by rank; and the latest org-wide valid-until. A class's
+        // members are in id order too, so each class is checked by one merge walk instead of
+        // a string lookup per asset (a million assets × a dozen controls otherwise).
+        let prepared = &res.prepared;
+        let mut rank = vec![0u32; prepared.order.len()];
+        for (r, &i) in prepared.order.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        let mut per_asset: HashMap<usize, Vec<(u32, NaiveDate)>> = HashMap::new();
+        let mut org_wide: HashMap<usize, NaiveDate> = HashMap::new();
         for e in &estate.evidence {
+            let Some(ci) = catalog.control_position(&e.control) else {
+                continue;
+            };
             let until = e.valid_until();
             match &e.asset {
                 Some(a) => {
-                    let slot = per_asset
-                        .entry(e.control.as_str())
-                        .or_default()
-                        .entry(a.as_str())
-                        .or_insert(until);
-                    *slot = (*slot).max(until);
+                    if let Ok(ix) = res.find_asset(a) {
+                        per_asset
+                            .entry(ci)
+                            .or_default()
+                            .push((rank[ix.index()], until));
+                    }
                 }
                 None => {
-                    let slot = org_wide.entry(e.control.as_str()).or_insert(until);
+                    let slot = org_wide.entry(ci).or_insert(until);
                     *slot = (*slot).max(until);
                 }
             }
         }
-        for (class_idx, class) in res.prepared.classes.iter().enumerate() {
+        for list in per_asset.values_mut() {
+            // Latest date per asset: sort by rank, then keep the maximum of each run.
+            list.sort_unstable();
+            let mut merged: Vec<(u32, NaiveDate)> = Vec::with_capacity(list.len());
+            for &(r, d) in list.iter() {
+                match merged.last_mut() {
+                    Some(last) if last.0 == r => last.1 = last.1.max(d),
+                    _ => merged.push((r, d)),
+                }
+            }
+            *list = merged;
+        }
+        let status = |until: Option<NaiveDate>| match until {
+            None => Some(true),
+            Some(d) if d <= res.as_of => Some(false),
+            Some(_) => None,
+        };
+        for (class_idx, class) in prepared.classes.iter().enumerate() {
             let table = &res.tables[class.table];
             if table.kind == ServiceKind::Unknown {
                 continue;
@@ -75,28 +103,46 @@ impl Check for Evidence {
                     continue;
                 }
                 let control = &catalog.controls[cell.control];
-                let org = org_wide.get(control.id.as_str()).copied();
-                let assets = per_asset.get(control.id.as_str());
+                let org = org_wide.get(&cell.control).copied();
+                let own: &[(u32, NaiveDate)] = per_asset
+                    .get(&cell.control)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                // `Some(true)`: missing, `Some(false)`: expired, `None`: current.
                 let (mut missing, mut expired) = (Vec::new(), Vec::new());
-                for &m in &class.members {
-                    let own = assets
-                        .and_then(|a| a.get(estate.assets[m as usize].id.as_str()))
-                        .copied();
-                    match own.max(org) {
-                        None => missing.push(m),
-                        Some(d) if d <= res.as_of => expired.push(m),
-                        Some(_) => {}
+                let mut all_missing = false;
+                if own.is_empty() {
+                    // Nothing per asset: the whole class shares the org-wide status.
+                    match status(org) {
+                        Some(true) => all_missing = true,
+                        Some(false) => expired.extend_from_slice(&class.members),
+                        None => {}
                     }
+                } else {
+                    let mut k = 0;
+                    for &m in &class.members {
+                        let r = rank[m as usize];
+                        while k < own.len() && own[k].0 < r {
+                            k += 1;
+                        }
+                        let mine = own.get(k).filter(|o| o.0 == r).map(|o| o.1);
+                        match status(mine.max(org)) {
+                            Some(true) => missing.push(m),
+                            Some(false) => expired.push(m),
+                            None => {}
+                        }
+                    }
+                    all_missing = missing.len() == class.members.len();
                 }
                 let severity = exposure(res.catalog(), class).down().max(Severity::Low);
                 // A class where every asset lacks evidence is kept whole, like cell-level gaps.
                 let whole = [class_idx as u32];
-                let members = if missing.len() == class.members.len() {
+                let members = if all_missing {
                     Members::Classes(&whole)
                 } else {
                     Members::Assets(&missing)
                 };
-                if !missing.is_empty() {
+                if all_missing || !missing.is_empty() {
                     out.hit(
                         Hit {
                             code: codes::EVIDENCE_MISSING,
