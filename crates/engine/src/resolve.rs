@@ -398,7 +398,11 @@ impl<'a> Ctx<'a> {
             let Some(p) = self.estate.parties.get(&current) else {
                 break;
             };
-            for r in &p.runs_on {
+            // Hosts are tried in party-id order, never in the order they are listed, so two
+            // hosts covering the same layer give the same answer whatever the file says first.
+            let mut hosts: Vec<&demarc_model::RunsOn> = p.runs_on.iter().collect();
+            hosts.sort_by(|a, b| a.party.value.cmp(&b.party.value));
+            for r in hosts {
                 let covers = if r.layers.is_empty() {
                     self.catalog.is_hosting_layer(&control.layer)
                 } else {

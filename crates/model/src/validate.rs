@@ -251,6 +251,52 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
         }
     }
 
+    // A `runs_on` chain that comes back to where it started (a → b → a) would make every
+    // provider cell's "who really does it" circular. Self-loops are reported above. Each
+    // entry is followed through every host's `runs_on` (breadth first, so the shortest
+    // circle is the one shown).
+    for (key, party) in &estate.parties {
+        for r in &party.runs_on {
+            let start = r.party.value.as_str();
+            if start == key {
+                continue;
+            }
+            let mut came_from: BTreeMap<&str, &str> = BTreeMap::new();
+            let mut queue = std::collections::VecDeque::from([start]);
+            came_from.insert(start, key.as_str());
+            let mut found = false;
+            while let Some(n) = queue.pop_front() {
+                if n == key {
+                    found = true;
+                    break;
+                }
+                for next in estate.parties.get(n).iter().flat_map(|p| &p.runs_on) {
+                    let m = next.party.value.as_str();
+                    if !came_from.contains_key(m) {
+                        came_from.insert(m, n);
+                        queue.push_back(m);
+                    }
+                }
+            }
+            if found {
+                let mut path = vec![key.as_str()];
+                let mut at = came_from[key.as_str()];
+                while at != key && path.len() <= estate.parties.len() {
+                    path.push(at);
+                    at = came_from[at];
+                }
+                path.push(key.as_str());
+                path.reverse();
+                c.error(
+                    r.party.loc,
+                    format!("`runs_on` goes round in a circle: {}", path.join(" → ")),
+                    "a host cannot run on a party it hosts; remove one of the `runs_on` entries"
+                        .into(),
+                );
+            }
+        }
+    }
+
     // Estate-defined services.
     let models = vocab.model_ids();
     for (key, svc) in &estate.services {
