@@ -5,9 +5,10 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use demarc_model::{CustomService, Diagnostic, Diagnostics, Duty, Entry, Place, Source, Sp};
+use demarc_model::{CustomService, Diagnostic, Diagnostics, Duty, Place, Source, Sp};
 use serde::Deserialize;
 
+use crate::entry::{Entry, RawEntry};
 use crate::ids::{FrameworkId, IdScheme, LayerId, Mapping, Relation};
 use crate::types::*;
 use crate::{Catalog, data};
@@ -113,6 +114,33 @@ impl<'de> Deserialize<'de> for RawMapping {
     }
 }
 
+/// `customer_actionable: true` (every duty of the control), `false`, or a list of duties.
+enum RawActionable {
+    All(bool),
+    Duties(Vec<Duty>),
+}
+
+impl<'de> Deserialize<'de> for RawActionable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawActionable;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("true, false or a list of duties such as [configure]")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawActionable, E> {
+                Ok(RawActionable::All(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawActionable, A::Error> {
+                Vec::<Duty>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(RawActionable::Duties)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawControl {
@@ -123,6 +151,8 @@ struct RawControl {
     description: String,
     #[serde(default)]
     evidence: bool,
+    #[serde(default)]
+    customer_actionable: Option<Sp<RawActionable>>,
     #[serde(default)]
     applies_to: Vec<Sp<String>>,
     #[serde(default)]
@@ -138,9 +168,9 @@ struct RawModel {
     name: String,
     description: String,
     source: Source,
-    layers: BTreeMap<Sp<String>, Entry>,
+    layers: BTreeMap<Sp<String>, RawEntry>,
     #[serde(default)]
-    controls: BTreeMap<Sp<String>, Entry>,
+    controls: BTreeMap<Sp<String>, RawEntry>,
     #[serde(default)]
     replace: bool,
 }
@@ -155,9 +185,9 @@ struct RawService {
     #[serde(default)]
     notes: Option<String>,
     #[serde(default)]
-    layers: BTreeMap<Sp<String>, Entry>,
+    layers: BTreeMap<Sp<String>, RawEntry>,
     #[serde(default)]
-    controls: BTreeMap<Sp<String>, Entry>,
+    controls: BTreeMap<Sp<String>, RawEntry>,
     #[serde(default)]
     replace: bool,
 }
@@ -315,12 +345,12 @@ impl CatalogBuilder {
                 layers: cs
                     .layers
                     .iter()
-                    .map(|(k, e)| (k.value.clone(), e.clone()))
+                    .map(|(k, e)| (k.value.clone(), Entry::from(e.clone())))
                     .collect(),
                 controls: cs
                     .controls
                     .iter()
-                    .map(|(k, e)| (k.value.clone(), e.clone()))
+                    .map(|(k, e)| (k.value.clone(), Entry::from(e.clone())))
                     .collect(),
                 provider: cs
                     .provider
@@ -566,7 +596,7 @@ impl Build<'_> {
                 });
             }
             for m in raw.models.into_iter().flatten() {
-                let keys = |map: &BTreeMap<Sp<String>, Entry>| -> BTreeMap<String, At> {
+                let keys = |map: &BTreeMap<Sp<String>, RawEntry>| -> BTreeMap<String, At> {
                     map.keys()
                         .map(|k| (k.value.clone(), at_of(file, k)))
                         .collect()
@@ -621,7 +651,7 @@ impl Build<'_> {
                     self_operated.insert(provider.value.clone());
                 }
                 for s in list {
-                    let keys = |map: &BTreeMap<Sp<String>, Entry>| -> BTreeMap<String, At> {
+                    let keys = |map: &BTreeMap<Sp<String>, RawEntry>| -> BTreeMap<String, At> {
                         map.keys()
                             .map(|k| (k.value.clone(), at_of(file, k)))
                             .collect()
@@ -878,6 +908,22 @@ impl Build<'_> {
                 }
                 mappings.insert(FrameworkId::new(&fw.value), out);
             }
+            let customer_actionable = match c.customer_actionable.as_ref().map(|a| (&a.value, a)) {
+                None | Some((RawActionable::All(false), _)) => Vec::new(),
+                Some((RawActionable::All(true), _)) => c.duties.clone(),
+                Some((RawActionable::Duties(ds), sp)) => {
+                    for d in ds {
+                        if !c.duties.contains(d) {
+                            unknown_diags.push((
+                                at_of(file, sp),
+                                format!("{who}: `customer_actionable` names duty `{d}`, which the control does not have"),
+                                format!("list only the control's duties: {}", c.duties.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+                            ));
+                        }
+                    }
+                    ds.clone()
+                }
+            };
             if c.duties.is_empty() {
                 unknown_diags.push((
                     item.at,
@@ -892,12 +938,17 @@ impl Build<'_> {
                 duties: c.duties.clone(),
                 description: c.description.clone(),
                 evidence: c.evidence,
+                customer_actionable,
                 applies_to: c.applies_to.iter().map(|m| m.value.clone()).collect(),
                 mappings,
             });
         }
 
         // Entries of models and services: known keys, texts for what each side does.
+        let control_duties: BTreeMap<&str, &Vec<Duty>> = raw_controls
+            .iter()
+            .map(|c| (c.id.as_str(), &c.value.duties))
+            .collect();
         let check_entries = |who: &str,
                              entries: &BTreeMap<String, Entry>,
                              places: &BTreeMap<String, At>,
@@ -916,7 +967,19 @@ impl Build<'_> {
                     let (m, h) = demarc_model::unknown(what, k, valid.iter().copied());
                     out.push((at, format!("{who} names {m}"), h));
                 }
-                if strict && let Err(p) = e.check_texts() {
+                if is_layer && let Some(f) = e.feature {
+                    out.push((
+                        at,
+                        format!("{who}: layer `{k}` has `feature: {f}`"),
+                        "facts describe one control's feature: write them under `controls:`, and give the layer an `owner:`".into(),
+                    ));
+                }
+                let duties = if is_layer {
+                    None
+                } else {
+                    control_duties.get(k.as_str()).map(|d| d.as_slice())
+                };
+                if strict && let Err(p) = e.check_texts(duties) {
                     out.push((
                         at,
                         format!("{who}: entry `{k}` {p}"),
@@ -1057,8 +1120,8 @@ impl Build<'_> {
     }
 }
 
-fn unspan(map: BTreeMap<Sp<String>, Entry>) -> BTreeMap<String, Entry> {
-    map.into_iter().map(|(k, v)| (k.value, v)).collect()
+fn unspan(map: BTreeMap<Sp<String>, RawEntry>) -> BTreeMap<String, Entry> {
+    map.into_iter().map(|(k, v)| (k.value, v.0)).collect()
 }
 
 /// `<prefix>:<name>`, lowercase kebab-case on both sides.

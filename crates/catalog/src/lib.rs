@@ -17,6 +17,7 @@
 
 mod builder;
 mod data;
+mod entry;
 mod ids;
 mod types;
 
@@ -25,7 +26,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 pub use builder::{CatalogBuilder, MAX_OVERLAY_BYTES, load_overlay_dir};
-pub use demarc_model::{Entry, Owner, ServiceSource, Source, SourceLocation};
+pub use demarc_model::{Owner, ServiceSource, Source, SourceLocation};
+pub use entry::{Decision, Entry, Feature};
 pub use ids::{
     ControlId, FrameworkId, IdScheme, LayerId, Mapping, ModelId, Relation, RequirementId,
     ServiceId, nist_800_53_label, normalise_nist_800_53,
@@ -85,6 +87,41 @@ pub struct Found<'a> {
     pub level: EntryLevel,
     /// The document behind the entry (the service's, or the model's for a generic answer).
     pub source: &'a Source,
+    /// What in the entry decided the owner: `owner:`, a `duties:` exception or the facts.
+    pub decision: Decision,
+    /// Set when the deciding layer entry said otherwise for a duty the customer can always act
+    /// on: what the layer said (provider or shared). The owner is then the customer.
+    pub layer_said: Option<Owner>,
+    /// True when the named service's layer entry says provider for a customer-actionable duty
+    /// and was therefore passed over for the generic model.
+    pub passed_over_service_layer: bool,
+}
+
+impl Found<'_> {
+    /// Why the entry gives this owner, in words, beyond its level: the facts, an explicit
+    /// duty exception, or the layer rule for customer-actionable controls. Empty when the
+    /// entry's `owner:` decided as written.
+    pub fn why(&self) -> String {
+        let mut parts = Vec::new();
+        match self.decision {
+            Decision::Facts(f) => parts.push(format!("feature {}: {}", f.label(), f.describe())),
+            Decision::Duty => parts.push("explicit owner for this duty".to_string()),
+            Decision::Owner => {}
+        }
+        if self.passed_over_service_layer {
+            parts.push(
+                "the service's layer entry says provider, but a layer alone does not decide a control the customer can act on"
+                    .to_string(),
+            );
+        }
+        if let Some(o) = self.layer_said {
+            parts.push(format!(
+                "the layer says {}, but the customer can act on this control and no entry for the control gives the provider a part",
+                o.as_str()
+            ));
+        }
+        parts.join("; ")
+    }
 }
 
 impl Catalog {
@@ -260,6 +297,14 @@ impl Catalog {
     /// of model `model_id` (refined by `service` when it is a named catalog service). Most
     /// specific entry first: service control → service layer → model control → model layer.
     /// `None` when the control's layer does not apply to the model (e.g. endpoints on IaaS).
+    ///
+    /// An entry gives its owner for the duty: a `duties:` exception, else the owner derived
+    /// from its `feature:` facts ([`Feature::owner_for`]), else its `owner:`. For a duty the
+    /// customer can always act on ([`Control::is_customer_actionable`]) a layer entry never
+    /// puts the provider on the cell: a provider-owned service layer is passed over for the
+    /// generic model, and a shared or provider-owned layer entry that still decides makes the
+    /// duty customer-owned ([`Found::layer_said`] records what the layer said). Only an entry
+    /// for the control itself can give the provider a part of such a duty.
     pub fn responsibility<'a>(
         &'a self,
         model_id: &str,
@@ -277,25 +322,42 @@ impl Catalog {
         if !control.applies_to.is_empty() && !named && !control.applies_to.contains(&model.id) {
             return None;
         }
-        let pick = |entry: &'a Entry, level, source| Found {
-            owner: entry.owner_for(duty),
-            entry,
-            level,
-            source,
+        let actionable = control.is_customer_actionable(duty);
+        let pick = |entry: &'a Entry, level, source, passed_over| {
+            let (owner, decision) = entry.decide(duty);
+            let is_layer = matches!(level, EntryLevel::ServiceLayer | EntryLevel::ModelLayer);
+            // A layer entry never puts the provider on a duty the customer can act on.
+            let guarded = is_layer && actionable && owner != Owner::Customer;
+            Found {
+                owner: if guarded { Owner::Customer } else { owner },
+                entry,
+                level,
+                source,
+                decision,
+                layer_said: guarded.then_some(owner),
+                passed_over_service_layer: passed_over,
+            }
         };
+        let mut passed_over = false;
         if let Some(s) = service {
             if let Some(e) = s.controls.get(control_id) {
-                return Some(pick(e, EntryLevel::ServiceControl, &s.source));
+                return Some(pick(e, EntryLevel::ServiceControl, &s.source, false));
             }
             if let Some(e) = s.layers.get(&control.layer) {
-                return Some(pick(e, EntryLevel::ServiceLayer, &s.source));
+                // A provider-owned service layer says nothing about what the customer does
+                // with the control: the generic model decides.
+                if actionable && e.owner_for(duty) == Owner::Provider {
+                    passed_over = true;
+                } else {
+                    return Some(pick(e, EntryLevel::ServiceLayer, &s.source, false));
+                }
             }
         }
         if let Some(e) = model.controls.get(control_id) {
-            return Some(pick(e, EntryLevel::ModelControl, &model.source));
+            return Some(pick(e, EntryLevel::ModelControl, &model.source, passed_over));
         }
         let e = model.layers.get(&control.layer)?;
-        Some(pick(e, EntryLevel::ModelLayer, &model.source))
+        Some(pick(e, EntryLevel::ModelLayer, &model.source, passed_over))
     }
 }
 

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use std::path::PathBuf;
 
-use demarc_model::{Duty, Entry, Source};
+use demarc_model::{Duty, Source};
+
+use crate::entry::Entry;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{FrameworkId, IdScheme, Mapping};
@@ -71,6 +73,9 @@ pub struct Control {
     pub duties: Vec<Duty>,
     pub description: String,
     pub evidence: bool,
+    /// The duties the customer can always act on (`customer_actionable:`): for these, a
+    /// layer entry never puts the provider on the cell; only an entry for the control does.
+    pub customer_actionable: Vec<Duty>,
     /// Generic models this control applies to (empty: every model whose layers include it).
     /// A named service that lists the control under `controls:` always has it.
     pub applies_to: Vec<String>,
@@ -80,6 +85,11 @@ pub struct Control {
 }
 
 impl Control {
+    /// True when the customer can always act on `duty` of this control, so a provider-owned
+    /// or shared layer does not decide it (see [`crate::Catalog::responsibility`]).
+    pub fn is_customer_actionable(&self, duty: Duty) -> bool {
+        self.customer_actionable.contains(&duty)
+    }
     /// True when the control maps to at least one requirement of `framework`.
     pub fn maps_to(&self, framework: &str) -> bool {
         self.mappings.get(framework).is_some_and(|m| !m.is_empty())
