@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use demarc_model::{Duty, Owner};
+use demarc_model::{Duty, Owner, Source};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -130,6 +130,9 @@ pub struct Entry {
     /// The facts the owner is derived from, when the entry gives them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature: Option<Feature>,
+    /// The provider page this entry follows, when it is not the service's own `source:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
 }
 
 /// What decided the owner of one duty in an [`Entry`].
@@ -202,6 +205,7 @@ impl From<demarc_model::Entry> for Entry {
             customer: e.customer,
             duties: e.duties,
             feature: None,
+            source: None,
         }
     }
 }
@@ -280,13 +284,15 @@ impl<'de> Deserialize<'de> for RawEntry {
             customer: Option<String>,
             #[serde(default)]
             duties: BTreeMap<Duty, Owner>,
+            #[serde(default)]
+            source: Option<Source>,
         }
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = RawEntry;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(
-                    "an owner (provider, customer, shared) or {owner | feature, provider, customer, duties}",
+                    "an owner (provider, customer, shared) or {owner | feature, provider, customer, duties, source}",
                 )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawEntry, E> {
@@ -297,6 +303,7 @@ impl<'de> Deserialize<'de> for RawEntry {
                     customer: None,
                     duties: BTreeMap::new(),
                     feature: None,
+                    source: None,
                 }))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawEntry, A::Error> {
@@ -322,6 +329,7 @@ impl<'de> Deserialize<'de> for RawEntry {
                     customer: f.customer,
                     duties: f.duties,
                     feature,
+                    source: f.source,
                 }))
             }
         }

@@ -332,7 +332,8 @@ impl Catalog {
                 owner: if guarded { Owner::Customer } else { owner },
                 entry,
                 level,
-                source,
+                // An entry that names its own page cites it; otherwise its service's or model's.
+                source: entry.source.as_ref().unwrap_or(source),
                 decision,
                 layer_said: guarded.then_some(owner),
                 passed_over_service_layer: passed_over,
