@@ -355,7 +355,12 @@ impl Catalog {
             }
         }
         if let Some(e) = model.controls.get(control_id) {
-            return Some(pick(e, EntryLevel::ModelControl, &model.source, passed_over));
+            return Some(pick(
+                e,
+                EntryLevel::ModelControl,
+                &model.source,
+                passed_over,
+            ));
         }
         let e = model.layers.get(&control.layer)?;
         Some(pick(e, EntryLevel::ModelLayer, &model.source, passed_over))

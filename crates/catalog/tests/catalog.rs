@@ -276,13 +276,28 @@ fn the_derivation_rule_maps_facts_to_an_owner_per_duty() {
     use Owner::*;
     // facts → owner of configure, patch, monitor, respond, audit (docs/catalog-format.md).
     let table = [
-        (Feature::ENFORCED, [Provider, Provider, Provider, Provider, Provider]),
-        (Feature::DEFAULT_ON, [Shared, Provider, Customer, Customer, Customer]),
-        (Feature::OFF_BY_DEFAULT, [Customer, Provider, Customer, Customer, Customer]),
-        (Feature::UNSUPPORTED, [Customer, Customer, Customer, Customer, Customer]),
+        (
+            Feature::ENFORCED,
+            [Provider, Provider, Provider, Provider, Provider],
+        ),
+        (
+            Feature::DEFAULT_ON,
+            [Shared, Provider, Customer, Customer, Customer],
+        ),
+        (
+            Feature::OFF_BY_DEFAULT,
+            [Customer, Provider, Customer, Customer, Customer],
+        ),
+        (
+            Feature::UNSUPPORTED,
+            [Customer, Customer, Customer, Customer, Customer],
+        ),
     ];
     for (facts, owners) in table {
-        for (duty, want) in [Configure, Patch, Monitor, Respond, Audit].into_iter().zip(owners) {
+        for (duty, want) in [Configure, Patch, Monitor, Respond, Audit]
+            .into_iter()
+            .zip(owners)
+        {
             assert_eq!(facts.owner_for(duty), want, "{facts} {duty}");
         }
     }
@@ -311,9 +326,18 @@ fn facts_decide_each_duty_and_an_explicit_duty_still_overrides_them() {
         (f.owner, f.decision)
     };
     let tls = Feature::DEFAULT_ON;
-    assert_eq!(at("encryption-in-transit", Duty::Configure), (Owner::Shared, Decision::Facts(tls)));
-    assert_eq!(at("encryption-in-transit", Duty::Monitor), (Owner::Customer, Decision::Facts(tls)));
-    assert_eq!(at("encryption-in-transit", Duty::Audit), (Owner::Shared, Decision::Duty));
+    assert_eq!(
+        at("encryption-in-transit", Duty::Configure),
+        (Owner::Shared, Decision::Facts(tls))
+    );
+    assert_eq!(
+        at("encryption-in-transit", Duty::Monitor),
+        (Owner::Customer, Decision::Facts(tls))
+    );
+    assert_eq!(
+        at("encryption-in-transit", Duty::Audit),
+        (Owner::Shared, Decision::Duty)
+    );
     assert_eq!(
         at("encryption-at-rest", Duty::Configure),
         (Owner::Provider, Decision::Facts(Feature::ENFORCED))
@@ -323,15 +347,28 @@ fn facts_decide_each_duty_and_an_explicit_duty_still_overrides_them() {
 #[test]
 fn an_entry_with_facts_needs_the_texts_its_derived_owners_need_and_no_owner() {
     let err = overlay_catalog("    controls:\n      encryption-in-transit: {feature: default-on, provider: Serves TLS.}\n").unwrap_err();
-    assert!(err.contains("with `feature: default-on`") && err.contains("`customer:` text"), "{err}");
+    assert!(
+        err.contains("with `feature: default-on`") && err.contains("`customer:` text"),
+        "{err}"
+    );
     let err = overlay_catalog("    controls:\n      encryption-in-transit: {owner: customer, feature: enforced, provider: p, customer: c}\n").unwrap_err();
     assert!(err.contains("`owner:` or `feature:`, not both"), "{err}");
-    let err = overlay_catalog("    controls:\n      encryption-in-transit: {feature: always, provider: p}\n").unwrap_err();
+    let err = overlay_catalog(
+        "    controls:\n      encryption-in-transit: {feature: always, provider: p}\n",
+    )
+    .unwrap_err();
     assert!(err.contains("unknown feature `always`"), "{err}");
     let err = overlay_catalog("    controls:\n      encryption-in-transit: {feature: {supported: false, enforced: true}, provider: p, customer: c}\n").unwrap_err();
-    assert!(err.contains("not supported cannot be on by default or enforced"), "{err}");
-    let err = overlay_catalog("    layers:\n      data: {feature: enforced, provider: p}\n").unwrap_err();
-    assert!(err.contains("layer `data` has `feature: enforced`"), "{err}");
+    assert!(
+        err.contains("not supported cannot be on by default or enforced"),
+        "{err}"
+    );
+    let err =
+        overlay_catalog("    layers:\n      data: {feature: enforced, provider: p}\n").unwrap_err();
+    assert!(
+        err.contains("layer `data` has `feature: enforced`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -348,14 +385,25 @@ fn a_customer_actionable_control_is_never_provider_owned_by_a_layer_alone() {
     assert!(f.passed_over_service_layer);
     // The same layer still decides what it covers.
     let f = cat
-        .responsibility(&iam.model, Some(iam), "application-code-security", Duty::Patch)
+        .responsibility(
+            &iam.model,
+            Some(iam),
+            "application-code-security",
+            Duty::Patch,
+        )
         .unwrap();
-    assert_eq!((f.owner, f.level), (Owner::Provider, EntryLevel::ServiceLayer));
+    assert_eq!(
+        (f.owner, f.level),
+        (Owner::Provider, EntryLevel::ServiceLayer)
+    );
     // A shared network layer does not make configuring TLS shared on a generic VM.
     let f = cat
         .responsibility("iaas", None, "encryption-in-transit", Duty::Configure)
         .unwrap();
-    assert_eq!((f.owner, f.layer_said), (Owner::Customer, Some(Owner::Shared)));
+    assert_eq!(
+        (f.owner, f.layer_said),
+        (Owner::Customer, Some(Owner::Shared))
+    );
     // For other duties the control is not customer-actionable: the layer decides as written.
     let f = cat
         .responsibility("iaas", None, "encryption-in-transit", Duty::Monitor)
@@ -365,12 +413,18 @@ fn a_customer_actionable_control_is_never_provider_owned_by_a_layer_alone() {
     let f = cat
         .responsibility("saas", None, "secrets-management", Duty::Configure)
         .unwrap();
-    assert_eq!((f.owner, f.layer_said), (Owner::Customer, Some(Owner::Provider)));
+    assert_eq!(
+        (f.owner, f.layer_said),
+        (Owner::Customer, Some(Owner::Provider))
+    );
     // An explicit entry for the control can still give the provider its part.
     let f = cat
         .responsibility("saas", None, "encryption-in-transit", Duty::Configure)
         .unwrap();
-    assert_eq!((f.owner, f.level), (Owner::Provider, EntryLevel::ModelControl));
+    assert_eq!(
+        (f.owner, f.level),
+        (Owner::Provider, EntryLevel::ModelControl)
+    );
 }
 
 #[test]
@@ -378,14 +432,27 @@ fn a_generic_answer_cites_the_models_document_not_the_service_page() {
     let cat = Catalog::builtin();
     let trail = cat.service("aws:cloudtrail").unwrap();
     let f = cat
-        .responsibility(&trail.model, Some(trail), "disaster-recovery", Duty::Configure)
+        .responsibility(
+            &trail.model,
+            Some(trail),
+            "disaster-recovery",
+            Duty::Configure,
+        )
         .unwrap();
-    assert_eq!(f.owner, Owner::Shared, "the customer plans recovery of its trails");
+    assert_eq!(
+        f.owner,
+        Owner::Shared,
+        "the customer plans recovery of its trails"
+    );
     assert!(!f.level.is_service_specific());
     let paas = cat.model("paas").unwrap();
     assert_eq!(f.source.url(), paas.source.url());
     assert_ne!(f.source.url(), trail.source.url());
-    assert!(f.why().contains("layer alone does not decide"), "{}", f.why());
+    assert!(
+        f.why().contains("layer alone does not decide"),
+        "{}",
+        f.why()
+    );
     // An entry that names its own page cites that page.
     let st = cat.service("azure:storage").unwrap();
     let f = cat
@@ -413,24 +480,71 @@ fn the_spilled_answers_are_fixed() {
         }
     }
     // Storage account keys, Shared Key access, and the redundancy and failover choice.
-    assert_eq!(owner("azure:storage", "secrets-management", Configure), Some(Owner::Customer));
-    assert_eq!(owner("azure:storage", "local-authentication", Configure), Some(Owner::Customer));
-    assert_eq!(owner("azure:storage", "disaster-recovery", Configure), Some(Owner::Shared));
-    assert_eq!(owner("azure:key-vault", "secrets-management", Configure), Some(Owner::Customer));
+    assert_eq!(
+        owner("azure:storage", "secrets-management", Configure),
+        Some(Owner::Customer)
+    );
+    assert_eq!(
+        owner("azure:storage", "local-authentication", Configure),
+        Some(Owner::Customer)
+    );
+    assert_eq!(
+        owner("azure:storage", "disaster-recovery", Configure),
+        Some(Owner::Shared)
+    );
+    assert_eq!(
+        owner("azure:key-vault", "secrets-management", Configure),
+        Some(Owner::Customer)
+    );
     // Nothing on a managed service's own application layer makes DR or pen testing the provider's.
-    for svc in ["aws:cloudtrail", "aws:sns", "aws:iam", "gcp:iam", "azure:key-vault"] {
-        for c in ["disaster-recovery", "penetration-testing", "api-security", "secrets-management"] {
+    for svc in [
+        "aws:cloudtrail",
+        "aws:sns",
+        "aws:iam",
+        "gcp:iam",
+        "azure:key-vault",
+    ] {
+        for c in [
+            "disaster-recovery",
+            "penetration-testing",
+            "api-security",
+            "secrets-management",
+        ] {
             assert_ne!(owner(svc, c, Configure), Some(Owner::Provider), "{svc} {c}");
         }
     }
     // Settings the provider enforces are its own; customer-managed keys are the customer's.
-    assert_eq!(owner("azure:cosmos-db", "encryption-in-transit", Configure), Some(Owner::Provider));
-    assert_eq!(owner("azure:storage", "encryption-at-rest", Configure), Some(Owner::Provider));
-    assert_eq!(owner("aws:s3", "encryption-at-rest", Audit), Some(Owner::Provider));
-    assert_eq!(owner("aws:s3", "encryption-at-rest-cmk", Configure), Some(Owner::Customer));
-    assert_eq!(owner("aws:dynamodb", "encryption-at-rest", Configure), Some(Owner::Provider));
+    assert_eq!(
+        owner("azure:cosmos-db", "encryption-in-transit", Configure),
+        Some(Owner::Provider)
+    );
+    assert_eq!(
+        owner("azure:storage", "encryption-at-rest", Configure),
+        Some(Owner::Provider)
+    );
+    assert_eq!(
+        owner("aws:s3", "encryption-at-rest", Audit),
+        Some(Owner::Provider)
+    );
+    assert_eq!(
+        owner("aws:s3", "encryption-at-rest-cmk", Configure),
+        Some(Owner::Customer)
+    );
+    assert_eq!(
+        owner("aws:dynamodb", "encryption-at-rest", Configure),
+        Some(Owner::Provider)
+    );
     // Configuring TLS and flow logs on a customer's network is the customer's, not shared.
-    assert_eq!(owner("aws:ec2", "encryption-in-transit", Configure), Some(Owner::Customer));
-    assert_eq!(owner("aws:vpc", "network-flow-logging", Configure), Some(Owner::Customer));
-    assert_eq!(owner("aws:rds", "encryption-in-transit", Configure), Some(Owner::Customer));
+    assert_eq!(
+        owner("aws:ec2", "encryption-in-transit", Configure),
+        Some(Owner::Customer)
+    );
+    assert_eq!(
+        owner("aws:vpc", "network-flow-logging", Configure),
+        Some(Owner::Customer)
+    );
+    assert_eq!(
+        owner("aws:rds", "encryption-in-transit", Configure),
+        Some(Owner::Customer)
+    );
 }
