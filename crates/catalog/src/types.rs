@@ -20,7 +20,7 @@ pub struct DutyInfo {
     pub extra: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Layer {
     pub id: String,
     pub name: String,
@@ -39,7 +39,7 @@ pub enum FrameworkKind {
 }
 
 /// What an attestation against a framework covers (`attests:` in frameworks.yaml).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AttestScope {
     /// Every control (`attests: all`, e.g. CSA STAR).
@@ -50,7 +50,7 @@ pub enum AttestScope {
     Own,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Framework {
     pub id: String,
     pub name: String,
@@ -65,7 +65,7 @@ pub struct Framework {
     pub attests: AttestScope,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Control {
     pub id: String,
     pub name: String,
@@ -96,7 +96,7 @@ impl Control {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Model {
     pub id: String,
     pub name: String,
@@ -107,7 +107,7 @@ pub struct Model {
 }
 
 /// Where a catalog entry was defined, so an explanation can say where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CatalogOrigin {
     /// Compiled into demarc (`crates/catalog/data/`).
@@ -129,7 +129,7 @@ impl std::fmt::Display for CatalogOrigin {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Service {
     pub id: String,
     pub name: String,
@@ -145,7 +145,7 @@ pub struct Service {
 }
 
 /// A named term with a one-line description (an environment name or a data class).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExposureTerm {
     pub id: String,
     pub description: String,
@@ -153,7 +153,7 @@ pub struct ExposureTerm {
 
 /// The words that make an asset exposed (`exposure.yaml`): production environment names and
 /// the data classes that are regulated or sensitive. Matching is exact and case-sensitive.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Exposure {
     pub production_envs: Vec<ExposureTerm>,
     pub regulated_data: Vec<ExposureTerm>,

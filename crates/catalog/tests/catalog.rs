@@ -548,3 +548,27 @@ fn the_spilled_answers_are_fixed() {
         Some(Owner::Customer)
     );
 }
+
+#[test]
+fn the_embedded_catalog_is_the_one_built_from_the_yaml_files() {
+    // build.rs validated data/ and embedded the result; building the same files again at run
+    // time (the slow path, for comparison only) gives the very same catalog.
+    let files: Vec<(String, &str)> = demarc_catalog::builtin_files()
+        .iter()
+        .map(|(n, t)| (format!("<builtin>/{n}"), *t))
+        .collect();
+    let pairs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+    let parsed = Catalog::from_files(&pairs).unwrap();
+    let embedded = Catalog::builtin();
+    let json = |c: &Catalog| {
+        serde_json::json!({
+            "duties": c.duties, "layers": c.layers, "frameworks": c.frameworks,
+            "controls": c.controls, "models": c.models, "services": c.services,
+            "providers": c.providers, "hosting": c.hosting_layers(), "exposure": c.exposure(),
+        })
+    };
+    assert_eq!(json(&parsed), json(embedded));
+    // Composing with the built-in data starts from the embedded form and still checks it all.
+    let composed = demarc_catalog::CatalogBuilder::new().builtin().build().unwrap();
+    assert_eq!(json(&composed), json(embedded));
+}
