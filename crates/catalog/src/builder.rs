@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use demarc_model::{CustomService, Diagnostic, Diagnostics, Duty, Place, Source, Sp};
 use serde::Deserialize;
 
-use crate::entry::{Entry, RawEntry};
 use crate::compact::Located;
+use crate::entry::{Entry, RawEntry};
 use crate::ids::{FrameworkId, IdScheme, LayerId, Mapping, Relation};
 use crate::types::*;
 use crate::{Catalog, data};
@@ -889,7 +889,8 @@ impl Build<'_> {
             self.merge(TERM_KINDS[2], sensitive),
         ];
         let mut located = Vec::new();
-        let mut locate = |kind: &str, id: &str, at: At| located.push((kind.to_string(), id.to_string(), at));
+        let mut locate =
+            |kind: &str, id: &str, at: At| located.push((kind.to_string(), id.to_string(), at));
         for i in &layers {
             locate("layer", &i.id, i.at);
         }

@@ -569,6 +569,9 @@ fn the_embedded_catalog_is_the_one_built_from_the_yaml_files() {
     };
     assert_eq!(json(&parsed), json(embedded));
     // Composing with the built-in data starts from the embedded form and still checks it all.
-    let composed = demarc_catalog::CatalogBuilder::new().builtin().build().unwrap();
+    let composed = demarc_catalog::CatalogBuilder::new()
+        .builtin()
+        .build()
+        .unwrap();
     assert_eq!(json(&composed), json(embedded));
 }
