@@ -5,9 +5,11 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use demarc_model::{CustomService, Diagnostic, Diagnostics, Duty, Entry, Place, Source, Sp};
+use demarc_model::{CustomService, Diagnostic, Diagnostics, Duty, Place, Source, Sp};
 use serde::Deserialize;
 
+use crate::compact::Located;
+use crate::entry::{Entry, RawEntry};
 use crate::ids::{FrameworkId, IdScheme, LayerId, Mapping, Relation};
 use crate::types::*;
 use crate::{Catalog, data};
@@ -113,6 +115,33 @@ impl<'de> Deserialize<'de> for RawMapping {
     }
 }
 
+/// `customer_actionable: true` (every duty of the control), `false`, or a list of duties.
+enum RawActionable {
+    All(bool),
+    Duties(Vec<Duty>),
+}
+
+impl<'de> Deserialize<'de> for RawActionable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawActionable;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("true, false or a list of duties such as [configure]")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawActionable, E> {
+                Ok(RawActionable::All(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawActionable, A::Error> {
+                Vec::<Duty>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(RawActionable::Duties)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawControl {
@@ -123,6 +152,8 @@ struct RawControl {
     description: String,
     #[serde(default)]
     evidence: bool,
+    #[serde(default)]
+    customer_actionable: Option<Sp<RawActionable>>,
     #[serde(default)]
     applies_to: Vec<Sp<String>>,
     #[serde(default)]
@@ -138,9 +169,9 @@ struct RawModel {
     name: String,
     description: String,
     source: Source,
-    layers: BTreeMap<Sp<String>, Entry>,
+    layers: BTreeMap<Sp<String>, RawEntry>,
     #[serde(default)]
-    controls: BTreeMap<Sp<String>, Entry>,
+    controls: BTreeMap<Sp<String>, RawEntry>,
     #[serde(default)]
     replace: bool,
 }
@@ -155,9 +186,9 @@ struct RawService {
     #[serde(default)]
     notes: Option<String>,
     #[serde(default)]
-    layers: BTreeMap<Sp<String>, Entry>,
+    layers: BTreeMap<Sp<String>, RawEntry>,
     #[serde(default)]
-    controls: BTreeMap<Sp<String>, Entry>,
+    controls: BTreeMap<Sp<String>, RawEntry>,
     #[serde(default)]
     replace: bool,
 }
@@ -233,6 +264,9 @@ struct PendingModel {
 #[derive(Default)]
 pub struct CatalogBuilder {
     files: Vec<(PathBuf, CatalogOrigin, Cow<'static, str>)>,
+    /// The first files are the built-in ones, taken from the embedded, already validated
+    /// catalog instead of being parsed again.
+    seeded: usize,
     /// Estate files, after the catalog files in place numbering.
     estate_files: Vec<PathBuf>,
     estate_services: Vec<Item<PendingService>>,
@@ -243,8 +277,13 @@ impl CatalogBuilder {
         CatalogBuilder::default()
     }
 
-    /// Adds the files compiled into demarc.
+    /// Adds the built-in catalog. Its YAML was parsed and validated by `build.rs`; the
+    /// builder starts from the embedded result (with where each definition was written), so
+    /// only overlays and estate services are parsed, and everything is checked together.
     pub fn builtin(mut self) -> Self {
+        if self.files.is_empty() {
+            self.seeded = data::FILES.len();
+        }
         for (name, text) in data::FILES {
             self.files.push((
                 PathBuf::from(format!("<builtin>/{name}")),
@@ -315,12 +354,12 @@ impl CatalogBuilder {
                 layers: cs
                     .layers
                     .iter()
-                    .map(|(k, e)| (k.value.clone(), e.clone()))
+                    .map(|(k, e)| (k.value.clone(), Entry::from(e.clone())))
                     .collect(),
                 controls: cs
                     .controls
                     .iter()
-                    .map(|(k, e)| (k.value.clone(), e.clone()))
+                    .map(|(k, e)| (k.value.clone(), Entry::from(e.clone())))
                     .collect(),
                 provider: cs
                     .provider
@@ -358,12 +397,20 @@ impl CatalogBuilder {
     /// Parses every file, merges the definitions and checks every cross-reference. All
     /// problems are returned together, each at `file:line:column` with a fix.
     pub fn build(self) -> Result<Catalog, Diagnostics> {
+        self.build_located().map(|(c, _)| c)
+    }
+
+    /// [`CatalogBuilder::build`], also returning where each definition was written.
+    pub(crate) fn build_located(self) -> Result<(Catalog, Vec<Located>), Diagnostics> {
         let mut b = Build {
             files: &self.files,
             estate_files: &self.estate_files,
+            seeded: self.seeded,
             diags: Vec::new(),
+            located: Vec::new(),
         };
-        b.run(self.estate_services)
+        let c = b.run(self.estate_services)?;
+        Ok((c, b.located))
     }
 }
 
@@ -378,7 +425,9 @@ fn placeholder_source() -> Source {
 struct Build<'a> {
     files: &'a [(PathBuf, CatalogOrigin, Cow<'static, str>)],
     estate_files: &'a [PathBuf],
+    seeded: usize,
     diags: Vec<Diagnostic>,
+    located: Vec<Located>,
 }
 
 fn at_of<T>(file: usize, sp: &Sp<T>) -> At {
@@ -465,7 +514,159 @@ impl Build<'_> {
         let mut self_operated = BTreeSet::new();
         let mut has_exposure = false;
 
-        for file in 0..self.files.len() {
+        if self.seeded > 0 {
+            // The built-in data, validated at build time: its definitions, at the places
+            // they were written, join the overlays' before the merge and the checks.
+            let base = Catalog::builtin();
+            let index: BTreeMap<&str, usize> = (0..self.seeded)
+                .map(|i| {
+                    let name = self.files[i].0.to_str().unwrap_or_default();
+                    (name.strip_prefix("<builtin>/").unwrap_or(name), i)
+                })
+                .collect();
+            let places: BTreeMap<(String, String), At> = crate::compact::builtin_locations()
+                .into_iter()
+                .map(|l| {
+                    let at = At {
+                        file: index.get(l.file.as_str()).copied().unwrap_or(0),
+                        line: l.line,
+                        column: l.column,
+                    };
+                    ((l.kind, l.id), at)
+                })
+                .collect();
+            let at = |kind: &str, id: &str| {
+                places
+                    .get(&(kind.to_string(), id.to_string()))
+                    .copied()
+                    .unwrap_or(Self::file_at(0))
+            };
+            let sp = |value: &str, at: At| Sp {
+                value: value.to_string(),
+                loc: demarc_model::Loc {
+                    file: at.file as u32,
+                    line: at.line,
+                    column: at.column,
+                },
+            };
+            duties = Some(base.duties.clone());
+            for l in &base.layers {
+                layers.push(Item {
+                    value: l.clone(),
+                    id: l.id.clone(),
+                    at: at("layer", &l.id),
+                    replace: false,
+                });
+            }
+            for f in &base.frameworks {
+                let a = at("framework", &f.id);
+                let attests = match &f.attests {
+                    AttestScope::All => Some(sp("all", a)),
+                    AttestScope::Framework(x) => Some(sp(x.as_str(), a)),
+                    AttestScope::Own => None,
+                };
+                let mut f = f.clone();
+                f.attests = AttestScope::Own;
+                frameworks.push(Item {
+                    id: f.id.clone(),
+                    value: (f, attests),
+                    at: a,
+                    replace: false,
+                });
+            }
+            for c in &base.controls {
+                let a = at("control", &c.id);
+                let raw = RawControl {
+                    id: sp(&c.id, a),
+                    name: c.name.clone(),
+                    layer: sp(&c.layer, a),
+                    duties: c.duties.clone(),
+                    description: c.description.clone(),
+                    evidence: c.evidence,
+                    customer_actionable: Some(Sp {
+                        value: RawActionable::Duties(c.customer_actionable.clone()),
+                        loc: sp("", a).loc,
+                    }),
+                    applies_to: c.applies_to.iter().map(|m| sp(m, a)).collect(),
+                    mappings: c
+                        .mappings
+                        .iter()
+                        .map(|(fw, ms)| {
+                            let list = ms
+                                .iter()
+                                .map(|m| Sp {
+                                    value: RawMapping::Full {
+                                        id: m.requirement.to_string(),
+                                        relation: m.relation,
+                                    },
+                                    loc: sp("", a).loc,
+                                })
+                                .collect();
+                            (sp(fw.as_str(), a), list)
+                        })
+                        .collect(),
+                    replace: false,
+                };
+                controls.push(Item {
+                    value: raw,
+                    id: c.id.clone(),
+                    at: a,
+                    replace: false,
+                });
+            }
+            for m in &base.models {
+                models.push(Item {
+                    value: PendingModel {
+                        model: m.clone(),
+                        layers_at: BTreeMap::new(),
+                        controls_at: BTreeMap::new(),
+                    },
+                    id: m.id.clone(),
+                    at: at("model", &m.id),
+                    replace: false,
+                });
+            }
+            for s in &base.services {
+                let a = at("service", &s.id);
+                services.push(Item {
+                    value: PendingService {
+                        service: s.clone(),
+                        model_at: a,
+                        layers_at: BTreeMap::new(),
+                        controls_at: BTreeMap::new(),
+                        catalog: true,
+                        model_source: false,
+                    },
+                    id: s.id.clone(),
+                    at: a,
+                    replace: false,
+                });
+            }
+            for (p, name) in &base.providers {
+                providers.insert(p.clone(), (name.clone(), at("provider", p)));
+                if base.is_self_operated(p) {
+                    self_operated.insert(p.clone());
+                }
+            }
+            let x = base.exposure();
+            for (slot, (kind, list)) in terms.iter_mut().zip([
+                (TERM_KINDS[0], &x.production_envs),
+                (TERM_KINDS[1], &x.regulated_data),
+                (TERM_KINDS[2], &x.sensitive_data),
+            ]) {
+                for t in list {
+                    slot.push(Item {
+                        value: t.clone(),
+                        id: t.id.clone(),
+                        at: at(kind, &t.id),
+                        replace: false,
+                    });
+                }
+            }
+            has_exposure = true;
+        }
+
+        for file in self.seeded..self.files.len() {
             let Some(raw) = self.parse(file) else {
                 continue;
             };
@@ -566,7 +767,7 @@ impl Build<'_> {
                 });
             }
             for m in raw.models.into_iter().flatten() {
-                let keys = |map: &BTreeMap<Sp<String>, Entry>| -> BTreeMap<String, At> {
+                let keys = |map: &BTreeMap<Sp<String>, RawEntry>| -> BTreeMap<String, At> {
                     map.keys()
                         .map(|k| (k.value.clone(), at_of(file, k)))
                         .collect()
@@ -621,7 +822,7 @@ impl Build<'_> {
                     self_operated.insert(provider.value.clone());
                 }
                 for s in list {
-                    let keys = |map: &BTreeMap<Sp<String>, Entry>| -> BTreeMap<String, At> {
+                    let keys = |map: &BTreeMap<Sp<String>, RawEntry>| -> BTreeMap<String, At> {
                         map.keys()
                             .map(|k| (k.value.clone(), at_of(file, k)))
                             .collect()
@@ -682,22 +883,54 @@ impl Build<'_> {
         let models = self.merge("model", models);
         let mut services = self.merge("service", services);
         let [envs, regulated, sensitive] = terms;
+        let [envs, regulated, sensitive] = [
+            self.merge(TERM_KINDS[0], envs),
+            self.merge(TERM_KINDS[1], regulated),
+            self.merge(TERM_KINDS[2], sensitive),
+        ];
+        let mut located = Vec::new();
+        let mut locate =
+            |kind: &str, id: &str, at: At| located.push((kind.to_string(), id.to_string(), at));
+        for i in &layers {
+            locate("layer", &i.id, i.at);
+        }
+        for i in &frameworks {
+            locate("framework", &i.id, i.at);
+        }
+        for i in &raw_controls {
+            locate("control", &i.id, i.at);
+        }
+        for i in &models {
+            locate("model", &i.id, i.at);
+        }
+        for i in &services {
+            locate("service", &i.id, i.at);
+        }
+        for (p, (_, at)) in &providers {
+            locate("provider", p, *at);
+        }
+        for (kind, list) in TERM_KINDS.iter().zip([&envs, &regulated, &sensitive]) {
+            for i in list {
+                locate(kind, &i.id, i.at);
+            }
+        }
+        self.located = located
+            .into_iter()
+            .map(|(kind, id, at)| Located {
+                kind,
+                id,
+                file: self.files.get(at.file).map_or_else(String::new, |f| {
+                    let name = f.0.to_string_lossy();
+                    name.strip_prefix("<builtin>/").unwrap_or(&name).to_string()
+                }),
+                line: at.line,
+                column: at.column,
+            })
+            .collect();
         let exposure = Exposure {
-            production_envs: self
-                .merge("production environment", envs)
-                .into_iter()
-                .map(|i| i.value)
-                .collect(),
-            regulated_data: self
-                .merge("regulated data class", regulated)
-                .into_iter()
-                .map(|i| i.value)
-                .collect(),
-            sensitive_data: self
-                .merge("sensitive data class", sensitive)
-                .into_iter()
-                .map(|i| i.value)
-                .collect(),
+            production_envs: envs.into_iter().map(|i| i.value).collect(),
+            regulated_data: regulated.into_iter().map(|i| i.value).collect(),
+            sensitive_data: sensitive.into_iter().map(|i| i.value).collect(),
         };
 
         // Estate services come last and may not redefine a catalog service.
@@ -878,6 +1111,22 @@ impl Build<'_> {
                 }
                 mappings.insert(FrameworkId::new(&fw.value), out);
             }
+            let customer_actionable = match c.customer_actionable.as_ref().map(|a| (&a.value, a)) {
+                None | Some((RawActionable::All(false), _)) => Vec::new(),
+                Some((RawActionable::All(true), _)) => c.duties.clone(),
+                Some((RawActionable::Duties(ds), sp)) => {
+                    for d in ds {
+                        if !c.duties.contains(d) {
+                            unknown_diags.push((
+                                at_of(file, sp),
+                                format!("{who}: `customer_actionable` names duty `{d}`, which the control does not have"),
+                                format!("list only the control's duties: {}", c.duties.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+                            ));
+                        }
+                    }
+                    ds.clone()
+                }
+            };
             if c.duties.is_empty() {
                 unknown_diags.push((
                     item.at,
@@ -892,12 +1141,17 @@ impl Build<'_> {
                 duties: c.duties.clone(),
                 description: c.description.clone(),
                 evidence: c.evidence,
+                customer_actionable,
                 applies_to: c.applies_to.iter().map(|m| m.value.clone()).collect(),
                 mappings,
             });
         }
 
         // Entries of models and services: known keys, texts for what each side does.
+        let control_duties: BTreeMap<&str, &Vec<Duty>> = raw_controls
+            .iter()
+            .map(|c| (c.id.as_str(), &c.value.duties))
+            .collect();
         let check_entries = |who: &str,
                              entries: &BTreeMap<String, Entry>,
                              places: &BTreeMap<String, At>,
@@ -916,7 +1170,19 @@ impl Build<'_> {
                     let (m, h) = demarc_model::unknown(what, k, valid.iter().copied());
                     out.push((at, format!("{who} names {m}"), h));
                 }
-                if strict && let Err(p) = e.check_texts() {
+                if is_layer && let Some(f) = e.feature {
+                    out.push((
+                        at,
+                        format!("{who}: layer `{k}` has `feature: {f}`"),
+                        "facts describe one control's feature: write them under `controls:`, and give the layer an `owner:`".into(),
+                    ));
+                }
+                let duties = if is_layer {
+                    None
+                } else {
+                    control_duties.get(k.as_str()).map(|d| d.as_slice())
+                };
+                if strict && let Err(p) = e.check_texts(duties) {
                     out.push((
                         at,
                         format!("{who}: entry `{k}` {p}"),
@@ -1057,8 +1323,15 @@ impl Build<'_> {
     }
 }
 
-fn unspan(map: BTreeMap<Sp<String>, Entry>) -> BTreeMap<String, Entry> {
-    map.into_iter().map(|(k, v)| (k.value, v)).collect()
+/// The exposure lists, as their definitions are named in messages and locations.
+const TERM_KINDS: [&str; 3] = [
+    "production environment",
+    "regulated data class",
+    "sensitive data class",
+];
+
+fn unspan(map: BTreeMap<Sp<String>, RawEntry>) -> BTreeMap<String, Entry> {
+    map.into_iter().map(|(k, v)| (k.value, v.0)).collect()
 }
 
 /// `<prefix>:<name>`, lowercase kebab-case on both sides.

@@ -309,7 +309,7 @@ impl fmt::Display for Relation {
 }
 
 /// One requirement a control maps to, with how it relates.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Mapping {
     pub requirement: RequirementId,
     pub relation: Relation,

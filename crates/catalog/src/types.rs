@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use std::path::PathBuf;
 
-use demarc_model::{Duty, Entry, Source};
+use demarc_model::{Duty, Source};
+
+use crate::entry::Entry;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{FrameworkId, IdScheme, Mapping};
@@ -18,7 +20,7 @@ pub struct DutyInfo {
     pub extra: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Layer {
     pub id: String,
     pub name: String,
@@ -37,7 +39,7 @@ pub enum FrameworkKind {
 }
 
 /// What an attestation against a framework covers (`attests:` in frameworks.yaml).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AttestScope {
     /// Every control (`attests: all`, e.g. CSA STAR).
@@ -48,7 +50,7 @@ pub enum AttestScope {
     Own,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Framework {
     pub id: String,
     pub name: String,
@@ -63,7 +65,7 @@ pub struct Framework {
     pub attests: AttestScope,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Control {
     pub id: String,
     pub name: String,
@@ -71,6 +73,9 @@ pub struct Control {
     pub duties: Vec<Duty>,
     pub description: String,
     pub evidence: bool,
+    /// The duties the customer can always act on (`customer_actionable:`): for these, a
+    /// layer entry never puts the provider on the cell; only an entry for the control does.
+    pub customer_actionable: Vec<Duty>,
     /// Generic models this control applies to (empty: every model whose layers include it).
     /// A named service that lists the control under `controls:` always has it.
     pub applies_to: Vec<String>,
@@ -80,13 +85,18 @@ pub struct Control {
 }
 
 impl Control {
+    /// True when the customer can always act on `duty` of this control, so a provider-owned
+    /// or shared layer does not decide it (see [`crate::Catalog::responsibility`]).
+    pub fn is_customer_actionable(&self, duty: Duty) -> bool {
+        self.customer_actionable.contains(&duty)
+    }
     /// True when the control maps to at least one requirement of `framework`.
     pub fn maps_to(&self, framework: &str) -> bool {
         self.mappings.get(framework).is_some_and(|m| !m.is_empty())
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Model {
     pub id: String,
     pub name: String,
@@ -97,7 +107,7 @@ pub struct Model {
 }
 
 /// Where a catalog entry was defined, so an explanation can say where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CatalogOrigin {
     /// Compiled into demarc (`crates/catalog/data/`).
@@ -119,7 +129,7 @@ impl std::fmt::Display for CatalogOrigin {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Service {
     pub id: String,
     pub name: String,
@@ -135,7 +145,7 @@ pub struct Service {
 }
 
 /// A named term with a one-line description (an environment name or a data class).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExposureTerm {
     pub id: String,
     pub description: String,
@@ -143,7 +153,7 @@ pub struct ExposureTerm {
 
 /// The words that make an asset exposed (`exposure.yaml`): production environment names and
 /// the data classes that are regulated or sensitive. Matching is exact and case-sensitive.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Exposure {
     pub production_envs: Vec<ExposureTerm>,
     pub regulated_data: Vec<ExposureTerm>,

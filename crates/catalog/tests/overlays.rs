@@ -51,11 +51,15 @@ fn an_overlay_service_resolves_like_a_builtin_one_and_says_where_it_came_from() 
     assert_eq!(found.owner, Owner::Provider);
     assert_eq!(found.level, EntryLevel::ServiceControl);
     assert_eq!(found.source.url(), Some("https://acme.example/srm"));
-    // Not named by the service: the generic IaaS model decides.
+    // Not named by the service: the generic IaaS model decides. Its network layer is shared,
+    // but writing security group rules is the customer's alone (customer-actionable).
     let fw = cat
         .responsibility(&vm.model, Some(vm), "security-groups", Duty::Configure)
-        .map(|f| (f.owner, f.level));
-    assert_eq!(fw, Some((Owner::Shared, EntryLevel::ModelLayer)));
+        .map(|f| (f.owner, f.level, f.layer_said));
+    assert_eq!(
+        fw,
+        Some((Owner::Customer, EntryLevel::ModelLayer, Some(Owner::Shared)))
+    );
     // Built-in services keep their origin.
     assert_eq!(
         cat.service("aws:ec2").unwrap().origin,

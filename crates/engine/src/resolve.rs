@@ -584,16 +584,22 @@ impl<'a> Ctx<'a> {
                     ),
                     _ => format!("model {}", view.model.unwrap_or("?")),
                 };
-                // An estate-defined service cites the estate's own source (a link when it is
-                // one), never the generic model's document under the estate's title.
+                // The document cited is the one behind the deciding entry: the service's own
+                // for a service entry, the generic model's otherwise (never the service's page
+                // for an answer it does not give). An estate service that has no entries of
+                // its own names its source beside the model's.
                 let (title, url) = match &view.source_title {
                     Some(t) => (
                         format!("{t}; generic model: {}", f.source.title),
-                        t.starts_with("https://")
-                            .then(|| t.clone())
-                            .or_else(|| Some(f.source.link())),
+                        Some(f.source.link()),
                     ),
                     None => (f.source.title.clone(), Some(f.source.link())),
+                };
+                let why = f.why();
+                let why = if why.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {why}")
                 };
                 (
                     f.owner,
@@ -601,7 +607,7 @@ impl<'a> Ctx<'a> {
                     Basis {
                         kind,
                         rule: format!(
-                            "{subject}: {} is {}-owned ({}; {})",
+                            "{subject}: {} is {}-owned ({}{why}; {})",
                             control.id,
                             f.owner.as_str(),
                             f.level.describe(),

@@ -532,13 +532,21 @@ fn an_estate_defined_service_cites_its_own_source_and_definition() {
     let res = resolve(&e, Catalog::builtin(), date("2026-11-23"));
     let c = cell(&res, "pay", "mfa", Duty::Configure);
     let step = &c.basis[0];
+    // The answer is the generic SaaS model's, so the link is the model's document; the
+    // estate's own document is still named in the rule.
     assert_eq!(
         step.url.as_deref(),
-        Some("https://payco.example/security/shared-responsibility")
+        Some("https://csrc.nist.gov/pubs/sp/800/145/final")
     );
     assert!(
         step.rule
             .starts_with("estate service saas:payco (model saas)"),
+        "{}",
+        step.rule
+    );
+    assert!(
+        step.rule
+            .contains("https://payco.example/security/shared-responsibility; generic model:"),
         "{}",
         step.rule
     );
