@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Whole-process benchmark of `demarc check` on synthetic estates: wall time and peak memory,
-# including YAML loading, for one file and for the same estate split over 8 asset files (a
-# directory's files are parsed in parallel). Per-phase times come from DEMARC_TIMINGS.
+# Whole-process benchmark of `demarc check --format json` on synthetic estates: wall time and
+# peak memory, including loading, for three layouts of the same estate: one YAML file, a
+# directory of 8 YAML asset files (parsed in parallel), and policy YAML plus a JSON Lines
+# inventory (`jsonl`). `cat_s` is the time to read the same bytes with `cat`, the floor for any
+# tool. Per-phase times come from DEMARC_TIMINGS.
 # Usage: scripts/bench-cli.sh [ASSETS...] (default 10000 100000 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,22 +14,28 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 1000000)
-printf '%-9s %-6s %-8s %-7s %-8s %-8s %-8s %-8s %-8s\n' \
-  assets layout yaml_mb wall_s peak_mb load_s valid_s resolve_s analyse_s
+printf '%-9s %-6s %-8s %-7s %-7s %-8s %-7s %-8s %-8s %-9s %-9s\n' \
+  assets layout input_mb wall_s cat_s peak_mb load_s valid_s prep_s resolve_s analyse_s
 phase() { grep "timing: $1 " "$work/err" | awk '{print $3}' | tr -d s; }
 for n in "${sizes[@]}"; do
-  rm -rf "$work/e.yaml" "$work/dir"
+  rm -rf "$work/e.yaml" "$work/dir" "$work/inv"
   "$bin/demarc-synth" "$n" > "$work/e.yaml"
   "$bin/demarc-synth" "$n" --files 8 "$work/dir"
-  for layout in file dir; do
-    target="$work/e.yaml"
-    [ "$layout" = dir ] && target="$work/dir"
-    mb=$(du -sb "$target" | awk '{printf "%.1f", $1 / 1048576}')
+  "$bin/demarc-synth" "$n" --inventory "$work/inv"
+  for layout in file dir jsonl; do
+    case "$layout" in
+      file) target="$work/e.yaml"; files=("$work/e.yaml") ;;
+      dir) target="$work/dir"; files=("$work"/dir/*) ;;
+      jsonl) target="$work/inv/estate.yaml"; files=("$work"/inv/*) ;;
+    esac
+    mb=$(cat "${files[@]}" | wc -c | awk '{printf "%.1f", $1 / 1048576}')
+    cat_s=$( { /usr/bin/time -f '%e' cat "${files[@]}" > /dev/null; } 2>&1 | tail -n 1 )
     DEMARC_TIMINGS=1 /usr/bin/time -f '%e %M' -o "$work/t" \
       "$bin/demarc" check "$target" --as-of 2026-11-23 --format json > /dev/null 2> "$work/err" || true
     # GNU time prefixes "Command exited with non-zero status 1" (gaps found): keep the last line.
     read -r wall rss < <(tail -n 1 "$work/t")
-    printf '%-9s %-6s %-8s %-7s %-8s %-8s %-8s %-8s %-8s\n' "$n" "$layout" "$mb" "$wall" \
-      "$(( rss / 1024 ))" "$(phase load)" "$(phase validate)" "$(phase resolve)" "$(phase analyse)"
+    printf '%-9s %-6s %-8s %-7s %-7s %-8s %-7s %-8s %-8s %-9s %-9s\n' "$n" "$layout" "$mb" "$wall" \
+      "$cat_s" "$(( rss / 1024 ))" "$(phase load)" "$(phase validate)" "$(phase prepare)" \
+      "$(phase resolve)" "$(phase analyse)"
   done
 done

@@ -164,6 +164,61 @@ impl From<&engine::Assignee> for AssigneeV1 {
     }
 }
 
+/// Where a fact comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum OriginV1 {
+    /// A policy file (estate or catalog overlay); `line` 0 means the whole file.
+    File {
+        path: String,
+        line: u32,
+        column: u32,
+    },
+    /// A row of an inventory file, with the asset's external id when known.
+    Record {
+        source: String,
+        record: u64,
+        line: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        address: Option<String>,
+    },
+    /// Submitted through the API by `actor`.
+    Api { actor: String },
+    /// Built-in catalog data or one of demarc's own rules.
+    Builtin { what: String },
+    /// Not recorded.
+    Unknown,
+}
+
+impl From<&demarc_model::Origin> for OriginV1 {
+    fn from(o: &demarc_model::Origin) -> Self {
+        use demarc_model::Origin as O;
+        match o {
+            O::File { path, line, column } => OriginV1::File {
+                path: path.display().to_string(),
+                line: *line,
+                column: *column,
+            },
+            O::Record {
+                source,
+                record,
+                line,
+                address,
+            } => OriginV1::Record {
+                source: source.display().to_string(),
+                record: *record,
+                line: *line,
+                address: address.clone(),
+            },
+            O::Api { actor } => OriginV1::Api {
+                actor: actor.clone(),
+            },
+            O::Builtin { what } => OriginV1::Builtin { what: what.clone() },
+            O::Unknown => OriginV1::Unknown,
+        }
+    }
+}
+
 /// One step of the chain of rules behind a cell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BasisV1 {
@@ -180,6 +235,9 @@ pub struct BasisV1 {
     /// The public document behind a catalog entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Where the rule or entry comes from, structured (`at` is its citation text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<OriginV1>,
 }
 
 impl From<&engine::Basis> for BasisV1 {
@@ -190,6 +248,7 @@ impl From<&engine::Basis> for BasisV1 {
             rule_id: b.rule_id.as_ref().map(ToString::to_string),
             at: b.at.clone(),
             url: b.url.clone(),
+            origin: Some((&b.origin).into()),
         }
     }
 }

@@ -140,6 +140,31 @@ struct Basis {
     rule_id: Option<String>,
     at: Option<String>,
     url: Option<String>,
+    origin: Option<Origin>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Origin {
+    File {
+        path: String,
+        line: u32,
+        column: u32,
+    },
+    Record {
+        source: String,
+        record: u64,
+        line: u32,
+        address: Option<String>,
+    },
+    Api {
+        actor: String,
+    },
+    Builtin {
+        what: String,
+    },
+    Unknown,
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,6 @@
 //! What resolution produces for one asset × control × duty.
 
-use demarc_model::{Duration, Duty};
+use demarc_model::{Duration, Duty, Origin};
 
 use crate::rules::RuleId;
 
@@ -129,6 +129,9 @@ pub struct Basis {
     pub rule_id: Option<RuleId>,
     /// `file:line` of the rule in the estate.
     pub at: Option<String>,
+    /// Where the rule or catalog entry comes from: an estate file and line, an inventory
+    /// record, an overlay file, or built-in catalog data.
+    pub origin: Origin,
     /// The public document behind a catalog entry.
     pub url: Option<String>,
 }

@@ -65,6 +65,13 @@ pub enum NotApplicable {
         service: String,
         model: String,
     },
+    /// No control that applies to the asset has this duty (nobody patches a SaaS tenant's
+    /// hypervisor from the customer's side, say).
+    NoDutyOnAsset {
+        asset: String,
+        service: String,
+        duty: Duty,
+    },
     /// The control is limited to some models, and the service's model is not one of them
     /// (database engine patching on IaaS, say).
     NotForModel {
@@ -83,6 +90,14 @@ impl fmt::Display for NotApplicable {
             NotApplicable::NoSuchDuty { control, duty, .. } => {
                 write!(f, "control `{control}` has no `{duty}` duty")
             }
+            NotApplicable::NoDutyOnAsset {
+                asset,
+                service,
+                duty,
+            } => write!(
+                f,
+                "no control that applies to `{asset}` ({service}) has a `{duty}` duty"
+            ),
             NotApplicable::LayerNotInModel {
                 control, service, ..
             }
@@ -116,6 +131,9 @@ impl NotApplicable {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            NotApplicable::NoDutyOnAsset { .. } => {
+                "see the asset's duties with `demarc matrix --asset ID`".into()
+            }
             NotApplicable::LayerNotInModel { layer, model, .. } => format!(
                 "its layer `{layer}` is not part of the `{model}` service model, so nobody on either side has this duty"
             ),
@@ -379,7 +397,16 @@ impl Resolution {
         if let Some(c) = control {
             return self.cell(a, c, duty).map(|c| vec![c]);
         }
-        Ok(self.cells_of(a).iter().filter(|c| c.duty == duty).collect())
+        let cells: Vec<&Arc<Cell>> = self.cells_of(a).iter().filter(|c| c.duty == duty).collect();
+        if cells.is_empty() {
+            let asset = self.asset(a);
+            return Err(NotApplicable::NoDutyOnAsset {
+                asset: asset.id.value.clone(),
+                service: asset.service.to_string(),
+                duty,
+            });
+        }
+        Ok(cells)
     }
 
     /// The duty to triage when none is given: respond, else monitor, else the control's first.

@@ -529,6 +529,7 @@ impl<'a> Ctx<'a> {
             rule,
             rule_id: Some(r.id.clone()),
             at: Some(self.estate.cite(r.at)),
+            origin: self.estate.origin(r.at),
             url: None,
         }
     }
@@ -615,6 +616,26 @@ impl<'a> Ctx<'a> {
                         ),
                         rule_id: None,
                         at: view.at.map(|l| self.estate.cite(l)),
+                        origin: match (view.at, view.service) {
+                            (Some(l), _) => self.estate.origin(l),
+                            (None, Some(s)) if f.level.is_service_specific() => {
+                                match &s.origin {
+                                    CatalogOrigin::Overlay(path) | CatalogOrigin::Estate(path) => {
+                                        demarc_model::Origin::File {
+                                            path: path.clone(),
+                                            line: 0,
+                                            column: 0,
+                                        }
+                                    }
+                                    CatalogOrigin::Builtin => demarc_model::Origin::Builtin {
+                                        what: format!("catalog service {}", s.id),
+                                    },
+                                }
+                            }
+                            _ => demarc_model::Origin::Builtin {
+                                what: format!("catalog model {}", view.model.unwrap_or("?")),
+                            },
+                        },
                         url,
                     },
                 )
@@ -631,6 +652,9 @@ impl<'a> Ctx<'a> {
                     ),
                     rule_id: None,
                     at: None,
+                    origin: demarc_model::Origin::Builtin {
+                        what: "demarc's default: the customer is responsible for what no document assigns".into(),
+                    },
                     url: None,
                 },
             ),

@@ -155,6 +155,7 @@ fn observable(files: Vec<(std::path::PathBuf, String)>) -> (Vec<String>, Vec<Str
             let mut c = (**c).clone();
             for b in &mut c.basis {
                 b.at = None;
+                b.origin = demarc_model::Origin::Unknown;
             }
             cells.push(format!(
                 "{} {} {:?}",

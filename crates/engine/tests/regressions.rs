@@ -32,8 +32,10 @@ fn resolve(files: Vec<(&str, String)>) -> Arc<Resolution> {
 fn whole(res: &Resolution, asset: &str, control: &str, duty: Duty) -> String {
     let a = res.find_asset(asset).unwrap();
     let mut c: Cell = (**res.cell(a, control, duty).unwrap()).clone();
+    // Where a rule is written moves with the arrangement; what it says must not.
     for b in &mut c.basis {
         b.at = None;
+        b.origin = demarc_model::Origin::Unknown;
     }
     format!("{c:?} deciding={:?}", res.deciding_rule(&c))
 }
