@@ -12,6 +12,7 @@ use crate::compact::Located;
 use crate::entry::{Entry, RawEntry};
 use crate::ids::{FrameworkId, IdScheme, LayerId, Mapping, Relation};
 use crate::types::*;
+use crate::types::{ResourceFormat, ServiceMode};
 use crate::{Catalog, data};
 
 /// Overlay files larger than this are refused: an overlay is hand-written text.
@@ -191,6 +192,26 @@ struct RawService {
     controls: BTreeMap<Sp<String>, RawEntry>,
     #[serde(default)]
     replace: bool,
+    #[serde(default)]
+    resource_types: BTreeMap<ResourceFormat, Vec<String>>,
+    #[serde(default)]
+    modes: Vec<RawMode>,
+}
+
+/// A mode of a service: a setting that moves the split (Lambda zip vs container image).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMode {
+    id: Sp<String>,
+    name: String,
+    #[serde(default)]
+    default: bool,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default)]
+    layers: BTreeMap<Sp<String>, RawEntry>,
+    #[serde(default)]
+    controls: BTreeMap<Sp<String>, RawEntry>,
 }
 
 #[derive(Deserialize)]
@@ -367,6 +388,9 @@ impl CatalogBuilder {
                     .map(|p| p.value.clone())
                     .unwrap_or_default(),
                 origin: CatalogOrigin::Estate(file),
+                resource_types: BTreeMap::new(),
+                modes: Vec::new(),
+                mode: None,
             };
             let pending = PendingService {
                 layers_at: cs
@@ -821,33 +845,114 @@ impl Build<'_> {
                 if raw.self_operated {
                     self_operated.insert(provider.value.clone());
                 }
-                for s in list {
+                for mut s in list {
                     let keys = |map: &BTreeMap<Sp<String>, RawEntry>| -> BTreeMap<String, At> {
                         map.keys()
                             .map(|k| (k.value.clone(), at_of(file, k)))
                             .collect()
                     };
+                    // The default mode's entries are the service's own: an asset that selects
+                    // no mode gets the provider's default.
+                    let defaults: Vec<&RawMode> = s.modes.iter().filter(|m| m.default).collect();
+                    if defaults.len() > 1 {
+                        self.error(
+                            at_of(file, &defaults[1].id),
+                            format!("service `{}` has two default modes", s.id.value),
+                            "mark exactly one mode `default: true` (the provider's default)",
+                        );
+                    }
+                    if !s.modes.is_empty() && defaults.is_empty() {
+                        self.error(
+                            at_of(file, &s.id),
+                            format!("service `{}` has modes but none is the default", s.id.value),
+                            "mark the provider's default mode with `default: true`",
+                        );
+                    }
+                    let mut base_layers = keys(&s.layers);
+                    let mut base_controls = keys(&s.controls);
+                    if let Some(d) = s.modes.iter().find(|m| m.default) {
+                        for (k, e) in &d.layers {
+                            base_layers.insert(k.value.clone(), at_of(file, k));
+                            s.layers.insert(k.clone(), e.clone());
+                        }
+                        for (k, e) in &d.controls {
+                            base_controls.insert(k.value.clone(), at_of(file, k));
+                            s.controls.insert(k.clone(), e.clone());
+                        }
+                    }
+                    let modes: Vec<ServiceMode> = s
+                        .modes
+                        .iter()
+                        .map(|m| ServiceMode {
+                            id: m.id.value.clone(),
+                            name: m.name.clone(),
+                            default: m.default,
+                            notes: m.notes.clone(),
+                        })
+                        .collect();
+                    let base = Service {
+                        id: s.id.value.clone(),
+                        name: s.name.clone(),
+                        model: s.model.value.clone(),
+                        source: s.source.clone(),
+                        notes: s.notes.clone(),
+                        layers: unspan(s.layers.clone()),
+                        controls: unspan(s.controls.clone()),
+                        provider: provider.value.clone(),
+                        origin: self.files[file].1.clone(),
+                        resource_types: s.resource_types.clone(),
+                        modes,
+                        mode: None,
+                    };
+                    for m in &s.modes {
+                        if !is_kebab(&m.id.value) {
+                            self.error(
+                                at_of(file, &m.id),
+                                format!("mode id `{}` is not lowercase kebab-case", m.id.value),
+                                "write it like `container-image`",
+                            );
+                        }
+                        let mut variant = base.clone();
+                        variant.id = format!("{}#{}", s.id.value, m.id.value);
+                        variant.name = format!("{} ({})", s.name, m.name);
+                        variant.resource_types = BTreeMap::new();
+                        variant.modes = Vec::new();
+                        variant.mode = Some(m.id.value.clone());
+                        let mut layers_at = base_layers.clone();
+                        let mut controls_at = base_controls.clone();
+                        for (k, e) in &m.layers {
+                            layers_at.insert(k.value.clone(), at_of(file, k));
+                            variant.layers.insert(k.value.clone(), e.0.clone());
+                        }
+                        for (k, e) in &m.controls {
+                            controls_at.insert(k.value.clone(), at_of(file, k));
+                            variant.controls.insert(k.value.clone(), e.0.clone());
+                        }
+                        services.push(Item {
+                            id: variant.id.clone(),
+                            at: at_of(file, &m.id),
+                            replace: s.replace,
+                            value: PendingService {
+                                model_at: at_of(file, &s.model),
+                                layers_at,
+                                controls_at,
+                                catalog: true,
+                                model_source: false,
+                                service: variant,
+                            },
+                        });
+                    }
                     services.push(Item {
                         id: s.id.value.clone(),
                         at: at_of(file, &s.id),
                         replace: s.replace,
                         value: PendingService {
                             model_at: at_of(file, &s.model),
-                            layers_at: keys(&s.layers),
-                            controls_at: keys(&s.controls),
+                            layers_at: base_layers,
+                            controls_at: base_controls,
                             catalog: true,
                             model_source: false,
-                            service: Service {
-                                id: s.id.value,
-                                name: s.name,
-                                model: s.model.value,
-                                source: s.source,
-                                notes: s.notes,
-                                layers: unspan(s.layers),
-                                controls: unspan(s.controls),
-                                provider: provider.value.clone(),
-                                origin: self.files[file].1.clone(),
-                            },
+                            service: base,
                         },
                     });
                 }
@@ -1221,7 +1326,8 @@ impl Build<'_> {
                     demarc_model::unknown("model", &p.service.model, model_ids.iter().copied());
                 unknown_diags.push((p.model_at, format!("{who} names {m}"), h));
             }
-            if p.catalog && !is_service_id(&s.id) {
+            let base_id = s.id.split_once('#').map_or(s.id.as_str(), |(b, _)| b);
+            if p.catalog && !is_service_id(base_id) {
                 unknown_diags.push((
                     s.at,
                     format!("{who}: id must be `<prefix>:<name>`, lowercase kebab-case"),
@@ -1446,4 +1552,14 @@ pub fn load_overlay_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>, Diagnostic
     } else {
         Err(Diagnostics(problems))
     }
+}
+
+/// Lowercase kebab-case: `container-image`.
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }

@@ -211,6 +211,7 @@ impl From<demarc_model::Entry> for Entry {
 }
 
 /// The written form of an entry: a bare owner, or a mapping with `owner:` or `feature:`.
+#[derive(Clone)]
 pub(crate) struct RawEntry(pub Entry);
 
 /// The written form of `feature:`: a shorthand or `{supported, default_on, enforced}`.

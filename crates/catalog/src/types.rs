@@ -142,6 +142,63 @@ pub struct Service {
     pub provider: String,
     /// Built-in, an overlay file, or the estate.
     pub origin: CatalogOrigin,
+    /// The resource types that stand for this service in the formats ingest reads, per
+    /// format (Terraform, CloudFormation/AWS Config, Azure Resource Manager, Google Cloud
+    /// Asset Inventory, Kubernetes kinds).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource_types: BTreeMap<ResourceFormat, Vec<String>>,
+    /// The modes an asset can select with `mode:`, where the split changes with a setting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modes: Vec<ServiceMode>,
+    /// Set on a mode's variant of the service (id `<service>#<mode>`): the mode's id. A variant
+    /// holds the service's entries with the mode's own entries on top.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+}
+
+/// A format in which inventories name resource types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceFormat {
+    /// Terraform resource types (`aws_s3_bucket`, `azurerm_storage_account`, `google_storage_bucket`).
+    Terraform,
+    /// CloudFormation and AWS Config resource types (`AWS::S3::Bucket`).
+    Cloudformation,
+    /// Azure Resource Manager types (`Microsoft.Storage/storageAccounts`).
+    Arm,
+    /// Google Cloud Asset Inventory types (`storage.googleapis.com/Bucket`).
+    Cai,
+    /// Kubernetes kinds (`Deployment`).
+    Kubernetes,
+}
+
+impl ResourceFormat {
+    pub const ALL: [ResourceFormat; 5] = [
+        ResourceFormat::Terraform,
+        ResourceFormat::Cloudformation,
+        ResourceFormat::Arm,
+        ResourceFormat::Cai,
+        ResourceFormat::Kubernetes,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceFormat::Terraform => "terraform",
+            ResourceFormat::Cloudformation => "cloudformation",
+            ResourceFormat::Arm => "arm",
+            ResourceFormat::Cai => "cai",
+            ResourceFormat::Kubernetes => "kubernetes",
+        }
+    }
+}
+
+/// One mode of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceMode {
+    pub id: String,
+    pub name: String,
+    /// The provider's default: an asset without `mode:` gets this mode's entries.
+    pub default: bool,
+    pub notes: Option<String>,
 }
 
 /// A named term with a one-line description (an environment name or a data class).

@@ -133,7 +133,8 @@ impl Prepared {
             asset_class[i as usize] = c;
         }
 
-        let mut key_of: HashMap<(&str, Option<&str>, Vec<usize>), usize> = HashMap::new();
+        // The catalog entry of a mode is its variant service, `<service>#<mode>`.
+        let mut key_of: HashMap<KeyOf, usize> = HashMap::new();
         let mut keys: Vec<TableKey> = Vec::new();
         for (class, sig) in classes.iter_mut().zip(&signatures) {
             let matched: Vec<usize> = rules
@@ -142,14 +143,17 @@ impl Prepared {
                 .filter(|(_, r)| r.matcher.matches(sig))
                 .map(|(i, _)| i)
                 .collect();
-            let k = (sig.service, sig.provider, matched);
+            let k = (sig.service, sig.mode, sig.provider, matched);
             class.table = match key_of.get(&k) {
                 Some(&t) => t,
                 None => {
                     keys.push(TableKey {
-                        service: k.0.to_string(),
-                        provider: k.1.map(str::to_string),
-                        rules: k.2.clone(),
+                        service: match k.1 {
+                            Some(m) => format!("{}#{m}", k.0),
+                            None => k.0.to_string(),
+                        },
+                        provider: k.2.map(str::to_string),
+                        rules: k.3.clone(),
                     });
                     key_of.insert(k, keys.len() - 1);
                     keys.len() - 1
@@ -201,6 +205,10 @@ impl Prepared {
         })
     }
 }
+
+/// What groups classes into a table while preparing: service, mode, the asset's own
+/// provider, and the matching rules.
+type KeyOf<'e> = (&'e str, Option<&'e str>, Option<&'e str>, Vec<usize>);
 
 /// Compiles and resolves in one step: `Prepared::new(estate, catalog).resolve(as_of)`.
 pub fn resolve(estate: Arc<Estate>, catalog: Arc<Catalog>, as_of: NaiveDate) -> Arc<Resolution> {

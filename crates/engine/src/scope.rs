@@ -18,6 +18,8 @@ pub struct Signature<'e> {
     pub id: Option<&'e str>,
     /// The asset's own `provider:`, if it sets one.
     pub provider: Option<&'e str>,
+    /// The service mode the asset selects, if any.
+    pub mode: Option<&'e str>,
 }
 
 /// The tag keys and asset ids that scopes mention; everything else cannot change a result.
@@ -54,6 +56,7 @@ impl<'e> Projection<'e> {
                 .contains(a.id.as_str())
                 .then_some(a.id.as_str()),
             provider: a.provider.as_ref().map(|p| p.value.as_str()),
+            mode: a.mode.as_deref(),
         }
     }
 }

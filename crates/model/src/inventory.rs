@@ -31,7 +31,7 @@ pub const MAX_ERRORS_PER_FILE: usize = 50;
 
 /// The columns a CSV inventory file may have, in the documented order. Only `id` and
 /// `service` are required.
-pub const CSV_COLUMNS: [&str; 13] = [
+pub const CSV_COLUMNS: [&str; 14] = [
     "id",
     "service",
     "env",
@@ -43,6 +43,7 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "external_id",
     "account",
     "region",
+    "mode",
     "first_seen",
     "last_seen",
 ];
@@ -226,6 +227,8 @@ struct RawAsset<'a> {
     #[serde(default, borrow)]
     region: Option<Str<'a>>,
     #[serde(default, borrow)]
+    mode: Option<Str<'a>>,
+    #[serde(default, borrow)]
     first_seen: Option<Str<'a>>,
     #[serde(default, borrow)]
     last_seen: Option<Str<'a>>,
@@ -300,6 +303,7 @@ struct Fields<'a> {
     external_id: Option<Cow<'a, str>>,
     account: Option<Cow<'a, str>>,
     region: Option<Cow<'a, str>>,
+    mode: Option<Cow<'a, str>>,
     first_seen: Option<Cow<'a, str>>,
     last_seen: Option<Cow<'a, str>>,
 }
@@ -319,6 +323,7 @@ impl<'a> From<RawAsset<'a>> for Fields<'a> {
             external_id: o(r.external_id),
             account: o(r.account),
             region: o(r.region),
+            mode: o(r.mode),
             first_seen: o(r.first_seen),
             last_seen: o(r.last_seen),
         }
@@ -378,6 +383,7 @@ fn build(f: Fields<'_>, loc: Loc, cache: &mut Cache<'_>) -> Result<Asset, FieldE
     let provider = sym(f.provider).map(|p| Sp::at(p, loc));
     let account = sym(f.account);
     let region = sym(f.region);
+    let mode = sym(f.mode);
     let data = f.data.iter().map(|d| cache.sym(d)).collect();
     let tags = if f.tags.is_empty() {
         Tags::default()
@@ -401,6 +407,7 @@ fn build(f: Fields<'_>, loc: Loc, cache: &mut Cache<'_>) -> Result<Asset, FieldE
         external_id: f.external_id.map(Cow::into_owned),
         account,
         region,
+        mode,
         first_seen,
         last_seen,
     })
@@ -933,6 +940,7 @@ fn read_csv(
                 "external_id" => f.external_id = v,
                 "account" => f.account = v,
                 "region" => f.region = v,
+                "mode" => f.mode = v,
                 "first_seen" => f.first_seen = v,
                 "last_seen" => f.last_seen = v,
                 _ => {}
@@ -964,6 +972,7 @@ pub(crate) fn adopt_asset(interner: &mut Interner, a: &mut Asset) {
         .chain(a.provider.iter_mut().map(|p| &mut p.value))
         .chain(a.account.iter_mut())
         .chain(a.region.iter_mut())
+        .chain(a.mode.iter_mut())
     {
         interner.adopt(s);
     }
@@ -1026,6 +1035,7 @@ pub(crate) fn merge_assets(estate: &mut Estate, declared: usize) -> Vec<Diagnost
                 external_id: None,
                 account: None,
                 region: None,
+                mode: None,
                 first_seen: None,
                 last_seen: None,
             },
@@ -1075,6 +1085,7 @@ fn field_value_at(a: &Asset, field: &str) -> String {
         "external_id" => q(a.external_id.as_deref()),
         "account" => q(a.account.as_deref()),
         "region" => q(a.region.as_deref()),
+        "mode" => q(a.mode.as_deref()),
         "first_seen" => q(a.first_seen.map(|d| d.to_string()).as_deref()),
         "last_seen" => q(a.last_seen.map(|d| d.to_string()).as_deref()),
         _ => String::new(),
@@ -1164,6 +1175,7 @@ fn merge_one(into: &mut Asset, from: Asset) -> Vec<(String, String, Loc)> {
         &mut conflicts,
     );
     one(&mut into.region, from.region, "region", at, &mut conflicts);
+    one(&mut into.mode, from.mode, "mode", at, &mut conflicts);
     one(
         &mut into.first_seen,
         from.first_seen,

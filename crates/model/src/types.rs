@@ -471,6 +471,11 @@ pub struct Asset {
     /// Region or location, e.g. `eu-west-1`.
     #[serde(default)]
     pub region: Option<Sym>,
+    /// The service's mode, where the split changes with a setting (e.g. `container-image` for
+    /// `aws:lambda`); leave out for the provider's default. `demarc catalog show SERVICE`
+    /// lists a service's modes.
+    #[serde(default)]
+    pub mode: Option<Sym>,
     /// When a discovery tool first saw it.
     #[serde(default)]
     pub first_seen: Option<NaiveDate>,

@@ -185,6 +185,36 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
         if let Some(p) = &a.provider {
             c.party(p);
         }
+        // A mode is one of the service's own: catalog variants are `<service>#<mode>`.
+        if let Some(m) = &a.mode {
+            let wanted = format!("{}#{m}", a.service.value);
+            if !service_ids.iter().any(|s| *s == wanted) {
+                let prefix = format!("{}#", a.service.value);
+                let modes: Vec<&str> = service_ids
+                    .iter()
+                    .filter_map(|s| s.strip_prefix(prefix.as_str()))
+                    .collect();
+                let help = if modes.is_empty() {
+                    format!(
+                        "`{}` has no modes in the catalog; remove `mode:`",
+                        a.service.value
+                    )
+                } else {
+                    match crate::suggest(m, modes.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`? its modes: {}", modes.join(", ")),
+                        None => format!("its modes: {}", modes.join(", ")),
+                    }
+                };
+                c.error(
+                    a.id.loc,
+                    format!(
+                        "asset `{}`: service `{}` has no mode `{m}`",
+                        a.id.value, a.service.value
+                    ),
+                    help,
+                );
+            }
+        }
     }
     c.asset_ids = first_seen;
 
