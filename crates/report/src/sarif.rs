@@ -128,10 +128,17 @@ pub fn sarif(res: &Resolution, analysis: &Analysis, base: &Path) -> Value {
             {
                 places.push((files.iter().copied().find(|f| *f == p.file.as_path()).unwrap_or(files[0]), p.line));
             }
+            // An estate-wide gap (a stale review): the estate's root file, its first line.
             if places.is_empty()
-                && let Some(f) = files.first()
+                && let Some(f) = files
+                    .iter()
+                    .find(|f| {
+                        f.file_name()
+                            .is_some_and(|n| n == "estate.yaml" || n == "demarc.yaml")
+                    })
+                    .or(files.first())
             {
-                places.push((f, 0));
+                places.push((f, 1));
             }
             let rule_index = infos.iter().position(|c| c.code == g.code).unwrap_or(0);
             let mut text = format!("{} Fix: {}", g.title, g.fix);
