@@ -135,7 +135,10 @@ fn format_for(command: &str, f: FormatArg) -> Result<(), InputError> {
     if owner == command {
         return Ok(());
     }
-    let name = f.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+    let name = f
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
     Err(InputError(format!(
         "error: `{command}` has no `--format {name}`\n  help: `--format {name}` is for `demarc {owner}`"
     )))
@@ -657,9 +660,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             match args.format {
                 FormatArg::Json => print(&json_out(&out))?,
                 FormatArg::Html => print(&demarc_report::drill::drill_html(&out))?,
-                FormatArg::Table | FormatArg::Md => {
-                    print(&demarc_report::drill::drill_md(&out))?
-                }
+                FormatArg::Table | FormatArg::Md => print(&demarc_report::drill::drill_md(&out))?,
                 _ => {
                     return Err(InputError(
                         "error: `drill` writes md (the default), html or json\n  help: use --format md, html or json".into(),
@@ -730,7 +731,9 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                 })?,
                 FormatArg::Sarif => {
                     let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-                    print(&json_out(&demarc_report::sarif::sarif(&res, &analysis, &base)))?
+                    print(&json_out(&demarc_report::sarif::sarif(
+                        &res, &analysis, &base,
+                    )))?
                 }
                 FormatArg::Junit => print(&demarc_report::junit::junit(
                     &res,

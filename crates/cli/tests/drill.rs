@@ -63,14 +63,24 @@ fn public_bucket_lists_the_buckets_who_watches_their_logs_and_the_unowned_loggin
         .collect();
     assert_eq!(
         assets,
-        ["cloudtrail-archive", "marketing-assets", "order-exports", "product-images"]
+        [
+            "cloudtrail-archive",
+            "marketing-assets",
+            "order-exports",
+            "product-images"
+        ]
     );
     // ShieldCo monitors storage access logs on every bucket, under its contract.
     let mon = duty(&d["detect"], "storage-access-logging", "monitor");
     let owners = mon["owners"].as_array().unwrap();
     assert_eq!(owners.len(), 1);
     assert_eq!(ids(&owners[0]["who"]), ["shieldco"]);
-    assert!(owners[0]["basis"].as_str().unwrap().contains("contracts.yaml:"));
+    assert!(
+        owners[0]["basis"]
+            .as_str()
+            .unwrap()
+            .contains("contracts.yaml:")
+    );
     // Nobody is named to turn storage access logging on: the acme DM001.
     let log = d["logs"]
         .as_array()
@@ -93,16 +103,24 @@ fn public_bucket_lists_the_buckets_who_watches_their_logs_and_the_unowned_loggin
     let calls = d["calls"].as_array().unwrap();
     assert_eq!(calls[0]["party"], "shieldco");
     assert_eq!(calls[0]["sla"], "1h");
-    assert!(calls[0]["sla_set_by"].as_str().unwrap().contains("shieldco-msa"));
+    assert!(
+        calls[0]["sla_set_by"]
+            .as_str()
+            .unwrap()
+            .contains("shieldco-msa")
+    );
     assert_eq!(calls.last().unwrap()["reason"], "accountable");
     // The script is numbered and flags the unowned logging.
     let injects = d["injects"].as_array().unwrap();
     assert_eq!(injects[0]["number"], 1);
-    assert!(injects.iter().any(|i| i["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f.as_str().unwrap().contains("nobody is named for storage-access-logging configure"))));
+    assert!(
+        injects
+            .iter()
+            .any(|i| i["findings"].as_array().unwrap().iter().any(|f| f
+                .as_str()
+                .unwrap()
+                .contains("nobody is named for storage-access-logging configure")))
+    );
 }
 
 #[test]
@@ -116,7 +134,13 @@ fn vm_unpatched_finds_the_untagged_batch_host_nobody_patches() {
         .collect();
     assert_eq!(
         assets,
-        ["app-server-01", "app-server-02", "bastion-01", "batch-01", "build-runner-01"]
+        [
+            "app-server-01",
+            "app-server-02",
+            "bastion-01",
+            "batch-01",
+            "build-runner-01"
+        ]
     );
     let patch = duty(&d["cause"], "os-patching", "patch");
     let unassigned: Vec<&str> = patch["owners"]
@@ -131,16 +155,20 @@ fn vm_unpatched_finds_the_untagged_batch_host_nobody_patches() {
     assert!(patch["owners"].as_array().unwrap().iter().any(|o| {
         ids(&o["who"]).contains(&"shieldco") && ids(&o["assets"]).contains(&"app-server-01")
     }));
-    assert!(d["gaps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|g| g["key"] == "DM001:os-patching"));
-    assert!(d["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|l| l["control"] == "network-flow-logging"));
+    assert!(
+        d["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["key"] == "DM001:os-patching")
+    );
+    assert!(
+        d["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["control"] == "network-flow-logging")
+    );
 }
 
 #[test]
@@ -160,17 +188,21 @@ fn saas_leaver_flags_the_lapsed_attestation_and_providers_without_contacts() {
         .find(|p| p["provider"] == "payflow")
         .expect("PayFlow is a provider to engage");
     assert_eq!(payflow["attestation_lapsed"][0]["framework"], "soc2");
-    assert!(d["gaps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|g| g["key"] == "DM006:payflow:soc2"));
+    assert!(
+        d["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["key"] == "DM006:payflow:soc2")
+    );
     let review = duty(&d["cause"], "access-review", "monitor");
-    assert!(review["owners"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|o| o["unassigned"] == true && ids(&o["assets"]).contains(&"crm")));
+    assert!(
+        review["owners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["unassigned"] == true && ids(&o["assets"]).contains(&"crm"))
+    );
 }
 
 #[test]
@@ -182,14 +214,19 @@ fn provider_breach_must_engage_every_provider_and_names_how() {
         .iter()
         .find(|p| p["provider"] == "aws")
         .unwrap();
-    assert_eq!(aws["must_engage"][0], "the incident is on the provider's side");
+    assert_eq!(
+        aws["must_engage"][0],
+        "the incident is on the provider's side"
+    );
     assert_eq!(aws["contact"], "AWS Enterprise Support");
     // No exposed asset is self-run: the on-prem ERP is not in a provider breach.
-    assert!(!d["assets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|a| a["id"] == "legacy-erp"));
+    assert!(
+        !d["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == "legacy-erp")
+    );
 }
 
 #[test]
@@ -227,18 +264,30 @@ fn scenario_files_are_read_and_bad_input_exits_2() {
         .iter()
         .map(|a| a["id"].as_str().unwrap())
         .collect();
-    assert!(assets.contains(&"orders-db") && assets.contains(&"crm-sync-db"), "{assets:?}");
+    assert!(
+        assets.contains(&"orders-db") && assets.contains(&"crm-sync-db"),
+        "{assets:?}"
+    );
     assert!(!assets.contains(&"inventory-db"));
-    assert!(v["injects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|i| i["prompt"] == "Who rotates the credentials?"));
+    assert!(
+        v["injects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["prompt"] == "Who rotates the credentials?")
+    );
 
-    std::fs::write(&f, "id: x\ntitle: x\ndetect: [{control: storage-acess-logging, duty: monitor}]\n").unwrap();
+    std::fs::write(
+        &f,
+        "id: x\ntitle: x\ndetect: [{control: storage-acess-logging, duty: monitor}]\n",
+    )
+    .unwrap();
     let (code, _, err) = drill(&["--scenario", f.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains("did you mean `storage-access-logging`"), "{err}");
+    assert!(
+        err.contains("did you mean `storage-access-logging`"),
+        "{err}"
+    );
     std::fs::write(&f, "id: x\ntitle: x\ntargetz: {}\n").unwrap();
     let (code, _, err) = drill(&["--scenario", f.to_str().unwrap()]);
     assert_eq!(code, 2);

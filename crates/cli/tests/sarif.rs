@@ -20,7 +20,14 @@ fn check(format: &str, extra: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_demarc"))
         .env_remove("DEMARC_ESTATE")
         .current_dir(root())
-        .args(["check", "examples/acme", "--as-of", "2026-11-23", "--format", format])
+        .args([
+            "check",
+            "examples/acme",
+            "--as-of",
+            "2026-11-23",
+            "--format",
+            format,
+        ])
         .args(extra)
         .output()
         .expect("run demarc");
@@ -49,8 +56,13 @@ fn check_structure(v: &Value) {
         assert!(r["id"].is_string());
         assert!(r["shortDescription"]["text"].is_string());
     }
-    let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
-    assert!(base.starts_with("file:///") && base.ends_with('/'), "{base}");
+    let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        base.starts_with("file:///") && base.ends_with('/'),
+        "{base}"
+    );
     for res in run["results"].as_array().unwrap() {
         assert!(res["message"]["text"].is_string());
         assert!(["none", "note", "warning", "error"].contains(&res["level"].as_str().unwrap()));
@@ -97,7 +109,10 @@ fn sarif_is_valid_and_locates_each_gap_in_the_estate() {
         .iter()
         .map(|r| r["id"].as_str().unwrap())
         .collect();
-    assert!(rules.contains(&"DM001") && rules.contains(&"DM013"), "{rules:?}");
+    assert!(
+        rules.contains(&"DM001") && rules.contains(&"DM013"),
+        "{rules:?}"
+    );
 
     // One result per gap, in the same order and with the same keys as the JSON output.
     let (_, json) = check("json", &[]);
@@ -134,7 +149,10 @@ fn sarif_is_valid_and_locates_each_gap_in_the_estate() {
     let line = loc["region"]["startLine"].as_u64().unwrap() as usize;
     let text = std::fs::read_to_string(root().join(uri)).unwrap();
     assert!(
-        text.lines().nth(line - 1).unwrap().contains("cloudtrail-archive"),
+        text.lines()
+            .nth(line - 1)
+            .unwrap()
+            .contains("cloudtrail-archive"),
         "{uri}:{line}"
     );
     // A gap a rule causes points at the rule: the expired DBCare clause.
@@ -143,7 +161,10 @@ fn sarif_is_valid_and_locates_each_gap_in_the_estate() {
         .find(|r| r["ruleId"] == "DM004")
         .expect("acme has an expired clause");
     let loc = &expired["locations"][0]["physicalLocation"];
-    assert_eq!(loc["artifactLocation"]["uri"], "examples/acme/contracts.yaml");
+    assert_eq!(
+        loc["artifactLocation"]["uri"],
+        "examples/acme/contracts.yaml"
+    );
 }
 
 #[test]
@@ -232,7 +253,15 @@ fn junit_is_well_formed_with_one_failure_per_gap() {
 fn sarif_and_junit_are_check_formats_only() {
     let out = Command::new(env!("CARGO_BIN_EXE_demarc"))
         .current_dir(root())
-        .args(["who", "patches", "batch-01", "-e", "examples/acme", "--format", "sarif"])
+        .args([
+            "who",
+            "patches",
+            "batch-01",
+            "-e",
+            "examples/acme",
+            "--format",
+            "sarif",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

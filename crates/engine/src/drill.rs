@@ -862,7 +862,13 @@ fn injects(d: &Drill, accountable: &str) -> Vec<Inject> {
         findings: Vec::new(),
     };
     for (n, c) in d.calls.iter().enumerate() {
-        let mut f = format!("{}. {} ({}, {})", n + 1, c.name, c.reason.as_str(), c.role.as_str());
+        let mut f = format!(
+            "{}. {} ({}, {})",
+            n + 1,
+            c.name,
+            c.reason.as_str(),
+            c.role.as_str()
+        );
         if let Some(x) = c.contact.as_ref().or(c.phone.as_ref()) {
             f.push_str(&format!(" <{x}>"));
         }
@@ -903,7 +909,8 @@ fn injects(d: &Drill, accountable: &str) -> Vec<Inject> {
     };
     for l in &d.logs {
         for o in &l.enabled_by.owners {
-            logs.facts.push(format!("enabled by: {}", owner_fact(&l.enabled_by, o)));
+            logs.facts
+                .push(format!("enabled by: {}", owner_fact(&l.enabled_by, o)));
         }
         owner_findings(&l.enabled_by, &mut logs.findings);
         if let Some(r) = &l.read_by {
@@ -979,9 +986,8 @@ fn injects(d: &Drill, accountable: &str) -> Vec<Inject> {
             }
         }
         for (fw, until) in &p.attestation_lapsed {
-            prov.findings.push(format!(
-                "{name}'s {fw} attestation lapsed on {until}"
-            ));
+            prov.findings
+                .push(format!("{name}'s {fw} attestation lapsed on {until}"));
         }
     }
     if d.providers.is_empty() {

@@ -47,11 +47,11 @@ pub use analyse::{
     Severity, Summary, Text, analyse, analyse_with, analyse_with_checks, codes, text,
 };
 pub use callsheet::{CallEntry, CallReason, CallSheet};
+pub use cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
 pub use drill::{
     Drill, DrillCall, DutyLine, Inject, LogLine, Need, OwnerGroup, ProviderLine, Scenario,
     ScenarioError, Targets, builtin_scenario, builtin_scenarios,
 };
-pub use cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
 pub use query::{
     AssetIx, Contact, Explanation, NotApplicable, RuleInfo, ServiceInfo, TableId, Triage,
 };

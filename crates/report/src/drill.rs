@@ -101,7 +101,11 @@ fn reference(d: &DrillV1) -> Vec<Section> {
             ]);
         }
     }
-    out.push(("Logs", DUTY_HEAD.to_vec(), rows.into_iter().map(Vec::from).collect()));
+    out.push((
+        "Logs",
+        DUTY_HEAD.to_vec(),
+        rows.into_iter().map(Vec::from).collect(),
+    ));
     out.push((
         "Call list",
         vec!["#", "who", "why", "contact", "SLA", "assets"],
@@ -181,11 +185,7 @@ fn md_table(out: &mut String, head: &[&str], rows: &[impl AsRef<[String]>]) {
         return;
     }
     let _ = writeln!(out, "| {} |", head.join(" | "));
-    let _ = writeln!(
-        out,
-        "|{}",
-        head.iter().map(|_| "---|").collect::<String>()
-    );
+    let _ = writeln!(out, "|{}", head.iter().map(|_| "---|").collect::<String>());
     for r in rows {
         let cells: Vec<String> = r.as_ref().iter().map(|c| md_cell(c)).collect();
         let _ = writeln!(out, "| {} |", cells.join(" | "));

@@ -40,7 +40,11 @@ fn artifact(file: &Path, base: &Path) -> Value {
     let rel = if file.is_absolute() {
         file.strip_prefix(base).ok().map(Path::to_path_buf)
     } else {
-        Some(file.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect())
+        Some(
+            file.components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .collect(),
+        )
     };
     match rel {
         Some(r) => {
@@ -50,12 +54,17 @@ fn artifact(file: &Path, base: &Path) -> Value {
                 .collect();
             json!({"uri": encode(&s.join("/")), "uriBaseId": SRCROOT})
         }
-        None => json!({"uri": format!("file://{}", encode(&file.to_string_lossy().replace('\\', "/")))}),
+        None => {
+            json!({"uri": format!("file://{}", encode(&file.to_string_lossy().replace('\\', "/")))})
+        }
     }
 }
 
 /// `file:line` places in a gap's basis that name one of the estate's files.
-fn basis_places<'a>(gap: &'a Gap, files: &'a [&'a Path]) -> impl Iterator<Item = (&'a Path, u32)> + 'a {
+fn basis_places<'a>(
+    gap: &'a Gap,
+    files: &'a [&'a Path],
+) -> impl Iterator<Item = (&'a Path, u32)> + 'a {
     gap.basis.iter().filter_map(move |b| {
         files.iter().find_map(|f| {
             let name = f.to_string_lossy();
@@ -186,8 +195,16 @@ pub fn sarif(res: &Resolution, analysis: &Analysis, base: &Path) -> Value {
         .collect();
     let base_uri = {
         let s = encode(&base.to_string_lossy().replace('\\', "/"));
-        let s = if s.starts_with('/') { s } else { format!("/{s}") };
-        if s.ends_with('/') { format!("file://{s}") } else { format!("file://{s}/") }
+        let s = if s.starts_with('/') {
+            s
+        } else {
+            format!("/{s}")
+        };
+        if s.ends_with('/') {
+            format!("file://{s}")
+        } else {
+            format!("file://{s}/")
+        }
     };
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
