@@ -18,7 +18,7 @@ pub mod v1;
 pub use v1::*;
 
 /// The names of the output shapes whose schema `demarc schema NAME` prints.
-pub const SCHEMAS: [&str; 7] = [
+pub const SCHEMAS: [&str; 9] = [
     "check",
     "cells",
     "cell",
@@ -26,6 +26,8 @@ pub const SCHEMAS: [&str; 7] = [
     "triage",
     "callsheet",
     "explain",
+    "drill",
+    "drill-scenario",
 ];
 
 /// The JSON Schema of one output shape, by name (see [`SCHEMAS`]).
@@ -37,6 +39,8 @@ pub fn schema(name: &str) -> Option<serde_json::Value> {
         "gap" => schemars::schema_for!(v1::GapV1),
         "triage" => schemars::schema_for!(v1::TriageV1),
         "callsheet" => schemars::schema_for!(v1::CallSheetV1),
+        "drill" => schemars::schema_for!(v1::DrillV1),
+        "drill-scenario" => schemars::schema_for!(v1::DrillScenarioV1),
         _ => return None,
     };
     serde_json::to_value(s).ok()

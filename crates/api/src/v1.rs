@@ -610,3 +610,397 @@ impl CallSheetV1 {
         }
     }
 }
+
+pub const DRILL: &str = "demarc.drill/v1";
+
+/// Which assets a drill scenario hits. Every criterion given must match; within one, any
+/// value matches. None at all: every asset.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrillTargetsV1 {
+    /// Asset ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<String>,
+    /// Service ids (`aws:s3`); a trailing `*` matches a prefix (`aws:*`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+    /// Service models: on-prem, iaas, caas, paas, faas, dbaas, saas.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
+    /// Data classes the asset holds (`pii`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<String>,
+    /// Environments (`prod`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    /// Tags, `key=value` or `key` (any value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Controls that must apply to the asset (`endpoint-security`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<String>,
+    /// Only assets whose service has a provider.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provided: bool,
+}
+
+/// A control and duty a drill asks about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrillNeedV1 {
+    pub control: String,
+    pub duty: Duty,
+}
+
+/// A tabletop scenario: `demarc drill --scenario FILE` reads one of these (YAML or JSON);
+/// `demarc schema drill-scenario` prints its schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrillScenarioV1 {
+    /// A short id (`lost-laptop`).
+    pub id: String,
+    pub title: String,
+    /// What happened, read out to open the exercise.
+    #[serde(default)]
+    pub narrative: String,
+    #[serde(default)]
+    pub targets: DrillTargetsV1,
+    /// Duties whose failure let it happen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cause: Vec<DrillNeedV1>,
+    /// Who would notice: usually `monitor` duties.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detect: Vec<DrillNeedV1>,
+    /// Who acts: usually `respond` duties.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub respond: Vec<DrillNeedV1>,
+    /// Log controls the investigation needs (audit-logging, log-retention,
+    /// network-flow-logging, storage-access-logging, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<String>,
+    /// The provider must be engaged whatever the cells say.
+    #[serde(default)]
+    pub engage_provider: bool,
+    /// Extra questions for the facilitator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<String>,
+}
+
+fn needs_v1(n: &[engine::Need]) -> Vec<DrillNeedV1> {
+    n.iter()
+        .map(|n| DrillNeedV1 {
+            control: n.control.clone(),
+            duty: n.duty,
+        })
+        .collect()
+}
+
+fn needs_engine(n: &[DrillNeedV1]) -> Vec<engine::Need> {
+    n.iter()
+        .map(|n| engine::Need::new(&n.control, n.duty))
+        .collect()
+}
+
+impl From<&engine::Scenario> for DrillScenarioV1 {
+    fn from(s: &engine::Scenario) -> Self {
+        let t = &s.targets;
+        DrillScenarioV1 {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            narrative: s.narrative.clone(),
+            targets: DrillTargetsV1 {
+                assets: t.assets.clone(),
+                services: t.services.clone(),
+                models: t.models.clone(),
+                data: t.data.clone(),
+                env: t.env.clone(),
+                tags: t.tags.clone(),
+                controls: t.controls.clone(),
+                provided: t.provided,
+            },
+            cause: needs_v1(&s.cause),
+            detect: needs_v1(&s.detect),
+            respond: needs_v1(&s.respond),
+            logs: s.logs.clone(),
+            engage_provider: s.engage_provider,
+            questions: s.questions.clone(),
+        }
+    }
+}
+
+impl From<&DrillScenarioV1> for engine::Scenario {
+    fn from(s: &DrillScenarioV1) -> Self {
+        let t = &s.targets;
+        engine::Scenario {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            narrative: s.narrative.clone(),
+            targets: engine::Targets {
+                assets: t.assets.clone(),
+                services: t.services.clone(),
+                models: t.models.clone(),
+                data: t.data.clone(),
+                env: t.env.clone(),
+                tags: t.tags.clone(),
+                controls: t.controls.clone(),
+                provided: t.provided,
+            },
+            cause: needs_engine(&s.cause),
+            detect: needs_engine(&s.detect),
+            respond: needs_engine(&s.respond),
+            logs: s.logs.clone(),
+            engage_provider: s.engage_provider,
+            questions: s.questions.clone(),
+        }
+    }
+}
+
+/// Who does a duty on some of the exposed assets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DrillOwnersV1 {
+    /// Responsible parties (`acme/secops`, `shieldco → nightwatch`); empty: nobody.
+    pub who: Vec<String>,
+    pub ownership: OwnershipV1,
+    /// Nobody is named in writing for the customer's side.
+    pub unassigned: bool,
+    /// Nothing decided it: the customer's by default.
+    pub assumed: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contested: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<String>,
+    /// `file:line` (or rule id) of the decisive rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+    pub assets: Vec<String>,
+}
+
+/// One control × duty across the exposed assets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DrillDutyV1 {
+    pub control: String,
+    pub duty: Duty,
+    pub owners: Vec<DrillOwnersV1>,
+    /// Exposed assets the control or duty does not apply to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<String>,
+}
+
+impl From<&engine::DutyLine> for DrillDutyV1 {
+    fn from(l: &engine::DutyLine) -> Self {
+        DrillDutyV1 {
+            control: l.control.clone(),
+            duty: l.duty,
+            owners: l
+                .owners
+                .iter()
+                .map(|o| DrillOwnersV1 {
+                    who: o.who.clone(),
+                    ownership: o.ownership.into(),
+                    unassigned: o.unassigned,
+                    assumed: o.assumed,
+                    contested: o.contested.clone(),
+                    sla: o.sla.clone(),
+                    basis: o.basis.clone(),
+                    assets: o.assets.clone(),
+                })
+                .collect(),
+            not_applicable: l.not_applicable.clone(),
+        }
+    }
+}
+
+/// A log the investigation needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DrillLogV1 {
+    pub control: String,
+    /// Who turns it on (its configure duty).
+    pub enabled_by: DrillDutyV1,
+    /// Who reads it (its monitor duty), when the control has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_by: Option<DrillDutyV1>,
+    /// Exposed assets with current evidence that it is on: asset → evidence `ref`.
+    pub evidence: BTreeMap<String, String>,
+}
+
+/// Someone on a drill's call list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DrillCallV1 {
+    /// `responds`, `detects`, `provider` or `accountable` (the list's order).
+    pub reason: String,
+    pub role: RoleV1,
+    pub party: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Exposed assets whose call sheet it is on.
+    pub assets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_set_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestation_lapsed: Vec<LapsedAttestationV1>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalation: Vec<String>,
+}
+
+/// A provider the drill may have to engage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DrillProviderV1 {
+    /// Catalog provider id.
+    pub provider: String,
+    /// The estate party that stands for it; absent: no contact on file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalation: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestation_lapsed: Vec<LapsedAttestationV1>,
+    pub assets: Vec<String>,
+    /// Scenario duties (`incident-response respond`) where it is responsible.
+    pub duties: Vec<String>,
+    /// Why it must be engaged; empty: it need not be.
+    pub must_engage: Vec<String>,
+}
+
+/// One numbered step of the facilitator's script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DrillInjectV1 {
+    /// 1-based.
+    pub number: usize,
+    pub title: String,
+    /// What the facilitator reads out or asks.
+    pub prompt: String,
+    /// What the estate says, to check the table's answers against.
+    pub facts: Vec<String>,
+    /// Problems the table should find.
+    pub findings: Vec<String>,
+}
+
+/// An exposed asset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DrillAssetV1 {
+    pub id: String,
+    pub service: String,
+}
+
+/// `demarc drill SCENARIO --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DrillV1 {
+    /// `demarc.drill/v1`.
+    pub schema: String,
+    pub estate: String,
+    pub as_of: NaiveDate,
+    pub accountable: String,
+    pub scenario: DrillScenarioV1,
+    pub assets: Vec<DrillAssetV1>,
+    pub cause: Vec<DrillDutyV1>,
+    pub detect: Vec<DrillDutyV1>,
+    pub respond: Vec<DrillDutyV1>,
+    pub logs: Vec<DrillLogV1>,
+    pub calls: Vec<DrillCallV1>,
+    pub providers: Vec<DrillProviderV1>,
+    /// Current gaps that would slow the response.
+    pub gaps: Vec<GapV1>,
+    pub injects: Vec<DrillInjectV1>,
+}
+
+fn lapsed(l: &[(String, NaiveDate)]) -> Vec<LapsedAttestationV1> {
+    l.iter()
+        .map(|(f, d)| LapsedAttestationV1 {
+            framework: f.clone(),
+            valid_until: *d,
+        })
+        .collect()
+}
+
+impl DrillV1 {
+    pub fn new(res: &engine::Resolution, d: &engine::Drill) -> Self {
+        DrillV1 {
+            schema: DRILL.to_string(),
+            estate: res.estate().name.clone(),
+            as_of: res.as_of(),
+            accountable: res.accountable().to_string(),
+            scenario: (&d.scenario).into(),
+            assets: d
+                .assets
+                .iter()
+                .map(|(id, service)| DrillAssetV1 {
+                    id: id.clone(),
+                    service: service.clone(),
+                })
+                .collect(),
+            cause: d.cause.iter().map(Into::into).collect(),
+            detect: d.detect.iter().map(Into::into).collect(),
+            respond: d.respond.iter().map(Into::into).collect(),
+            logs: d
+                .logs
+                .iter()
+                .map(|l| DrillLogV1 {
+                    control: l.control.clone(),
+                    enabled_by: (&l.enabled_by).into(),
+                    read_by: l.read_by.as_ref().map(Into::into),
+                    evidence: l.evidence.clone(),
+                })
+                .collect(),
+            calls: d
+                .calls
+                .iter()
+                .map(|c| DrillCallV1 {
+                    reason: c.reason.as_str().to_string(),
+                    role: c.role.into(),
+                    party: c.party.clone(),
+                    team: c.team.clone(),
+                    name: c.name.clone(),
+                    contact: c.contact.clone(),
+                    phone: c.phone.clone(),
+                    assets: c.assets.clone(),
+                    sla: c.sla.as_ref().map(|(s, _)| s.to_string()),
+                    sla_set_by: c.sla.as_ref().map(|(_, r)| r.clone()),
+                    attestation_lapsed: lapsed(&c.attestation_lapsed),
+                    escalation: c.escalation.clone(),
+                })
+                .collect(),
+            providers: d
+                .providers
+                .iter()
+                .map(|p| DrillProviderV1 {
+                    provider: p.provider.clone(),
+                    party: p.party.clone(),
+                    name: p.name.clone(),
+                    contact: p.contact.clone(),
+                    phone: p.phone.clone(),
+                    escalation: p.escalation.clone(),
+                    attestation_lapsed: lapsed(&p.attestation_lapsed),
+                    assets: p.assets.clone(),
+                    duties: p.duties.clone(),
+                    must_engage: p.must_engage.clone(),
+                })
+                .collect(),
+            gaps: d.gaps.iter().map(Into::into).collect(),
+            injects: d
+                .injects
+                .iter()
+                .enumerate()
+                .map(|(n, i)| DrillInjectV1 {
+                    number: n + 1,
+                    title: i.title.clone(),
+                    prompt: i.prompt.clone(),
+                    facts: i.facts.clone(),
+                    findings: i.findings.clone(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -4,7 +4,7 @@
 mod catalog_cmd;
 mod init;
 
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -103,6 +103,12 @@ enum FormatArg {
     Ndjson,
     Csv,
     Md,
+    /// SARIF 2.1.0, for code scanning (`check` only).
+    Sarif,
+    /// JUnit XML, for CI test reports (`check` only).
+    Junit,
+    /// A self-contained HTML page (`drill` only).
+    Html,
 }
 
 impl From<FormatArg> for Format {
@@ -112,8 +118,30 @@ impl From<FormatArg> for Format {
             FormatArg::Json | FormatArg::Ndjson => Format::Json,
             FormatArg::Csv => Format::Csv,
             FormatArg::Md => Format::Md,
+            // Refused by `format_for` before any command renders.
+            FormatArg::Sarif | FormatArg::Junit | FormatArg::Html => Format::Table,
         }
     }
+}
+
+/// Refuses a format the command does not produce (SARIF and JUnit are `check`'s, HTML is
+/// `drill`'s), naming the commands that do.
+fn format_for(command: &str, f: FormatArg) -> Result<(), InputError> {
+    let owner = match f {
+        FormatArg::Sarif | FormatArg::Junit => "check",
+        FormatArg::Html => "drill",
+        _ => return Ok(()),
+    };
+    if owner == command {
+        return Ok(());
+    }
+    let name = f
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    Err(InputError(format!(
+        "error: `{command}` has no `--format {name}`\n  help: `--format {name}` is for `demarc {owner}`"
+    )))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -211,6 +239,24 @@ enum Command {
         #[command(flatten)]
         args: EstateArgs,
     },
+    /// Run a tabletop incident drill on the estate: which assets a scenario hits, who detects
+    /// and responds, who calls whom within what SLA, whether the logs are owned, whether the
+    /// provider must be engaged, and which gaps would slow the response. Prints a facilitator's
+    /// script (md, the default; html; json). Exits 0: a drill is not a gate.
+    Drill {
+        /// A built-in scenario: public-bucket, vm-unpatched, saas-leaver, provider-breach,
+        /// leaked-keys, endpoint-ransomware.
+        #[arg(required_unless_present_any = ["scenario_file", "list"], conflicts_with = "scenario_file")]
+        name: Option<String>,
+        /// A scenario written in YAML or JSON (`demarc schema drill-scenario`).
+        #[arg(long = "scenario", id = "scenario_file", value_name = "FILE")]
+        scenario_file: Option<PathBuf>,
+        /// List the built-in scenarios.
+        #[arg(long)]
+        list: bool,
+        #[command(flatten)]
+        args: EstateArgs,
+    },
     /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) to stdout, e.g. `demarc man > demarc.1`.
@@ -221,11 +267,50 @@ enum Command {
         command: catalog_cmd::CatalogCommand,
     },
     /// Print the JSON Schema of estate files (for editor autocompletion), or with NAME of an
-    /// output: check, cells, cell, gap, triage, explain.
+    /// output: check, cells, cell, gap, triage, explain, drill, or the `drill-scenario` input.
     Schema {
         /// An output shape; leave out for the estate file schema.
         name: Option<String>,
     },
+}
+
+fn severity_threshold(fail_on: SeverityArg) -> Option<Severity> {
+    match fail_on {
+        SeverityArg::Info => Some(Severity::Info),
+        SeverityArg::Low => Some(Severity::Low),
+        SeverityArg::Medium => Some(Severity::Medium),
+        SeverityArg::High => Some(Severity::High),
+        SeverityArg::Critical => Some(Severity::Critical),
+        SeverityArg::Never => None,
+    }
+}
+
+/// The largest scenario file read.
+const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+
+/// Reads a scenario file (YAML or JSON): a regular file only, at most 1 MiB.
+fn read_scenario(path: &Path) -> Result<demarc_engine::Scenario, InputError> {
+    let fail = |m: String| InputError(format!("error: {}: {m}", path.display()));
+    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut text = String::new();
+    std::io::Read::take(
+        std::fs::File::open(path).map_err(|e| fail(e.to_string()))?,
+        MAX_SCENARIO_BYTES + 1,
+    )
+    .read_to_string(&mut text)
+    .map_err(|e| fail(e.to_string()))?;
+    if text.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(fail("larger than 1 MiB".into()));
+    }
+    let doc: api::DrillScenarioV1 = serde_saphyr::from_str(&text).map_err(|e| {
+        fail(format!(
+            "{e}\n  help: `demarc schema drill-scenario` prints the scenario format"
+        ))
+    })?;
+    Ok((&doc).into())
 }
 
 fn duty_arg(s: &str) -> Result<Duty, String> {
@@ -523,7 +608,67 @@ fn open(path: &Path, args: &EstateArgs) -> Result<Arc<Resolution>, InputError> {
 
 fn run(cli: Cli) -> Result<u8, InputError> {
     let catalog = Catalog::builtin();
+    match &cli.command {
+        Command::Check { args, .. } => format_for("check", args.format)?,
+        Command::Drill { args, .. } => format_for("drill", args.format)?,
+        Command::Matrix { args, .. } => format_for("matrix", args.format)?,
+        Command::Explain { args, .. } => format_for("explain", args.format)?,
+        Command::Who { args, .. } => format_for("who", args.format)?,
+        Command::Triage { args, .. } => format_for("triage", args.format)?,
+        _ => {}
+    }
     match cli.command {
+        Command::Drill {
+            name,
+            scenario_file,
+            list,
+            args,
+        } => {
+            if list {
+                let mut out = String::new();
+                for s in demarc_engine::builtin_scenarios() {
+                    out.push_str(&format!("{:<20} {}\n", s.id, s.title));
+                }
+                print(&out)?;
+                return Ok(0);
+            }
+            let scenario = match (&name, &scenario_file) {
+                (_, Some(f)) => read_scenario(f)?,
+                (Some(n), None) => demarc_engine::builtin_scenario(n).ok_or_else(|| {
+                    let ids: Vec<String> = demarc_engine::builtin_scenarios()
+                        .into_iter()
+                        .map(|s| s.id)
+                        .collect();
+                    let hint = demarc_model::suggest(n, ids.iter().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`? "))
+                        .unwrap_or_default();
+                    InputError(format!(
+                        "error: no built-in scenario `{n}`\n  help: {hint}built-in scenarios: {}; or write one and pass --scenario FILE",
+                        ids.join(", ")
+                    ))
+                })?,
+                (None, None) => unreachable!("clap requires a scenario"),
+            };
+            let res = open(&args.estate, &args)?;
+            let drill = res.drill(&scenario).map_err(|e| {
+                InputError(format!(
+                    "error: scenario `{}` names what the catalog does not have:\n{e}",
+                    scenario.id
+                ))
+            })?;
+            let out = api::DrillV1::new(&res, &drill);
+            match args.format {
+                FormatArg::Json => print(&json_out(&out))?,
+                FormatArg::Html => print(&demarc_report::drill::drill_html(&out))?,
+                FormatArg::Table | FormatArg::Md => print(&demarc_report::drill::drill_md(&out))?,
+                _ => {
+                    return Err(InputError(
+                        "error: `drill` writes md (the default), html or json\n  help: use --format md, html or json".into(),
+                    ));
+                }
+            }
+            Ok(0)
+        }
         Command::Init { dir, name, force } => {
             init::run(dir.as_deref().unwrap_or(Path::new(".")), &name, force)
         }
@@ -584,6 +729,17 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                     }
                     Ok(())
                 })?,
+                FormatArg::Sarif => {
+                    let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+                    print(&json_out(&demarc_report::sarif::sarif(
+                        &res, &analysis, &base,
+                    )))?
+                }
+                FormatArg::Junit => print(&demarc_report::junit::junit(
+                    &res,
+                    &analysis,
+                    severity_threshold(fail_on),
+                ))?,
                 FormatArg::Table => {
                     print(&demarc_report::summary_text(&res, &analysis))?;
                     if !analysis.gaps.is_empty() {
@@ -595,14 +751,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                 }
                 f => print(&demarc_report::gaps_grid(&analysis, true).render(f.into(), false))?,
             }
-            let threshold = match fail_on {
-                SeverityArg::Info => Some(Severity::Info),
-                SeverityArg::Low => Some(Severity::Low),
-                SeverityArg::Medium => Some(Severity::Medium),
-                SeverityArg::High => Some(Severity::High),
-                SeverityArg::Critical => Some(Severity::Critical),
-                SeverityArg::Never => None,
-            };
+            let threshold = severity_threshold(fail_on);
             let failing = threshold.is_some_and(|t| analysis.gaps.iter().any(|g| g.severity >= t));
             Ok(if failing { EXIT_GAPS } else { 0 })
         }
@@ -721,7 +870,11 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                 FormatArg::Ndjson => {
                     write_stdout(|w| ndjson_line(w, &api::CellV1::new(&res, i, e.cell)))?
                 }
-                FormatArg::Table | FormatArg::Md => print(&demarc_report::explain_text(&e))?,
+                FormatArg::Table
+                | FormatArg::Md
+                | FormatArg::Sarif
+                | FormatArg::Junit
+                | FormatArg::Html => print(&demarc_report::explain_text(&e))?,
                 FormatArg::Csv => {
                     let mut g = Grid::new(["step", "kind", "rule", "rule_id", "at", "url"]);
                     for (n, b) in e.cell.basis.iter().enumerate() {

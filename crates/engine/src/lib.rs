@@ -36,6 +36,7 @@ mod analyse;
 mod callsheet;
 mod cell;
 mod checks;
+mod drill;
 mod query;
 mod resolve;
 mod rules;
@@ -47,6 +48,10 @@ pub use analyse::{
 };
 pub use callsheet::{CallEntry, CallReason, CallSheet};
 pub use cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
+pub use drill::{
+    Drill, DrillCall, DutyLine, Inject, LogLine, Need, OwnerGroup, ProviderLine, Scenario,
+    ScenarioError, Targets, builtin_scenario, builtin_scenarios,
+};
 pub use query::{
     AssetIx, Contact, Explanation, NotApplicable, RuleInfo, ServiceInfo, TableId, Triage,
 };

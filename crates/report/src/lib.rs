@@ -12,8 +12,11 @@
 //! assert_eq!(g.render(Format::Csv, false), "asset,owner\nvm1,acme/platform\n");
 //! ```
 
+pub mod drill;
 pub mod html;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 mod text;
 
 pub use text::*;
