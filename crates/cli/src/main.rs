@@ -352,9 +352,13 @@ fn read_baseline(path: &Path) -> Result<std::collections::BTreeSet<String>, Inpu
         }
         // NDJSON: one gap per line.
         Err(_) => {
-            for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                let v: serde_json::Value = serde_json::from_str(line)
-                    .map_err(|e| bad(format!("line {}: {e}", n + 1)))?;
+            for (n, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                let v: serde_json::Value =
+                    serde_json::from_str(line).map_err(|e| bad(format!("line {}: {e}", n + 1)))?;
                 keys.insert(
                     keys_of(&v).ok_or_else(|| bad(format!("line {} has no `key`", n + 1)))?,
                 );

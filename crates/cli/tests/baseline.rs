@@ -50,7 +50,13 @@ fn with_a_baseline_the_gate_fails_only_on_new_gaps_and_says_which_are_new() {
     let (code, out, err) = demarc(dir.path(), &["--format", "json", "--baseline", base]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert!(v["gaps"].as_array().unwrap().iter().all(|g| g["new"] == false));
+    assert!(
+        v["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["new"] == false)
+    );
     assert_eq!(v["summary"]["new"], 0);
 
     // A new asset on an unknown service is a new gap: the gate fails on it alone.
@@ -73,7 +79,10 @@ fn with_a_baseline_the_gate_fails_only_on_new_gaps_and_says_which_are_new() {
         .collect();
     assert_eq!(new, ["DM013:mystery-box"]);
     let (_, table, _) = demarc(dir.path(), &["--baseline", base, "--format", "csv"]);
-    assert!(table.contains("[new] unknown service type `mystery-box`"), "{table}");
+    assert!(
+        table.contains("[new] unknown service type `mystery-box`"),
+        "{table}"
+    );
     assert!(table.contains("[known] "), "{table}");
 
     // A file that is not a check output is a usage error, not a silent pass.
@@ -105,7 +114,12 @@ fn accepted_gaps_are_shown_with_approval_in_every_format_and_do_not_fail() {
     assert_eq!(g["accepted"]["approved_by"], "ciso");
     assert_eq!(g["accepted"]["reason"], "host retires in March");
     assert_eq!(g["accepted"]["expires"], "2027-03-31");
-    assert!(g["group"].as_str().unwrap().starts_with("group:DM001:acme:"));
+    assert!(
+        g["group"]
+            .as_str()
+            .unwrap()
+            .starts_with("group:DM001:acme:")
+    );
     assert_eq!(v["summary"]["gaps"], 0);
     for f in ["csv", "md", "table"] {
         let (_, out, _) = demarc(dir.path(), &["--format", f]);

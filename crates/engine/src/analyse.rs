@@ -522,7 +522,9 @@ pub fn analyse_with_checks(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let gr = groupings[list[0]].as_ref().expect("bucketed gaps have a grouping");
+        let gr = groupings[list[0]]
+            .as_ref()
+            .expect("bucketed gaps have a grouping");
         let text = ((gr.title)(&controls, &duties), (gr.fix)(&controls, &duties));
         for &i in &list {
             gaps[i].group = Some(key.clone());

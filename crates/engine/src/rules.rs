@@ -365,7 +365,13 @@ pub(crate) fn build_rules(
         let canon = format!(
             "template={}|{}",
             t.template,
-            canonical(RuleKind::Assignment, &t.scope, &a.controls, &a.duties, targets)
+            canonical(
+                RuleKind::Assignment,
+                &t.scope,
+                &a.controls,
+                &a.duties,
+                targets
+            )
         );
         rules.push(Rule {
             id: RuleId(Arc::from(format!(
@@ -380,7 +386,10 @@ pub(crate) fn build_rules(
                 t.template,
                 targets_label(targets)
             ),
-            reason: Some(format!("applied by `apply` at {}", estate.cite(t.apply.loc))),
+            reason: Some(format!(
+                "applied by `apply` at {}",
+                estate.cite(t.apply.loc)
+            )),
             at: t.owner.loc,
             text: String::new(),
             targets: targets.clone(),

@@ -270,12 +270,13 @@ impl Scope {
             &outer.env.as_ref().map(|s| s.value.clone()),
             "env",
         )?;
-        let with_loc = |v: Option<OneOrMany>, a: &Option<Sp<OneOrMany>>, b: &Option<Sp<OneOrMany>>| {
-            v.map(|value| Sp {
-                value,
-                loc: a.as_ref().or(b.as_ref()).map(|s| s.loc).unwrap_or_default(),
-            })
-        };
+        let with_loc =
+            |v: Option<OneOrMany>, a: &Option<Sp<OneOrMany>>, b: &Option<Sp<OneOrMany>>| {
+                v.map(|value| Sp {
+                    value,
+                    loc: a.as_ref().or(b.as_ref()).map(|s| s.loc).unwrap_or_default(),
+                })
+            };
         let ids = |v: &[Sp<String>]| v.iter().map(|a| a.value.clone()).collect::<Vec<_>>();
         list(&ids(&self.assets), &ids(&outer.assets), "assets")?;
         Ok(Scope {

@@ -485,10 +485,18 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
             );
         }
         if a.reason.trim().is_empty() {
-            c.error(a.loc, "acceptance without a reason".into(), "say why the risk is accepted".into());
+            c.error(
+                a.loc,
+                "acceptance without a reason".into(),
+                "say why the risk is accepted".into(),
+            );
         }
         if a.approved_by.trim().is_empty() {
-            c.error(a.loc, "acceptance without `approved_by`".into(), "name who signed for the risk".into());
+            c.error(
+                a.loc,
+                "acceptance without `approved_by`".into(),
+                "name who signed for the risk".into(),
+            );
         }
     }
     let fw = c.frameworks.clone();

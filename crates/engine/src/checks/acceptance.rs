@@ -50,7 +50,14 @@ pub(crate) fn matches(pattern: &str, key: &str) -> bool {
     true
 }
 
-fn plain_gap(code: &'static str, key: String, severity: Severity, title: String, fix: String, basis: Vec<String>) -> Gap {
+fn plain_gap(
+    code: &'static str,
+    key: String,
+    severity: Severity,
+    title: String,
+    fix: String,
+    basis: Vec<String>,
+) -> Gap {
     Gap {
         code,
         kind: codes::name(code),

@@ -227,7 +227,10 @@ impl Check for Evidence {
                 ),
                 Some(false) => (
                     codes::EVIDENCE_EXPIRED,
-                    format!("organisation-wide evidence for {} has expired", control.name),
+                    format!(
+                        "organisation-wide evidence for {} has expired",
+                        control.name
+                    ),
                     repeat_fix(control, false),
                 ),
             };
