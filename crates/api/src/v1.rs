@@ -336,6 +336,30 @@ pub struct GapV1 {
     pub cells: usize,
     pub basis: Vec<String>,
     pub fix: String,
+    /// The fix this gap shares with others: gaps with the same `group` (same code, same
+    /// assets, same missing owner or party) are closed by one fix. Stable like `key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The risk acceptance in force for this gap (`accepted:` in the estate); an accepted gap
+    /// does not count for `--fail-on`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<AcceptedV1>,
+    /// With `check --baseline`: true when the key is not in the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<bool>,
+}
+
+/// A risk acceptance covering a gap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AcceptedV1 {
+    pub reason: String,
+    pub approved_by: String,
+    /// The day the gap counts again.
+    pub expires: NaiveDate,
+    /// The `gap:` pattern that matched (`DM003:waf`, `DM010:*`).
+    pub pattern: String,
+    /// `file:line` of the acceptance.
+    pub at: String,
 }
 
 impl From<&engine::Gap> for GapV1 {
@@ -353,6 +377,15 @@ impl From<&engine::Gap> for GapV1 {
             cells: g.cells,
             basis: g.basis.clone(),
             fix: g.fix.clone(),
+            group: g.group.clone(),
+            accepted: g.accepted.as_ref().map(|a| AcceptedV1 {
+                reason: a.reason.clone(),
+                approved_by: a.approved_by.clone(),
+                expires: a.expires,
+                pattern: a.pattern.clone(),
+                at: a.at.clone(),
+            }),
+            new: g.new,
         }
     }
 }
@@ -366,10 +399,21 @@ pub struct SummaryV1 {
     pub ownership: BTreeMap<String, usize>,
     pub assumed_cells: usize,
     pub unassigned_cells: usize,
+    /// Open gaps: not covered by a risk acceptance in force.
     pub gaps: usize,
-    /// Gaps per severity (every severity present, zero included).
+    /// Open gaps per severity (every severity present, zero included).
     pub by_severity: BTreeMap<String, usize>,
+    /// Open gaps per code.
     pub by_code: BTreeMap<String, usize>,
+    /// Gaps covered by a risk acceptance in force (listed, not in `gaps`).
+    #[serde(default)]
+    pub accepted: usize,
+    /// With `check --baseline`: open gaps whose key is not in the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<usize>,
+    /// Distinct fixes among the open gaps (gaps of one `group` count once).
+    #[serde(default)]
+    pub fixes: usize,
     /// Equivalence classes and distinct cell tables: how much work resolution did.
     pub classes: usize,
     pub tables: usize,
@@ -389,6 +433,9 @@ impl From<&engine::Summary> for SummaryV1 {
             gaps: s.gaps,
             by_severity: strs(&s.by_severity),
             by_code: strs(&s.by_code),
+            accepted: s.accepted,
+            new: s.new,
+            fixes: s.fixes,
             classes: s.classes,
             tables: s.tables,
         }

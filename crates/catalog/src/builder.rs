@@ -143,6 +143,14 @@ impl<'de> Deserialize<'de> for RawActionable {
     }
 }
 
+/// Where a control is carried out: per asset, or once for the organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ControlScope {
+    Asset,
+    Organisation,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawControl {
@@ -153,6 +161,9 @@ struct RawControl {
     description: String,
     #[serde(default)]
     evidence: bool,
+    /// `asset` (default) or `organisation`.
+    #[serde(default)]
+    scope: Option<ControlScope>,
     #[serde(default)]
     customer_actionable: Option<Sp<RawActionable>>,
     #[serde(default)]
@@ -607,6 +618,11 @@ impl Build<'_> {
                     duties: c.duties.clone(),
                     description: c.description.clone(),
                     evidence: c.evidence,
+                    scope: Some(if c.organisation {
+                        ControlScope::Organisation
+                    } else {
+                        ControlScope::Asset
+                    }),
                     customer_actionable: Some(Sp {
                         value: RawActionable::Duties(c.customer_actionable.clone()),
                         loc: sp("", a).loc,
@@ -1246,6 +1262,7 @@ impl Build<'_> {
                 duties: c.duties.clone(),
                 description: c.description.clone(),
                 evidence: c.evidence,
+                organisation: c.scope == Some(ControlScope::Organisation),
                 customer_actionable,
                 applies_to: c.applies_to.iter().map(|m| m.value.clone()).collect(),
                 mappings,

@@ -73,6 +73,11 @@ pub struct Control {
     pub duties: Vec<Duty>,
     pub description: String,
     pub evidence: bool,
+    /// Whether the control is carried out once for the whole organisation (training, vendor
+    /// risk, incident exercises: `scope: organisation`) rather than per asset (the default).
+    /// Evidence for an organisation-level control is org-wide, never per asset.
+    #[serde(default)]
+    pub organisation: bool,
     /// The duties the customer can always act on (`customer_actionable:`): for these, a
     /// layer entry never puts the provider on the cell; only an entry for the control does.
     pub customer_actionable: Vec<Duty>,

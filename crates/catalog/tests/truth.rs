@@ -32,7 +32,15 @@ fn facts() -> Vec<Fact> {
         let mut r = csv::Reader::from_path(&f).unwrap();
         assert_eq!(
             r.headers().unwrap().iter().collect::<Vec<_>>(),
-            ["service", "mode", "control", "duty", "owner", "page", "decided_by"],
+            [
+                "service",
+                "mode",
+                "control",
+                "duty",
+                "owner",
+                "page",
+                "decided_by"
+            ],
             "{}",
             f.display()
         );
@@ -40,7 +48,8 @@ fn facts() -> Vec<Fact> {
             let rec = rec.unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             let at = format!("{}:{}", f.file_name().unwrap().to_string_lossy(), i + 2);
             out.push(Fact {
-                duty: Duty::from_word(&rec[3]).unwrap_or_else(|| panic!("{at}: duty `{}`", &rec[3])),
+                duty: Duty::from_word(&rec[3])
+                    .unwrap_or_else(|| panic!("{at}: duty `{}`", &rec[3])),
                 service: rec[0].to_string(),
                 mode: rec[1].to_string(),
                 control: rec[2].to_string(),
@@ -61,7 +70,11 @@ fn the_catalog_agrees_with_every_fact_read_from_the_providers_pages() {
     assert!(!facts.is_empty());
     let mut wrong = Vec::new();
     for f in &facts {
-        assert!(f.page.starts_with("https://"), "{}: page must be an https URL", f.at);
+        assert!(
+            f.page.starts_with("https://"),
+            "{}: page must be an https URL",
+            f.at
+        );
         assert!(f.decided_by.len() > 10, "{}: say what decides it", f.at);
         let id = if f.mode.is_empty() {
             f.service.clone()
@@ -86,5 +99,11 @@ fn the_catalog_agrees_with_every_fact_read_from_the_providers_pages() {
             ));
         }
     }
-    assert!(wrong.is_empty(), "{} of {} facts disagree:\n{}", wrong.len(), facts.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} facts disagree:\n{}",
+        wrong.len(),
+        facts.len(),
+        wrong.join("\n")
+    );
 }

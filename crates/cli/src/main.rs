@@ -185,6 +185,10 @@ enum Command {
         /// At most this many asset ids per gap in JSON/CSV/MD/HTML (asset_count stays exact); 0 = all.
         #[arg(long, default_value_t = 1000)]
         max_gap_assets: usize,
+        /// A previous `check --format json` (or ndjson) output: only gaps whose key is not in
+        /// it count for --fail-on; each gap is shown as new or known.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
     },
     /// Asset × duty grid, or asset × control × duty rows with --rows.
     Matrix {
@@ -400,6 +404,70 @@ impl Drop for Progress {
             s.finish_and_clear();
         }
     }
+}
+
+/// The gap keys of a previous `check --format json` (or `--format ndjson`) output.
+fn read_baseline(path: &Path) -> Result<std::collections::BTreeSet<String>, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        InputError(format!(
+            "error: cannot read the baseline {}: {e}",
+            path.display()
+        ))
+    })?;
+    let bad = |why: String| {
+        InputError(format!(
+            "error: {} is not a `demarc check --format json` output: {why}\n  help: make it with `demarc check --format json > {}` on the accepted state",
+            path.display(),
+            path.display()
+        ))
+    };
+    let keys_of = |v: &serde_json::Value| -> Option<String> {
+        v.get("key").and_then(|k| k.as_str()).map(str::to_string)
+    };
+    let mut keys = std::collections::BTreeSet::new();
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => {
+            let gaps = v
+                .get("gaps")
+                .and_then(|g| g.as_array())
+                .ok_or_else(|| bad("it has no `gaps` list".into()))?;
+            for g in gaps {
+                keys.insert(keys_of(g).ok_or_else(|| bad("a gap has no `key`".into()))?);
+            }
+        }
+        // NDJSON: one gap per line.
+        Err(_) => {
+            for (n, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                let v: serde_json::Value =
+                    serde_json::from_str(line).map_err(|e| bad(format!("line {}: {e}", n + 1)))?;
+                keys.insert(
+                    keys_of(&v).ok_or_else(|| bad(format!("line {} has no `key`", n + 1)))?,
+                );
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// `5 fixes; 2 accepted; 3 new since the baseline`: the line under the summary.
+fn fixes_line(a: &demarc_engine::Analysis) -> String {
+    let s = &a.summary;
+    let mut parts = vec![format!(
+        "{} {} to make",
+        s.fixes,
+        if s.fixes == 1 { "fix" } else { "fixes" }
+    )];
+    if s.accepted > 0 {
+        parts.push(format!("{} accepted (not counted)", s.accepted));
+    }
+    if let Some(n) = s.new {
+        parts.push(format!("{n} new since the baseline"));
+    }
+    format!("{}\n", parts.join("; "))
 }
 
 /// Loads the estate, composes its catalog (built-in, overlays, the estate's own services) and
@@ -707,14 +775,22 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             html,
             wide,
             max_gap_assets,
+            baseline,
         } => {
+            // Read the baseline first: a missing file is a usage error before any work.
+            let known = baseline.as_deref().map(read_baseline).transpose()?;
             let res = open(path.as_deref().unwrap_or(&args.estate), &args)?;
             let options = demarc_engine::AnalyseOptions {
                 max_assets_per_gap: (max_gap_assets > 0).then_some(max_gap_assets),
             };
-            let analysis = timed("analyse", || res.gaps(options));
+            let mut analysis = timed("analyse", || res.gaps(options));
+            if let Some(known) = &known {
+                analysis.compare_with_baseline(known);
+            }
+            // People read one entry per fix; JSON keeps one gap per key (with its `group`).
+            let fixes = analysis.fixes();
             if let Some(h) = html {
-                let page = demarc_report::html::report(&res, &analysis).map_err(|e| {
+                let page = demarc_report::html::report(&res, &fixes).map_err(|e| {
                     InputError(format!("error: cannot render the HTML report: {e}"))
                 })?;
                 write_atomic(&h, &page)?;
@@ -741,18 +817,20 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                     severity_threshold(fail_on),
                 ))?,
                 FormatArg::Table => {
-                    print(&demarc_report::summary_text(&res, &analysis))?;
-                    if !analysis.gaps.is_empty() {
+                    print(&demarc_report::summary_text(&res, &fixes))?;
+                    print(&fixes_line(&fixes))?;
+                    if !fixes.gaps.is_empty() {
                         print(
-                            &demarc_report::gaps_grid(&analysis, wide)
+                            &demarc_report::gaps_grid(&fixes, wide)
                                 .render(Format::Table, color_stdout()),
                         )?;
                     }
                 }
-                f => print(&demarc_report::gaps_grid(&analysis, true).render(f.into(), false))?,
+                f => print(&demarc_report::gaps_grid(&fixes, true).render(f.into(), false))?,
             }
             let threshold = severity_threshold(fail_on);
-            let failing = threshold.is_some_and(|t| analysis.gaps.iter().any(|g| g.severity >= t));
+            // Per gap key: accepted gaps never fail, and with a baseline only new ones do.
+            let failing = threshold.is_some_and(|t| analysis.failing(t).next().is_some());
             Ok(if failing { EXIT_GAPS } else { 0 })
         }
         Command::Matrix {

@@ -59,6 +59,10 @@ struct Summary {
     gaps: usize,
     by_severity: BTreeMap<String, usize>,
     by_code: BTreeMap<String, usize>,
+    accepted: usize,
+    #[serde(default)]
+    new: Option<usize>,
+    fixes: usize,
     classes: usize,
     tables: usize,
 }
@@ -80,6 +84,23 @@ struct Gap {
     cells: usize,
     basis: Vec<String>,
     fix: String,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    accepted: Option<Accepted>,
+    #[serde(default)]
+    new: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Accepted {
+    reason: String,
+    approved_by: String,
+    expires: String,
+    pattern: String,
+    at: String,
 }
 
 #[derive(Deserialize)]

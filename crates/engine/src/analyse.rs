@@ -100,6 +100,7 @@ pub mod codes {
     pub const UNKNOWN_SERVICE: &str = "DM013";
     pub const UNMATCHED_RULE: &str = crate::checks::UNMATCHED_RULE;
     pub const FUTURE_DATE: &str = crate::checks::FUTURE_DATE;
+    pub const ACCEPTANCE_UNMATCHED: &str = crate::checks::ACCEPTANCE_UNMATCHED;
 
     /// Every built-in code with its documentation, in code order.
     pub fn all() -> Vec<super::CodeInfo> {
@@ -141,6 +142,34 @@ pub struct Gap {
     /// The rules and documents behind it.
     pub basis: Vec<String>,
     pub fix: String,
+    /// The fix this gap shares with others (same code, same assets, same missing owner or
+    /// party): `group:DM001:acme:3f9c0a1b2c3d4e5f`, derived from the code, the owner and the
+    /// asset ids, so it is stable too. `None` for codes whose gaps are fixed one by one.
+    pub group: Option<String>,
+    /// In [`Analysis::fixes`]: the controls of every gap the fix closes. Empty otherwise.
+    pub controls: Vec<String>,
+    /// In [`Analysis::fixes`]: the keys of the gaps one fix closes (more than one only for a
+    /// grouped fix). Empty otherwise.
+    pub members: Vec<String>,
+    /// The risk acceptance in force for this gap, if any: it does not count for `--fail-on`.
+    pub accepted: Option<Accepted>,
+    /// Against a baseline ([`Analysis::compare_with_baseline`]): whether the key is not in it.
+    pub new: Option<bool>,
+    /// The title and fix that name every gap of the group (set with `group`).
+    pub group_text: Option<(String, String)>,
+}
+
+/// A risk acceptance that covers a gap (`accepted:` in the estate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// The `gap:` pattern as written (`DM003:waf`, `DM010:*`).
+    pub pattern: String,
+    pub reason: String,
+    pub approved_by: String,
+    /// The day it ends; from then on the gap counts again.
+    pub expires: NaiveDate,
+    /// `file:line` of the acceptance.
+    pub at: String,
 }
 
 /// Counts for dashboards and CI summaries.
@@ -151,9 +180,16 @@ pub struct Summary {
     pub ownership: BTreeMap<&'static str, usize>,
     pub assumed_cells: usize,
     pub unassigned_cells: usize,
+    /// Open gaps (not accepted); `by_severity` and `by_code` count these.
     pub gaps: usize,
     pub by_severity: BTreeMap<&'static str, usize>,
     pub by_code: BTreeMap<&'static str, usize>,
+    /// Gaps covered by a risk acceptance in force (not in `gaps`).
+    pub accepted: usize,
+    /// Open gaps whose key is not in the baseline, when compared with one.
+    pub new: Option<usize>,
+    /// Distinct fixes: open gaps that one fix closes count once.
+    pub fixes: usize,
     /// Equivalence classes and distinct cell tables: how much work resolution did.
     pub classes: usize,
     pub tables: usize,
@@ -236,6 +272,19 @@ struct Group<'r> {
     duties: BTreeSet<Duty>,
     basis: BTreeSet<String>,
     draft: Draft<'r>,
+    grouping: Option<Grouping<'r>>,
+}
+
+/// Renders the title or fix of a grouped gap from the controls (ids, sorted) and duties of
+/// all its members.
+pub type GroupText<'r> = Box<dyn Fn(&[String], &[Duty]) -> String + 'r>;
+
+/// How a gap joins others that one fix closes: gaps of the same code, over the same assets,
+/// with the same `owner` (the party missing, or the one holding both duties) form one group.
+pub struct Grouping<'r> {
+    pub owner: String,
+    pub title: GroupText<'r>,
+    pub fix: GroupText<'r>,
 }
 
 /// A handle on one gap being collected.
@@ -279,6 +328,7 @@ impl<'r> Findings<'r> {
             duties: BTreeSet::new(),
             basis: BTreeSet::new(),
             draft: draft(),
+            grouping: None,
         });
         self.index.insert((code, key), self.list.len() - 1);
         GapRef(self.list.len() - 1)
@@ -335,6 +385,14 @@ impl<'r> Findings<'r> {
     pub fn add_duties(&mut self, g: GapRef, duties: impl IntoIterator<Item = Duty>) {
         self.list[g.0].duties.extend(duties);
     }
+    /// Lets the gap be fixed together with others of its code over the same assets and with
+    /// the same owner (see [`Grouping`]). The first call wins.
+    pub fn groupable(&mut self, g: GapRef, grouping: impl FnOnce() -> Grouping<'r>) {
+        let slot = &mut self.list[g.0].grouping;
+        if slot.is_none() {
+            *slot = Some(grouping());
+        }
+    }
     /// Sets the cell count outright, for gaps whose cells are not per member.
     pub fn set_cells(&mut self, g: GapRef, cells: usize) {
         self.list[g.0].cells = cells;
@@ -384,6 +442,28 @@ pub fn analyse_with_checks(
         .chain(extra.iter().flat_map(|c| c.codes().iter().copied()))
         .map(|c| (c.code, c.name))
         .collect();
+    // Buckets of gaps one fix closes: same code, same owner, same classes and assets.
+    type Bucket = (&'static str, String, Vec<u32>, Vec<u32>);
+    let mut buckets: BTreeMap<Bucket, Vec<usize>> = BTreeMap::new();
+    let mut groupings: Vec<Option<Grouping>> = Vec::with_capacity(findings.list.len());
+    for (i, g) in findings.list.iter_mut().enumerate() {
+        let grouping = g.grouping.take();
+        if let Some(gr) = &grouping {
+            let mut loose = g.assets.clone();
+            loose.sort_unstable();
+            loose.dedup();
+            buckets
+                .entry((
+                    g.code,
+                    gr.owner.clone(),
+                    g.classes.iter().copied().collect(),
+                    loose,
+                ))
+                .or_default()
+                .push(i);
+        }
+        groupings.push(grouping);
+    }
     let mut gaps: Vec<Gap> = findings
         .list
         .into_iter()
@@ -406,9 +486,52 @@ pub fn analyse_with_checks(
                     .collect(),
                 cells: g.cells,
                 basis: g.basis.into_iter().collect(),
+                group: None,
+                controls: Vec::new(),
+                members: Vec::new(),
+                accepted: None,
+                new: None,
+                group_text: None,
             }
         })
         .collect();
+    for ((code, owner, classes, loose), list) in buckets {
+        // The identity of the fix: code, owner and every asset id (not only the listed
+        // ones), hashed; the same assets and owner give the same group however they are found.
+        let mut ids: Vec<&str> = classes
+            .iter()
+            .flat_map(|&c| res.prepared.classes[c as usize].members.iter())
+            .chain(loose.iter())
+            .map(|&a| estate.assets[a as usize].id.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let key = format!(
+            "group:{code}:{owner}:{:016x}",
+            crate::rules::fnv1a(ids.join("\n").as_bytes())
+        );
+        let mut controls: Vec<String> = list
+            .iter()
+            .filter_map(|&i| gaps[i].control.clone())
+            .collect();
+        controls.sort();
+        controls.dedup();
+        let duties: Vec<Duty> = list
+            .iter()
+            .flat_map(|&i| gaps[i].duties.iter().copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let gr = groupings[list[0]]
+            .as_ref()
+            .expect("bucketed gaps have a grouping");
+        let text = ((gr.title)(&controls, &duties), (gr.fix)(&controls, &duties));
+        for &i in &list {
+            gaps[i].group = Some(key.clone());
+            gaps[i].group_text = Some(text.clone());
+        }
+    }
+    crate::checks::acceptance::apply(res, &mut gaps);
     gaps.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -421,7 +544,6 @@ pub fn analyse_with_checks(
         cells: res.cell_count(),
         classes: res.class_count(),
         tables: res.table_count(),
-        gaps: gaps.len(),
         ..Summary::default()
     };
     for o in [
@@ -443,18 +565,131 @@ pub fn analyse_with_checks(
             summary.unassigned_cells += n * usize::from(cell.unassigned);
         }
     }
-    for s in Severity::ALL {
-        summary
-            .by_severity
-            .insert(s.as_str(), gaps.iter().filter(|g| g.severity == s).count());
-    }
-    for g in &gaps {
-        *summary.by_code.entry(g.code).or_default() += 1;
-    }
-    Analysis {
+    let mut analysis = Analysis {
         as_of: res.as_of,
         gaps,
         summary,
+    };
+    analysis.count();
+    analysis
+}
+
+impl Analysis {
+    /// Recounts the summary's gap counts from the gaps.
+    fn count(&mut self) {
+        let s = &mut self.summary;
+        let open = || self.gaps.iter().filter(|g| g.accepted.is_none());
+        s.gaps = open().count();
+        s.accepted = self.gaps.len() - s.gaps;
+        s.by_severity.clear();
+        s.by_code.clear();
+        for sev in Severity::ALL {
+            s.by_severity
+                .insert(sev.as_str(), open().filter(|g| g.severity == sev).count());
+        }
+        for g in open() {
+            *s.by_code.entry(g.code).or_default() += 1;
+        }
+        s.new = self
+            .gaps
+            .first()
+            .and_then(|g| g.new)
+            .map(|_| open().filter(|g| g.new == Some(true)).count());
+        let mut groups = BTreeSet::new();
+        s.fixes = open()
+            .filter(|g| match &g.group {
+                Some(k) => groups.insert((k.clone(), g.new)),
+                None => true,
+            })
+            .count();
+    }
+
+    /// Marks every gap as new or known against the keys of a previous run (`check --baseline`):
+    /// a gap is new when its key is not among them.
+    pub fn compare_with_baseline(&mut self, known: &BTreeSet<String>) {
+        for g in &mut self.gaps {
+            g.new = Some(!known.contains(&g.key));
+        }
+        self.count();
+    }
+
+    /// The gaps a CI gate fails on at `threshold`: open (not accepted), at or above it, and
+    /// new when compared with a baseline. Per gap key, never per fix.
+    pub fn failing(&self, threshold: Severity) -> impl Iterator<Item = &Gap> {
+        self.gaps.iter().filter(move |g| {
+            g.accepted.is_none() && g.severity >= threshold && g.new != Some(false)
+        })
+    }
+
+    /// One entry per thing to fix, for people: gaps that one fix closes (the same `group`,
+    /// acceptance and baseline status) are merged into one whose `controls` and `members`
+    /// list them, with a title and fix naming them all; its `key` is the group key (a single
+    /// gap keeps its own). Accepted gaps come last, their title saying by whom and until
+    /// when; against a baseline each title starts with `[new]` or `[known]`.
+    pub fn fixes(&self) -> Analysis {
+        let mut out: Vec<Gap> = Vec::new();
+        let mut index: HashMap<(String, bool, Option<bool>), usize> = HashMap::new();
+        for g in &self.gaps {
+            let slot = g
+                .group
+                .as_ref()
+                .map(|k| (k.clone(), g.accepted.is_some(), g.new));
+            if let Some(k) = &slot
+                && let Some(&i) = index.get(k)
+            {
+                let f = &mut out[i];
+                f.severity = f.severity.max(g.severity);
+                f.cells += g.cells;
+                f.members.push(g.key.clone());
+                f.controls.extend(g.control.clone());
+                f.controls.sort();
+                f.controls.dedup();
+                let mut duties: BTreeSet<Duty> = f.duties.iter().copied().collect();
+                duties.extend(g.duties.iter().copied());
+                f.duties = duties.into_iter().collect();
+                let mut basis: BTreeSet<String> = f.basis.drain(..).collect();
+                basis.extend(g.basis.iter().cloned());
+                f.basis = basis.into_iter().collect();
+                f.key = f.group.clone().unwrap_or_default();
+                if let Some((title, fix)) = &g.group_text {
+                    f.title = title.clone();
+                    f.fix = fix.clone();
+                }
+                f.control = Some(f.controls.join(", "));
+                continue;
+            }
+            let mut f = g.clone();
+            f.members = vec![g.key.clone()];
+            f.controls = g.control.iter().cloned().collect();
+            if let Some(k) = slot {
+                index.insert(k, out.len());
+            }
+            out.push(f);
+        }
+        for f in &mut out {
+            let mut prefix = String::new();
+            match f.new {
+                Some(true) => prefix.push_str("[new] "),
+                Some(false) => prefix.push_str("[known] "),
+                None => {}
+            }
+            if let Some(a) = &f.accepted {
+                prefix.push_str(&format!(
+                    "[accepted until {}, approved by {}: {}] ",
+                    a.expires, a.approved_by, a.reason
+                ));
+            }
+            f.title = format!("{prefix}{}", f.title);
+        }
+        // Stable: the gaps are in severity order already; accepted ones go last.
+        out.sort_by_key(|f| f.accepted.is_some());
+        let mut a = Analysis {
+            as_of: self.as_of,
+            gaps: out,
+            summary: self.summary.clone(),
+        };
+        a.summary.fixes = a.gaps.iter().filter(|g| g.accepted.is_none()).count();
+        a
     }
 }
 

@@ -43,8 +43,9 @@ mod rules;
 mod scope;
 
 pub use analyse::{
-    AnalyseOptions, Analysis, Check, CodeInfo, Draft, Findings, Gap, GapRef, Hit, Members,
-    Severity, Summary, Text, analyse, analyse_with, analyse_with_checks, codes, text,
+    Accepted, AnalyseOptions, Analysis, Check, CodeInfo, Draft, Findings, Gap, GapRef, GroupText,
+    Grouping, Hit, Members, Severity, Summary, Text, analyse, analyse_with, analyse_with_checks,
+    codes, text,
 };
 pub use callsheet::{CallEntry, CallReason, CallSheet};
 pub use cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};

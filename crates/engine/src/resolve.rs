@@ -16,8 +16,8 @@ use demarc_catalog::{Catalog, CatalogOrigin, Control, Owner, Service};
 use demarc_model::{Duty, Estate, Loc, PartyKind, Sym, Target};
 
 use crate::cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
-use crate::rules::{Rule, RuleKind, RuleState, build_rules};
-use crate::scope::{Projection, Signature};
+use crate::rules::{Rule, RuleKind, RuleState, build_rules, template_owners};
+use crate::scope::{Matcher, Projection, Signature};
 
 /// How an asset's service was recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,8 @@ pub(crate) struct Class {
     pub table: usize,
     pub env: Option<Sym>,
     pub data: Vec<Sym>,
+    /// Indices of the `apply:` entries whose scope matches, in `apply:` order.
+    pub templates: Vec<u32>,
 }
 
 /// What the cells of a table depend on: the service, the asset's own provider and the rules
@@ -93,14 +95,23 @@ impl Prepared {
     /// a panic (an unknown control in a rule covers nothing, a bad glob matches literally).
     pub fn new(estate: Arc<Estate>, catalog: Arc<Catalog>) -> Prepared {
         let e: &Estate = &estate;
+        // The templates step: each applied template owner is an assignment with its own scope.
+        let owners = template_owners(e);
         let scopes = e
             .contracts
             .iter()
             .flat_map(|c| c.clauses.iter().map(|cl| &cl.scope))
             .chain(e.assignments.iter().map(|a| &a.scope))
-            .chain(e.overrides.iter().map(|o| &o.scope));
+            .chain(e.overrides.iter().map(|o| &o.scope))
+            .chain(owners.iter().map(|t| &t.scope))
+            .chain(e.apply.iter().map(|a| &a.scope));
         let projection = Projection::new(scopes);
-        let rules = build_rules(e, &catalog, &projection);
+        let rules = build_rules(e, &catalog, &projection, &owners);
+        let applies: Vec<Matcher> = e
+            .apply
+            .iter()
+            .map(|a| Matcher::new(&a.scope, &projection))
+            .collect();
 
         let mut order: Vec<u32> = (0..e.assets.len() as u32).collect();
         // Asset ids are unique (validation), so an unstable sort gives the same order, faster.
@@ -126,6 +137,7 @@ impl Prepared {
                     table: 0,
                     env: a.env.clone(),
                     data,
+                    templates: Vec::new(),
                 });
                 (classes.len() - 1) as u32
             });
@@ -137,6 +149,12 @@ impl Prepared {
         let mut key_of: HashMap<KeyOf, usize> = HashMap::new();
         let mut keys: Vec<TableKey> = Vec::new();
         for (class, sig) in classes.iter_mut().zip(&signatures) {
+            class.templates = applies
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.matches(sig))
+                .map(|(i, _)| i as u32)
+                .collect();
             let matched: Vec<usize> = rules
                 .iter()
                 .enumerate()
@@ -161,6 +179,7 @@ impl Prepared {
             };
         }
         drop(key_of);
+        drop(applies);
         drop(signatures);
         drop(class_of);
         Prepared {
@@ -468,11 +487,15 @@ impl<'a> Ctx<'a> {
             .iter()
             .map(|&i| self.rules[i].specificity)
             .max()?;
-        let winner = candidates
+        // At equal specificity a hand-written rule beats one a template derived: the explicit
+        // decision about these assets wins over the class default, without a contest.
+        let handwritten = candidates
             .iter()
-            .copied()
-            .filter(|&i| self.rules[i].specificity == best)
-            .min()?;
+            .any(|&i| self.rules[i].specificity == best && self.rules[i].template.is_none());
+        let tied = |i: usize| {
+            self.rules[i].specificity == best && (!handwritten || self.rules[i].template.is_none())
+        };
+        let winner = candidates.iter().copied().filter(|&i| tied(i)).min()?;
         // Owners are compared as sets: `[a, b]` and `[b, a]` name the same owners, and a rule
         // does not contest a cell with its own owners written in another order.
         let owners = |i: usize| {
@@ -488,7 +511,7 @@ impl<'a> Ctx<'a> {
         let mine = owners(winner);
         let mut others: Vec<(Vec<String>, String)> = candidates
             .iter()
-            .filter(|&&i| self.rules[i].specificity == best)
+            .filter(|&&i| tied(i))
             .map(|&i| (owners(i), self.rules[i].target_label()))
             .filter(|(o, _)| *o != mine)
             .collect();
@@ -502,7 +525,12 @@ impl<'a> Ctx<'a> {
             .filter(|&i| i != winner)
             .map(|i| {
                 let r = &self.rules[i];
-                let why = if r.specificity < best {
+                let why = if r.specificity == best && !tied(i) {
+                    format!(
+                        "a template's assignment, equally specific as {} ({best}): the hand-written rule wins",
+                        self.rules[winner].name
+                    )
+                } else if r.specificity < best {
                     format!(
                         "less specific than {} (specificity {} < {best})",
                         self.rules[winner].name, r.specificity

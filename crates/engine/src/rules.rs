@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use demarc_catalog::Catalog;
-use demarc_model::{Duration, Duty, Estate, Loc, Scope, Sp, Target};
+use demarc_model::{Apply, Assignment, Duration, Duty, Estate, Loc, Scope, Sp, Target};
 
 use crate::scope::{Matcher, Projection};
 
@@ -54,7 +54,7 @@ impl fmt::Display for RuleId {
 
 /// 64-bit FNV-1a: tiny, stable across Rust releases and platforms (unlike `DefaultHasher`),
 /// and enough to tell apart the few thousand rules an estate has.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);
@@ -114,10 +114,44 @@ fn hashed_id(kind: RuleKind, canonical: &str) -> RuleId {
     )))
 }
 
+/// One owner of a template, as applied by one `apply:` entry: an assignment whose scope is
+/// the owner's own scope within the scope the template is applied with.
+pub(crate) struct TemplateOwner<'e> {
+    pub template: &'e str,
+    pub owner: &'e Sp<Assignment>,
+    pub apply: &'e Sp<Apply>,
+    pub scope: Scope,
+}
+
+/// The templates step: every owner of every applied template, in `apply:` order. An owner
+/// whose scope conflicts with the applying scope is left out (validation rejects it).
+pub(crate) fn template_owners(estate: &Estate) -> Vec<TemplateOwner<'_>> {
+    let mut out = Vec::new();
+    for ap in &estate.apply {
+        let Some(t) = estate.templates.get(ap.template.as_str()) else {
+            continue;
+        };
+        for owner in &t.owners {
+            if let Ok(scope) = owner.scope.within(&ap.scope) {
+                out.push(TemplateOwner {
+                    template: ap.template.as_str(),
+                    owner,
+                    apply: ap,
+                    scope,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// A clause, assignment or override, normalised for matching.
 pub(crate) struct Rule {
     pub id: RuleId,
     pub kind: RuleKind,
+    /// The template an assignment comes from: at equal specificity a hand-written assignment
+    /// beats a template's, without a contest.
+    pub template: Option<String>,
     /// Stable, readable name: `contract shieldco-msa §4.2`, `assignment to acme/dba`,
     /// `override to aws`.
     pub name: String,
@@ -222,6 +256,7 @@ pub(crate) fn build_rules(
     estate: &Estate,
     catalog: &Catalog,
     projection: &Projection,
+    templates: &[TemplateOwner],
 ) -> Vec<Rule> {
     let mut rules = Vec::new();
     for o in &estate.overrides {
@@ -238,6 +273,7 @@ pub(crate) fn build_rules(
                 ),
             ),
             kind: RuleKind::Override,
+            template: None,
             name: format!("override to {}", targets_label(targets)),
             reason: Some(format!(
                 "reason: {}{}",
@@ -268,6 +304,7 @@ pub(crate) fn build_rules(
             rules.push(Rule {
                 id: RuleId(Arc::from(format!("clause:{}/{}", c.id.value, cl.id.value))),
                 kind: RuleKind::Clause,
+                template: None,
                 name: format!("contract {} §{}", c.id.value, cl.id.value),
                 reason: None,
                 at: cl.id.loc,
@@ -301,6 +338,7 @@ pub(crate) fn build_rules(
                 ),
             ),
             kind: RuleKind::Assignment,
+            template: None,
             name: format!("assignment to {}", targets_label(targets)),
             reason: None,
             at: a.loc,
@@ -319,6 +357,58 @@ pub(crate) fn build_rules(
             duties: duty_mask(&a.duties),
         });
     }
+    for t in templates {
+        let a = &t.owner.value;
+        let targets = &a.to.0;
+        // Content-derived like every id: the template's name and what the applied owner
+        // says (its combined scope, controls, duties and owners), never where it is written.
+        let canon = format!(
+            "template={}|{}",
+            t.template,
+            canonical(
+                RuleKind::Assignment,
+                &t.scope,
+                &a.controls,
+                &a.duties,
+                targets
+            )
+        );
+        rules.push(Rule {
+            id: RuleId(Arc::from(format!(
+                "template:{}/{:016x}",
+                t.template,
+                fnv1a(canon.as_bytes())
+            ))),
+            kind: RuleKind::Assignment,
+            template: Some(t.template.to_string()),
+            name: format!(
+                "template {}: assignment to {}",
+                t.template,
+                targets_label(targets)
+            ),
+            reason: Some(format!(
+                "applied by `apply` at {}",
+                estate.cite(t.apply.loc)
+            )),
+            at: t.owner.loc,
+            text: String::new(),
+            targets: targets.clone(),
+            performed_by: None,
+            split: a.split.clone(),
+            sla: BTreeMap::new(),
+            cadence: None,
+            ends: None,
+            effective: None,
+            contract_ends: None,
+            specificity: specificity(&t.scope, &a.controls, &a.duties),
+            matcher: Matcher::new(&t.scope, projection),
+            controls: control_mask(catalog, &a.controls),
+            duties: duty_mask(&a.duties),
+        });
+    }
+    // The same template applied twice to the same assets gives the same rule once.
+    rules.sort_by(rule_order);
+    rules.dedup_by(|a, b| a.template.is_some() && a.id == b.id);
     // Rules are kept in a content order (kind, name, id, split), never in file order, so
     // every later tie-break and every list of rules is the same however the estate's files
     // are named or ordered.

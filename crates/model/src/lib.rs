@@ -56,6 +56,9 @@ pub struct Estate {
     pub assets: Vec<Asset>,
     pub evidence: Vec<Sp<Evidence>>,
     pub reviews: Vec<Review>,
+    pub templates: BTreeMap<String, Sp<Template>>,
+    pub apply: Vec<Sp<Apply>>,
+    pub accepted: Vec<Sp<Acceptance>>,
 }
 
 impl Estate {

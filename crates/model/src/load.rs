@@ -534,6 +534,15 @@ fn merge(sources: Vec<SourceFile>, docs: Vec<EstateDoc>) -> Result<Estate, Diagn
         }
         out.evidence.extend(doc.evidence);
         out.reviews.extend(doc.reviews);
+        merge_map(
+            &mut out.templates,
+            doc.templates,
+            "template",
+            &mut errors,
+            &place,
+        );
+        out.apply.extend(doc.apply);
+        out.accepted.extend(doc.accepted);
     }
     match version {
         Some(v) if v.value != 1 => errors.push(

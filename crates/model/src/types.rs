@@ -227,6 +227,70 @@ impl Scope {
             && self.tags.is_empty()
             && self.assets.is_empty()
     }
+    /// Both scopes at once (a template owner's scope inside the scope a template is applied
+    /// with): each criterion comes from whichever scope gives it, and tags from both. `Err`
+    /// names a criterion both give (with different values), which has no single meaning.
+    pub fn within(&self, outer: &Scope) -> Result<Scope, &'static str> {
+        fn pick<T: Clone + PartialEq>(
+            a: &Option<T>,
+            b: &Option<T>,
+            what: &'static str,
+        ) -> Result<Option<T>, &'static str> {
+            match (a, b) {
+                (Some(x), Some(y)) if x != y => Err(what),
+                (Some(x), _) | (None, Some(x)) => Ok(Some(x.clone())),
+                (None, None) => Ok(None),
+            }
+        }
+        fn list<T: Clone + PartialEq>(
+            a: &[T],
+            b: &[T],
+            what: &'static str,
+        ) -> Result<Vec<T>, &'static str> {
+            match (a.is_empty(), b.is_empty()) {
+                (false, false) if a != b => Err(what),
+                (false, _) => Ok(a.to_vec()),
+                _ => Ok(b.to_vec()),
+            }
+        }
+        let mut tags = outer.tags.clone();
+        for (k, v) in &self.tags {
+            if tags.get(k).is_some_and(|o| o != v) {
+                return Err("tags");
+            }
+            tags.insert(k.clone(), v.clone());
+        }
+        let service = pick(
+            &self.service.as_ref().map(|s| s.value.clone()),
+            &outer.service.as_ref().map(|s| s.value.clone()),
+            "service",
+        )?;
+        let env = pick(
+            &self.env.as_ref().map(|s| s.value.clone()),
+            &outer.env.as_ref().map(|s| s.value.clone()),
+            "env",
+        )?;
+        let with_loc =
+            |v: Option<OneOrMany>, a: &Option<Sp<OneOrMany>>, b: &Option<Sp<OneOrMany>>| {
+                v.map(|value| Sp {
+                    value,
+                    loc: a.as_ref().or(b.as_ref()).map(|s| s.loc).unwrap_or_default(),
+                })
+            };
+        let ids = |v: &[Sp<String>]| v.iter().map(|a| a.value.clone()).collect::<Vec<_>>();
+        list(&ids(&self.assets), &ids(&outer.assets), "assets")?;
+        Ok(Scope {
+            service: with_loc(service, &self.service, &outer.service),
+            env: with_loc(env, &self.env, &outer.env),
+            data: list(&self.data, &outer.data, "data")?,
+            tags,
+            assets: if self.assets.is_empty() {
+                outer.assets.clone()
+            } else {
+                self.assets.clone()
+            },
+        })
+    }
     /// How narrowly the scope selects assets; the more specific of two rules wins.
     pub fn specificity(&self) -> u32 {
         let mut s = 0;
@@ -558,6 +622,52 @@ pub struct CustomService {
     pub controls: BTreeMap<Sp<String>, crate::Entry>,
 }
 
+/// A named set of responsibilities for a class of assets (a data class such as `pii`, a risk
+/// tier such as `tier-1`), applied with `apply:` instead of being repeated per workload.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Owners, written as assignments. Each becomes an assignment for the assets the template
+    /// is applied to (its own `scope`, if any, narrows that further).
+    #[serde(default)]
+    pub owners: Vec<Sp<Assignment>>,
+    /// How often the model must be reviewed for these assets (at least 1d, at most 100y);
+    /// stricter than `settings.review_cadence` for a sensitive class.
+    #[serde(default, deserialize_with = "crate::duration::nonzero_opt")]
+    pub review_cadence: Option<Duration>,
+    /// Controls that need evidence on these assets, besides those the catalog flags.
+    #[serde(default)]
+    pub require_evidence: Vec<Sp<String>>,
+}
+
+/// Applies a template to the assets a scope selects.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Apply {
+    /// Key of a template under `templates:`.
+    pub template: Sp<String>,
+    /// Which assets, e.g. `{data: [pii]}` or `{tags: {tier: "1"}}`.
+    #[serde(default)]
+    pub scope: Scope,
+}
+
+/// A risk acceptance: a gap the organisation knowingly lives with until `expires`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    /// The gap's key (`DM003:waf`) as `demarc check --format json` prints it; `*` matches
+    /// any run of characters (`DM010:*`).
+    pub gap: Sp<String>,
+    /// Why the risk is accepted.
+    pub reason: String,
+    /// Who signed for it.
+    pub approved_by: String,
+    /// The day the acceptance ends and the gap counts again.
+    pub expires: NaiveDate,
+}
+
 /// Settings that tune the analysis.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -637,6 +747,15 @@ pub struct EstateDoc {
     pub evidence: Vec<Sp<Evidence>>,
     #[serde(default)]
     pub reviews: Vec<Review>,
+    /// Named responsibility templates (by data class or risk tier).
+    #[serde(default)]
+    pub templates: BTreeMap<String, Sp<Template>>,
+    /// Which assets each template applies to.
+    #[serde(default)]
+    pub apply: Vec<Sp<Apply>>,
+    /// Gaps accepted as risks, with reason, approver and expiry.
+    #[serde(default)]
+    pub accepted: Vec<Sp<Acceptance>>,
     /// Inventory files (JSON Lines `.jsonl`/`.ndjson` or `.csv`) whose assets join this
     /// estate's, relative to this file.
     #[serde(default)]

@@ -451,6 +451,84 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
             c.error(a.loc, m, h);
         }
     }
+    // Templates and where they apply.
+    for (name, t) in &estate.templates {
+        for a in &t.owners {
+            c.scope(&a.scope);
+            c.controls(&a.controls);
+            for tg in &a.to.0 {
+                c.target(tg, a.to.loc, false);
+            }
+            c.split(&a.split, &a.to.0, a.loc);
+        }
+        for r in &t.require_evidence {
+            c.check_in("control", r, &set);
+        }
+        if t.owners.is_empty() && t.review_cadence.is_none() && t.require_evidence.is_empty() {
+            c.error(
+                t.loc,
+                format!("template `{name}` sets nothing"),
+                "give it `owners`, `review_cadence` or `require_evidence`".into(),
+            );
+        }
+    }
+    for ap in &estate.apply {
+        c.scope(&ap.scope);
+        match estate.templates.get(ap.template.as_str()) {
+            None => {
+                let (m, h) = unknown(
+                    "template",
+                    &ap.template,
+                    estate.templates.keys().map(String::as_str),
+                );
+                c.error(ap.template.loc, m, h);
+            }
+            Some(t) => {
+                for a in &t.owners {
+                    if let Err(what) = a.scope.within(&ap.scope) {
+                        c.error(
+                            a.loc,
+                            format!(
+                                "template `{}`: this owner's scope and the scope it is applied with at {} both set `{what}` differently",
+                                ap.template.value,
+                                c.place(ap.loc).map(|p| format!("{}:{}", p.file.display(), p.line)).unwrap_or_default()
+                            ),
+                            format!("set `{what}` in one of them only"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // Risk acceptances.
+    for a in &estate.accepted {
+        let key = a.gap.as_str();
+        let code_ok = key.len() >= 5
+            && key.starts_with("DM")
+            && key[2..5].chars().all(|ch| ch.is_ascii_digit() || ch == '*')
+            || key.starts_with('*');
+        if !code_ok {
+            c.error(
+                a.gap.loc,
+                format!("`{key}` is not a gap key"),
+                "copy the gap's `key` from `demarc check --format json`, e.g. `DM003:waf` (`*` matches any characters)".into(),
+            );
+        }
+        if a.reason.trim().is_empty() {
+            c.error(
+                a.loc,
+                "acceptance without a reason".into(),
+                "say why the risk is accepted".into(),
+            );
+        }
+        if a.approved_by.trim().is_empty() {
+            c.error(
+                a.loc,
+                "acceptance without `approved_by`".into(),
+                "name who signed for the risk".into(),
+            );
+        }
+    }
     let fw = c.frameworks.clone();
     for f in &estate.settings.frameworks {
         c.check_in("framework", f, &fw);

@@ -1,6 +1,6 @@
 //! Controls that need proof have current proof: missing (DM010) and expired (DM011) evidence.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
@@ -89,20 +89,52 @@ impl Check for Evidence {
             Some(d) if d <= res.as_of => Some(false),
             Some(_) => None,
         };
+        // Organisation-level controls (`scope: organisation` in the catalog: training, vendor
+        // risk, incident exercises) are proven once for the organisation, never per asset:
+        // each is one gap at the worst exposure of the assets that need it.
+        let mut org_level: BTreeMap<usize, Severity> = BTreeMap::new();
+        // Controls a template requires evidence for, per `apply:` entry.
+        let template_needs: Vec<Vec<usize>> = estate
+            .apply
+            .iter()
+            .map(|ap| {
+                estate
+                    .templates
+                    .get(ap.template.as_str())
+                    .map(|t| {
+                        t.require_evidence
+                            .iter()
+                            .filter_map(|c| catalog.control_position(c))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .collect();
         for (class_idx, class) in prepared.classes.iter().enumerate() {
             let table = &res.tables[class.table];
             if table.kind == ServiceKind::Unknown {
                 continue;
             }
+            let required: BTreeSet<usize> = class
+                .templates
+                .iter()
+                .flat_map(|&t| template_needs[t as usize].iter().copied())
+                .collect();
             let mut seen = BTreeSet::new();
             for cell in &table.cells {
-                if !needs[cell.control]
+                if !(needs[cell.control] || required.contains(&cell.control))
                     || !cell.responsible.iter().any(|a| a.role != Role::Provider)
                     || !seen.insert(cell.control)
                 {
                     continue;
                 }
                 let control = &catalog.controls[cell.control];
+                if control.organisation {
+                    let sev = exposure(res.catalog(), class).down().max(Severity::Low);
+                    let slot = org_level.entry(cell.control).or_insert(sev);
+                    *slot = (*slot).max(sev);
+                    continue;
+                }
                 let org = org_wide.get(&cell.control).copied();
                 let own: &[(u32, NaiveDate)] = per_asset
                     .get(&cell.control)
@@ -170,7 +202,7 @@ impl Check for Evidence {
                         },
                         || Draft {
                             title: text(format!("evidence for {} has expired", control.name)),
-                            fix: text("repeat the activity (e.g. the restore test or review) and record the new evidence"),
+                            fix: text(repeat_fix(control, true)),
                             control: Some(control.id.clone()),
                         },
                         [],
@@ -178,5 +210,49 @@ impl Check for Evidence {
                 }
             }
         }
+        for (ci, severity) in org_level {
+            let control = &catalog.controls[ci];
+            let (code, title, fix) = match status(org_wide.get(&ci).copied()) {
+                None => continue,
+                Some(true) => (
+                    codes::EVIDENCE_MISSING,
+                    format!(
+                        "no organisation-wide evidence on file for {}: it is done once for the whole organisation, not per asset",
+                        control.name
+                    ),
+                    format!(
+                        "record it once, without `asset:`: `evidence: [{{control: {}, ref: <link>, collected: YYYY-MM-DD, valid_for: 365d}}]`",
+                        control.id
+                    ),
+                ),
+                Some(false) => (
+                    codes::EVIDENCE_EXPIRED,
+                    format!(
+                        "organisation-wide evidence for {} has expired",
+                        control.name
+                    ),
+                    repeat_fix(control, false),
+                ),
+            };
+            let g = out.gap(code, control.id.clone(), || Draft {
+                title: text(title),
+                fix: text(fix),
+                control: Some(control.id.clone()),
+            });
+            out.join(g, severity, Members::None, 0);
+            out.set_cells(g, 1);
+        }
     }
+}
+
+/// The fix for out-of-date evidence, in the control's own words: a penetration test is
+/// repeated as a new test, training as a new round of training, never as a "restore test".
+fn repeat_fix(control: &demarc_catalog::Control, per_asset: bool) -> String {
+    let asset = if per_asset { "asset: <id>, " } else { "" };
+    format!(
+        "carry out {} again ({}) and record the new evidence: `evidence: [{{control: {}, {asset}ref: <link>, collected: YYYY-MM-DD}}]`",
+        control.name.to_lowercase(),
+        control.description.trim_end_matches('.').to_lowercase(),
+        control.id
+    )
 }

@@ -2,6 +2,7 @@
 //! registry is [`builtin`]. A new family is a new module and one line here; a check from
 //! another crate goes through [`crate::analyse_with_checks`] instead.
 
+pub(crate) mod acceptance;
 mod attestation;
 mod evidence;
 mod expiry;
@@ -11,11 +12,12 @@ mod review;
 
 use crate::analyse::Check;
 
+pub use acceptance::ACCEPTANCE_UNMATCHED;
 pub use hygiene::{FUTURE_DATE, UNMATCHED_RULE};
 
 /// The built-in checks, in the order they run (the order does not change the result: gaps
 /// are sorted at the end).
-pub fn builtin() -> [&'static dyn Check; 6] {
+pub fn builtin() -> [&'static dyn Check; 7] {
     [
         &ownership::Ownership,
         &expiry::Expiry,
@@ -23,5 +25,6 @@ pub fn builtin() -> [&'static dyn Check; 6] {
         &review::Reviews,
         &evidence::Evidence,
         &hygiene::Hygiene,
+        &acceptance::Acceptances,
     ]
 }

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use demarc_model::Duty;
 
 use crate::analyse::{
-    Check, CodeInfo, Draft, Findings, GapRef, Members, Severity, cite, codes, duty_list, exposure,
-    text, with_url,
+    Check, CodeInfo, Draft, Findings, GapRef, Grouping, Members, Severity, cite, codes, duty_list,
+    exposure, text, with_url,
 };
 use crate::cell::{Cell, Role};
 use crate::resolve::{Resolution, ServiceKind};
@@ -45,7 +45,7 @@ const CODES: &[CodeInfo] = &[
     CodeInfo {
         code: codes::UNKNOWN_SERVICE,
         name: "unknown-service",
-        severity: "exposure, at least medium",
+        severity: "exposure, at least high",
         summary: "an asset's service is in neither the catalog nor `services:`",
     },
 ];
@@ -138,7 +138,9 @@ fn table_findings<'r>(res: &'r Resolution, t: usize, out: &mut Findings<'r>) -> 
         });
         found.push(TableFinding {
             gap,
-            rate: Rate::AtLeast(Severity::Medium),
+            // Every duty of the asset silently falls to the customer: at least high, so the
+            // usual CI gate (`--fail-on high`) catches it.
+            rate: Rate::AtLeast(Severity::High),
             cells_per_member: cells,
         });
         // Every cell of an unknown service is unassigned by construction; DM013 says it once.
@@ -186,6 +188,26 @@ fn table_findings<'r>(res: &'r Resolution, t: usize, out: &mut Findings<'r>) -> 
                     )
                 }),
                 control: Some(control.id.clone()),
+            });
+            // Leaving out one assignment leaves every control of these assets unassigned: one
+            // fix (an assignment listing them all) closes the lot.
+            out.groupable(gap, || Grouping {
+                owner: customer.to_string(),
+                title: Box::new(move |cs: &[String], d: &[Duty]| {
+                    format!(
+                        "{} controls ({}) fall to {customer} with nobody named to do them: {}",
+                        cs.len(),
+                        duty_list(d),
+                        cs.join(", ")
+                    )
+                }),
+                fix: Box::new(move |cs: &[String], d: &[Duty]| {
+                    format!(
+                        "name an owner in writing for all of them at once: an assignment such as `{{scope: <these assets>, controls: [{}], duties: [{}], to: {customer}/<team>}}` (or leave out `controls:` for every control), or a contract clause if a third party does them",
+                        cs.join(", "),
+                        duty_list(d)
+                    )
+                }),
             });
             out.add_duties(gap, p.unassigned.iter().copied());
             out.add_basis(
@@ -312,6 +334,24 @@ fn table_findings<'r>(res: &'r Resolution, t: usize, out: &mut Findings<'r>) -> 
                     control: Some(control.id.clone()),
                 },
             );
+            let who3 = who.clone();
+            let who4 = who.clone();
+            out.groupable(gap, || Grouping {
+                owner: who.clone(),
+                title: Box::new(move |cs: &[String], _: &[Duty]| {
+                    format!(
+                        "{who3} both configures and audits {} controls: nobody independent checks the work ({})",
+                        cs.len(),
+                        cs.join(", ")
+                    )
+                }),
+                fix: Box::new(move |cs: &[String], _: &[Duty]| {
+                    format!(
+                        "give the audit duty of all of them to another team or party (e.g. internal audit or the MSSP): one assignment `{{scope: <these assets>, controls: [{}], duties: [audit], to: <auditor>}}`; {who4} keeps configure",
+                        cs.join(", ")
+                    )
+                }),
+            });
             out.add_duties(gap, [Duty::Configure, Duty::Audit]);
             let basis: Vec<String> = table
                 .cells

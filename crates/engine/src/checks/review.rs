@@ -53,6 +53,47 @@ impl Check for Reviews {
             return;
         };
         let age = res.as_of.signed_duration_since(last.date).num_days();
+        // A template's own, stricter cadence, for the assets it is applied to.
+        for (name, t) in &estate.templates {
+            let Some(tc) = t.review_cadence else { continue };
+            if age <= tc.days() {
+                continue;
+            }
+            let classes: Vec<u32> = res
+                .prepared
+                .classes
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.templates
+                        .iter()
+                        .any(|&a| estate.apply[a as usize].template.as_str() == name)
+                })
+                .map(|(i, _)| i as u32)
+                .collect();
+            if classes.is_empty() {
+                continue;
+            }
+            let at = estate.cite(t.loc);
+            out.hit(
+                Hit {
+                    code: codes::REVIEW_STALE,
+                    key: format!("review:template:{name}"),
+                    severity: Severity::Medium,
+                    members: Members::Classes(&classes),
+                    cells_per_member: 0,
+                },
+                || Draft {
+                    title: text(format!(
+                        "assets under template `{name}` were last reviewed {age} days ago ({}); the template's cadence is {tc}",
+                        last.date
+                    )),
+                    fix: text("review who owns these assets' duties and add the review to `reviews`"),
+                    control: None,
+                },
+                [format!("template {name}: review_cadence = {tc} at {at}")],
+            );
+        }
         if age > cadence.days() {
             out.hit(
                 hit(),
