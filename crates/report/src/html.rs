@@ -25,7 +25,7 @@ th,td{border:1px solid var(--line);padding:.3rem .5rem;vertical-align:top;text-a
 th{background:#f6f8fa}
 td.cell{font-size:12px}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-code{font-size:12px;background:#f6f8fa;padding:0 .2rem;word-break:break-word}
+code{font-size:12px;background:#f6f8fa;padding:0 .2rem;white-space:nowrap}
 .provider{background:#dbeafe}.customer{background:#dcfce7}.third{background:#f3e8ff}
 .shared{background:linear-gradient(135deg,#dbeafe 50%,#dcfce7 50%)}
 .gap{background:var(--red-bg);outline:2px solid var(--red);outline-offset:-2px}
@@ -63,7 +63,7 @@ small,.note{color:#57606a}
 pub const MATRIX_ROW_LIMIT: usize = 5_000;
 /// Matrix rows up to this many carry each cell's per-control rules in an expandable block;
 /// beyond it the rules stay in the hover text (the page would otherwise grow by megabytes).
-pub const MATRIX_DETAIL_LIMIT: usize = 300;
+pub const MATRIX_DETAIL_LIMIT: usize = 100;
 /// At most this many groups of problem cells are listed with their basis.
 pub const PROBLEM_GROUP_LIMIT: usize = 200;
 
@@ -415,16 +415,23 @@ pub fn report(res: &Resolution, analysis: &Analysis) -> Result<String, askama::E
                                 badges.push((p, ids.join(", ")));
                             }
                         }
+                        let detailed = n < MATRIX_DETAIL_LIMIT;
                         HtmlCell {
                             class: cell_class(&of_duty),
-                            title: rules.join("\n"),
+                            // The rules go in the hover text only where they are not on the
+                            // page already.
+                            title: if detailed {
+                                String::new()
+                            } else {
+                                rules.join("\n")
+                            },
                             lines: duty_summary(cells, d)
                                 .split("; ")
                                 .filter(|l| !l.is_empty())
                                 .map(str::to_string)
                                 .collect(),
                             badges,
-                            rules: if n < MATRIX_DETAIL_LIMIT {
+                            rules: if detailed {
                                 rules
                             } else {
                                 Vec::new()
