@@ -602,7 +602,10 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                     Ok(())
                 })?,
                 FormatArg::Table => {
-                    print(&demarc_report::summary_text(&res, &analysis))?;
+                    let width = term().wrap_width();
+                    for line in demarc_report::summary_text(&res, &analysis).lines() {
+                        print(&format!("{}\n", demarc_report::wrap(line, width, 2)))?;
+                    }
                     if !analysis.gaps.is_empty() {
                         print(&demarc_report::gaps_table(&analysis, wide, term()))?;
                     }

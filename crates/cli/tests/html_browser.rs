@@ -11,15 +11,20 @@ use std::process::Command;
 const AS_OF: &str = "2026-11-23";
 
 fn chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
-        .iter()
-        .find_map(|name| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|d| d.join(name))
-                    .find(|p| p.is_file())
-            })
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .find_map(|name| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
         })
+    })
 }
 
 fn acme() -> PathBuf {
@@ -71,7 +76,12 @@ fn acme_report_renders_in_a_browser_with_problems_in_colour_and_prints_to_pdf() 
         .arg(acme())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let url = format!("file://{}", html.display());
     let png_path = dir.path().join("r.png");
     let pdf_path = dir.path().join("r.pdf");
@@ -125,7 +135,10 @@ fn acme_report_renders_in_a_browser_with_problems_in_colour_and_prints_to_pdf() 
         .iter()
         .filter(|&&(r, g, b)| r > 200 && (100..=200).contains(&g) && b < 60)
         .count();
-    assert!(red > 2_000, "too few red pixels ({red}): problems are not coloured");
+    assert!(
+        red > 2_000,
+        "too few red pixels ({red}): problems are not coloured"
+    );
     assert!(amber > 500, "too few amber pixels ({amber})");
 
     // The PDF: a real document of several pages' worth.

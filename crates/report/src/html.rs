@@ -431,11 +431,7 @@ pub fn report(res: &Resolution, analysis: &Analysis) -> Result<String, askama::E
                                 .map(str::to_string)
                                 .collect(),
                             badges,
-                            rules: if detailed {
-                                rules
-                            } else {
-                                Vec::new()
-                            },
+                            rules: if detailed { rules } else { Vec::new() },
                         }
                     })
                     .collect(),
