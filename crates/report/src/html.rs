@@ -233,15 +233,17 @@ fn severity_fill(s: &str) -> &'static str {
     }
 }
 
+/// One part of a bar: its count, fill colour and what it counts.
+type Segment = (usize, &'static str, String);
+/// Problem cells grouped by (rank, control, duty, responsible, basis): a few asset ids, how
+/// many assets in all, and one of the cells.
+type ProblemKey = (u8, String, Duty, String, String);
+
 const CHART_WIDTH: usize = 560;
 const BAR_HEIGHT: usize = 22;
 const BAR_GAP: usize = 8;
 
-fn chart(
-    title: &str,
-    label_width: usize,
-    rows: Vec<(String, Vec<(usize, &'static str, String)>)>,
-) -> Chart {
+fn chart(title: &str, label_width: usize, rows: Vec<(String, Vec<Segment>)>) -> Chart {
     let max = rows
         .iter()
         .map(|(_, segs)| segs.iter().map(|s| s.0).sum::<usize>())
@@ -323,8 +325,7 @@ pub fn report(res: &Resolution, analysis: &Analysis) -> Result<String, askama::E
     }
 
     // Problem cells grouped by what they say, with every asset that has them.
-    let mut groups: BTreeMap<(u8, String, Duty, String, String), (Vec<String>, usize, &Cell)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<ProblemKey, (Vec<String>, usize, &Cell)> = BTreeMap::new();
     for i in res.assets() {
         for c in res.cells_of(i).iter().filter(|c| c.has_problem()) {
             let rank = if c.unassigned {

@@ -131,7 +131,7 @@ impl Grid {
 
     /// Whether the table fits `width` columns without splitting a word.
     pub fn fits(&self, width: usize) -> bool {
-        self.min_widths().iter().sum::<usize>() + 3 * self.headers.len() + 1 <= width
+        self.min_widths().iter().sum::<usize>() + 3 * self.headers.len() < width
     }
 
     /// The narrow layout: per row, the first column on its own line, then `header: value`
