@@ -134,8 +134,8 @@ impl Grid {
         self.min_widths().iter().sum::<usize>() + 3 * self.headers.len() < width
     }
 
-    /// The narrow layout: per row, the first column on its own line, then `header: value`
-    /// lines, values wrapped at spaces with a hanging indent.
+    /// The narrow layout: per row, `header: value` for the first column, then indented
+    /// `header: value` lines, values wrapped at spaces with a hanging indent.
     fn render_records(&self, term: Term) -> String {
         let mut out = String::new();
         let pad = self
@@ -150,7 +150,7 @@ impl Grid {
             }
             for (k, c) in r.iter().enumerate() {
                 let head = if k == 0 {
-                    paint(c, term.color, true)
+                    format!("{}: {}", self.headers[0], paint(c, term.color, true))
                 } else {
                     let h = &self.headers[k];
                     let lead = format!("  {h}:{}", " ".repeat(pad - text_width(h) + 1));
