@@ -42,7 +42,7 @@ code{font-size:12px;background:#f6f8fa;padding:0 .2rem;white-space:nowrap}
 .card b{display:block;font-size:1.5rem}.card.bad{border-color:var(--red);background:#fef2f2}.card.warn{border-color:var(--amber);background:#fffbeb}
 .charts{display:flex;flex-wrap:wrap;gap:2rem}.charts figure{margin:0}.charts figcaption{font-weight:600;margin-bottom:.3rem}
 details summary{cursor:pointer;color:#0969da}
-ol.basis{margin:.3rem 0;padding-left:1.4rem}ol.basis li{margin:.15rem 0}
+ol.basis{margin:.3rem 0;padding-left:1.4rem;min-width:22rem}ol.basis li{margin:.15rem 0}
 .kind{font-size:11px;text-transform:uppercase;color:#57606a}.decisive{font-weight:600}.lost{color:#57606a}
 .print-only{display:none}
 small,.note{color:#57606a}
@@ -351,6 +351,10 @@ pub fn report(res: &Resolution, analysis: &Analysis) -> Result<String, askama::E
         }
     }
     let problem_groups = groups.len();
+    // Widest first (a contest over eighteen assets before one asset's unnamed owner), then
+    // the worst problem, then by control.
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
     let problems: Vec<ProblemGroup> = groups
         .into_iter()
         .take(PROBLEM_GROUP_LIMIT)
