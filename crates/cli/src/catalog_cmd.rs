@@ -5,7 +5,7 @@ use demarc_catalog::{Catalog, Entry};
 use demarc_model::{Duty, suggest};
 use demarc_report::{Format, Grid};
 
-use crate::{FormatArg, InputError, color_stdout, json_out, print};
+use crate::{FormatArg, InputError, json_out, print};
 
 #[derive(Subcommand)]
 pub enum CatalogCommand {
@@ -145,7 +145,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                     g
                 }
             };
-            print(&g.render(format, color_stdout()))?;
+            print(&g.render_for(format, crate::term()))?;
             Ok(0)
         }
         CatalogCommand::Show { id, format } => {
@@ -184,30 +184,29 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
                 if matches!(format, Format::Table | Format::Md) {
                     print(&out)?;
                 }
-                let mut g = Grid::new([
-                    "service",
-                    "model",
-                    "configure",
-                    "patch",
-                    "monitor",
-                    "respond",
-                    "audit",
-                ]);
+                // Only the duties the control has: a column for a duty it does not have
+                // would be empty on every row.
+                let duties: Vec<Duty> = Duty::ALL
+                    .into_iter()
+                    .filter(|d| c.duties.contains(d))
+                    .collect();
+                let mut g = Grid::new(
+                    ["service", "model"]
+                        .into_iter()
+                        .chain(duties.iter().map(|d| d.as_str())),
+                );
                 for s in &cat.services {
                     let mut row = vec![s.id.clone(), s.model.clone()];
-                    for d in Duty::ALL {
-                        let cell = if c.duties.contains(&d) {
+                    for &d in &duties {
+                        row.push(
                             cat.responsibility(&s.model, Some(s), &c.id, d)
                                 .map(|f| f.owner.as_str().to_string())
-                                .unwrap_or_else(|| "n/a".into())
-                        } else {
-                            String::new()
-                        };
-                        row.push(cell);
+                                .unwrap_or_else(|| "n/a".into()),
+                        );
                     }
                     g.row(row);
                 }
-                print(&g.render(format, color_stdout()))?;
+                print(&g.render_for(format, crate::term()))?;
                 return Ok(0);
             }
             let (name, model, source, layers, controls, notes) = if let Some(s) = cat.service(&id) {
@@ -274,7 +273,7 @@ pub fn run(cat: &Catalog, cmd: CatalogCommand) -> Result<u8, InputError> {
             for (k, e) in controls {
                 g.row([format!("control {k}"), entry_text(e)]);
             }
-            print(&g.render(format, color_stdout()))?;
+            print(&g.render_for(format, crate::term()))?;
             Ok(0)
         }
     }

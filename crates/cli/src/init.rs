@@ -25,7 +25,7 @@ parties:
     kind: provider
     name: Amazon Web Services
     attestations:
-      - {framework: soc2, period_end: 2026-06-30}
+      - {framework: soc2, period_end: {period_end}}   # the end of the period the report covers
 
 contracts: []                      # MSSPs and vendors: clauses put duties in writing
 
@@ -40,6 +40,13 @@ assets:
 evidence: []
 reviews: []
 "#;
+
+/// The end of the scaffold's example attestation period: about three months before `today`,
+/// so a new estate's attestation is current (reports are typically issued a quarter after the
+/// period they cover) and stays valid for most of a year, whatever day `init` runs.
+pub fn period_end(today: chrono::NaiveDate) -> chrono::NaiveDate {
+    today - chrono::Days::new(90)
+}
 
 pub fn run(dir: &Path, name: &str, force: bool) -> Result<u8, InputError> {
     if !name
@@ -62,7 +69,11 @@ pub fn run(dir: &Path, name: &str, force: bool) -> Result<u8, InputError> {
     }
     let text = TEMPLATE
         .replace("{name}", name)
-        .replace("{path}", &dir.display().to_string());
+        .replace("{path}", &dir.display().to_string())
+        .replace(
+            "{period_end}",
+            &period_end(chrono::Local::now().date_naive()).to_string(),
+        );
     crate::write_atomic(&file, &text)?;
     eprintln!(
         "wrote {}; next: demarc check -e {}",

@@ -377,6 +377,23 @@ fn color_stdout() -> bool {
     }
 }
 
+/// Where terminal tables go: `COLUMNS` when set (scripts and tests), else the terminal's
+/// width, else piped (compact, lines kept short).
+fn term() -> demarc_report::Term {
+    let color = color_stdout();
+    match std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| w > 0)
+    {
+        Some(w) => demarc_report::Term {
+            width: Some(w),
+            color,
+        },
+        None => demarc_report::Term::detect(color),
+    }
+}
+
 /// A spinner naming the current phase, on stderr, only when stderr is a terminal and not
 /// `--quiet`; piped and CI output stays clean.
 struct Progress(Option<indicatif::ProgressBar>);
@@ -817,13 +834,13 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                     severity_threshold(fail_on),
                 ))?,
                 FormatArg::Table => {
-                    print(&demarc_report::summary_text(&res, &fixes))?;
+                    let width = term().wrap_width();
+                    for line in demarc_report::summary_text(&res, &fixes).lines() {
+                        print(&format!("{}\n", demarc_report::wrap(line, width, 2)))?;
+                    }
                     print(&fixes_line(&fixes))?;
                     if !fixes.gaps.is_empty() {
-                        print(
-                            &demarc_report::gaps_grid(&fixes, wide)
-                                .render(Format::Table, color_stdout()),
-                        )?;
+                        print(&demarc_report::gaps_table(&fixes, wide, term()))?;
                     }
                 }
                 f => print(&demarc_report::gaps_grid(&fixes, true).render(f.into(), false))?,
@@ -909,22 +926,22 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                     } else {
                         demarc_report::matrix_grid(&res, &assets)
                     };
-                    print(&grid.render(Format::Table, color_stdout()))?;
+                    print(&grid.render_for(Format::Table, term()))?;
                 }
                 f => write_stdout(|w| {
-                    let (headers, lines): (&[&str], Box<dyn Iterator<Item = Vec<String>>>) = if rows
-                    {
-                        (
-                            &demarc_report::ROW_HEADERS,
-                            Box::new(demarc_report::matrix_rows_iter(&res, &assets, &filter)),
-                        )
-                    } else {
-                        (
-                            &demarc_report::MATRIX_HEADERS,
-                            Box::new(demarc_report::matrix_grid_rows(&res, &assets)),
-                        )
-                    };
-                    let mut rw = demarc_report::RowWriter::new(f.into(), headers, w)?;
+                    let (headers, lines): (Vec<&str>, Box<dyn Iterator<Item = Vec<String>>>) =
+                        if rows {
+                            (
+                                demarc_report::row_headers(&filter),
+                                Box::new(demarc_report::matrix_rows_iter(&res, &assets, &filter)),
+                            )
+                        } else {
+                            (
+                                demarc_report::MATRIX_HEADERS.to_vec(),
+                                Box::new(demarc_report::matrix_grid_rows(&res, &assets)),
+                            )
+                        };
+                    let mut rw = demarc_report::RowWriter::new(f.into(), &headers, w)?;
                     for line in lines {
                         rw.row(&line)?;
                     }
@@ -1002,9 +1019,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                     }
                     Ok(())
                 })?,
-                f => {
-                    print(&demarc_report::who_grid(&res, &cells).render(f.into(), color_stdout()))?
-                }
+                f => print(&demarc_report::who_grid(&res, &cells).render_for(f.into(), term()))?,
             }
             Ok(0)
         }

@@ -785,6 +785,7 @@ impl<'a> Ctx<'a> {
                 }) = self.pick(&assignments)
                 {
                     let r = &self.rules[w];
+                    let first = side.len();
                     for t in &r.targets {
                         let does = r.split.get(&t.to_string()).cloned();
                         let does = if owner == Owner::Shared && r.targets.len() == 1 {
@@ -796,11 +797,14 @@ impl<'a> Ctx<'a> {
                     }
                     contested = c;
                     rule = Some(w);
-                    basis.push(self.rule_basis(
-                        w,
-                        BasisKind::Assignment,
-                        "names the customer's owner",
-                    ));
+                    // Wording per role: an MSSP or vendor named by an assignment does the
+                    // customer's side; it is not the customer's owner.
+                    let note = if side[first..].iter().all(|a| a.role == Role::Customer) {
+                        "names the customer's owner"
+                    } else {
+                        "names who does the customer's side"
+                    };
+                    basis.push(self.rule_basis(w, BasisKind::Assignment, note));
                     for (l, why) in losers {
                         basis.push(self.rule_basis(l, BasisKind::Superseded, &why));
                     }

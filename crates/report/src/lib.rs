@@ -60,21 +60,34 @@ impl Grid {
         self.rows.push(cells.into_iter().map(Into::into).collect());
     }
 
+    /// Renders in `format`. A terminal table takes the width of the terminal stdout is on, or
+    /// [`PIPED_WIDTH`] when stdout is not a terminal; use [`Grid::render_for`] to choose.
     pub fn render(&self, format: Format, color: bool) -> String {
+        self.render_for(format, Term::detect(color))
+    }
+
+    /// Renders in `format`, laying a terminal table out for `term`. A table is wrapped at
+    /// spaces only: no id, path or YAML snippet is ever split mid-word. When even that cannot
+    /// fit the width, each row becomes a block of `header: value` lines instead.
+    pub fn render_for(&self, format: Format, term: Term) -> String {
+        let color = term.color;
         match format {
             Format::Table => {
+                let width = term.wrap_width();
+                let min = self.min_widths();
+                if !self.fits(width) {
+                    return self.render_records(term);
+                }
                 let mut t = comfy_table::Table::new();
                 t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
                 t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-                // A terminal that reports no usable width (0 columns under some CI runners and
-                // serial consoles) would squeeze every column to one character: print unwrapped.
-                if t.width().is_some_and(|w| w < 40) {
-                    t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
-                }
+                t.set_width(width.min(u16::MAX as usize) as u16);
                 // The caller decided colour (terminal, NO_COLOR, --color); comfy-table would
                 // otherwise drop styling whenever stdout is not a terminal.
                 if color {
                     t.enforce_styling();
+                } else {
+                    t.force_no_tty();
                 }
                 t.set_header(&self.headers);
                 for r in &self.rows {
@@ -83,6 +96,12 @@ impl Grid {
                         if color { colorize(cell, c) } else { cell }
                     }));
                 }
+                let constraints = min.iter().map(|&m| {
+                    comfy_table::ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(
+                        m.min(u16::MAX as usize) as u16,
+                    ))
+                });
+                t.set_constraints(constraints);
                 format!("{t}\n")
             }
             _ => {
@@ -96,6 +115,150 @@ impl Grid {
             }
         }
     }
+}
+
+impl Grid {
+    /// The narrowest each column can be without splitting a word.
+    fn min_widths(&self) -> Vec<usize> {
+        (0..self.headers.len())
+            .map(|k| {
+                std::iter::once(&self.headers[k])
+                    .chain(self.rows.iter().filter_map(|r| r.get(k)))
+                    .flat_map(|c| c.split_whitespace())
+                    .map(text_width)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    /// Whether the table fits `width` columns without splitting a word.
+    pub fn fits(&self, width: usize) -> bool {
+        self.min_widths().iter().sum::<usize>() + 3 * self.headers.len() < width
+    }
+
+    /// The narrow layout: per row, `header: value` for the first column, then indented
+    /// `header: value` lines, values wrapped at spaces with a hanging indent.
+    fn render_records(&self, term: Term) -> String {
+        let mut out = String::new();
+        let pad = self
+            .headers
+            .iter()
+            .map(|h| text_width(h))
+            .max()
+            .unwrap_or(0);
+        for (n, r) in self.rows.iter().enumerate() {
+            if n > 0 {
+                out.push('\n');
+            }
+            for (k, c) in r.iter().enumerate() {
+                let head = if k == 0 {
+                    format!("{}: {}", self.headers[0], paint(c, term.color, true))
+                } else {
+                    let h = &self.headers[k];
+                    let lead = format!("  {h}:{}", " ".repeat(pad - text_width(h) + 1));
+                    let wrapped = wrap(c, term.wrap_width(), text_width(&lead));
+                    format!("{lead}{}", paint(&wrapped, term.color, false))
+                };
+                out.push_str(&head);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// Where a terminal table goes: how wide it may be and whether it may use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Term {
+    /// Columns of the terminal (or `COLUMNS`); `None` when the output is piped to a file or
+    /// another program.
+    pub width: Option<usize>,
+    pub color: bool,
+}
+
+/// Lines of piped output (no terminal, no `COLUMNS`) are kept to this width.
+pub const PIPED_WIDTH: usize = 100;
+/// A gap list narrower than this uses the compact layout (one line per gap, its fix below).
+pub const WIDE_TABLE: usize = 160;
+
+impl Term {
+    /// The terminal stdout is on, if any (the caller decides colour).
+    pub fn detect(color: bool) -> Term {
+        let width = comfy_table::Table::new()
+            .width()
+            .map(usize::from)
+            .filter(|&w| w >= 20);
+        Term { width, color }
+    }
+    /// The width to wrap at: the terminal's, or [`PIPED_WIDTH`] when piped.
+    pub fn wrap_width(&self) -> usize {
+        self.width.unwrap_or(PIPED_WIDTH).max(20)
+    }
+}
+
+/// Columns a string takes on a terminal (one per character; good enough for ids and prose).
+fn text_width(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Wraps `text` to `width` columns, the first line starting at column `indent` and every
+/// further line indented by `indent` spaces. It breaks only at spaces outside backticks and
+/// brackets, so an id, a path or a YAML snippet such as `{scope: {service: aws:s3}}` is
+/// never split; a word longer than the line stays whole.
+pub fn wrap(text: &str, width: usize, indent: usize) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let (mut cur, mut depth, mut tick) = (String::new(), 0i32, false);
+    for ch in text.chars() {
+        match ch {
+            '`' => tick = !tick,
+            '{' | '[' if !tick => depth += 1,
+            '}' | ']' if !tick => depth = (depth - 1).max(0),
+            _ => {}
+        }
+        if ch.is_whitespace() && !tick && depth == 0 {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+        } else {
+            cur.push(ch);
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    let mut out = String::new();
+    let mut col = indent;
+    for w in words {
+        let wl = text_width(&w);
+        if col > indent && col + 1 + wl > width {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            col = indent;
+        } else if col > indent {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(&w);
+        col += wl;
+    }
+    out
+}
+
+/// ANSI colour for a severity word, or bold for a record's title line.
+pub(crate) fn paint(text: &str, color: bool, bold: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    let code = match text {
+        "critical" => "1;31",
+        "high" => "31",
+        "medium" => "33",
+        "low" => "36",
+        _ if bold => "1",
+        _ => return text.to_string(),
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
 }
 
 /// Writes rows as CSV, Markdown or JSON as they come, so a command can print millions of rows

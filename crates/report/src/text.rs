@@ -46,6 +46,52 @@ pub fn gaps_grid(analysis: &Analysis, wide: bool) -> Grid {
     g
 }
 
+/// The gap list of `demarc check` for a terminal or a pipe. On a terminal at least
+/// [`WIDE_TABLE`](crate::WIDE_TABLE) columns wide where it fits without splitting a word, the
+/// table of [`gaps_grid`]; otherwise (narrower, or piped) the compact layout: one line per gap
+/// (severity, code, control, duties, assets), the gap and its fix on indented lines below,
+/// wrapped at spaces only so ids and YAML snippets can be copied whole.
+pub fn gaps_table(analysis: &Analysis, wide: bool, term: crate::Term) -> String {
+    let grid = gaps_grid(analysis, wide);
+    if term
+        .width
+        .is_some_and(|w| w >= crate::WIDE_TABLE && grid.fits(w))
+    {
+        return grid.render_for(crate::Format::Table, term);
+    }
+    let width = term.wrap_width();
+    let mut out = String::new();
+    for r in &grid.rows {
+        let [sev, code, control, duties, assets, title, fix] =
+            [0, 1, 2, 3, 4, 5, 6].map(|k| r[k].as_str());
+        let head = format!(
+            "{sev} {code} · {}{} · {assets}",
+            if control.is_empty() { "-" } else { control },
+            if duties.is_empty() {
+                String::new()
+            } else {
+                format!(" ({duties})")
+            },
+        );
+        let head = crate::wrap(&head, width, 4);
+        let head = match head.split_once(sev) {
+            Some(("", rest)) if term.color => format!("{}{rest}", crate::paint(sev, true, false)),
+            _ => head,
+        };
+        out.push_str(&head);
+        out.push('\n');
+        out.push_str("    ");
+        out.push_str(&crate::wrap(title, width, 4));
+        out.push('\n');
+        if !fix.is_empty() {
+            out.push_str("    fix: ");
+            out.push_str(&crate::wrap(fix, width, 9));
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// Header lines of `demarc check`.
 pub fn summary_text(res: &Resolution, analysis: &Analysis) -> String {
     let s = &analysis.summary;
@@ -173,9 +219,26 @@ pub const ROW_HEADERS: [&str; 9] = [
     "basis",
 ];
 
+/// The columns of `demarc matrix --rows` with `filter`: [`ROW_HEADERS`], and with
+/// `--problems` a `problem` column after `duty` saying which problem each row has
+/// (`unassigned`, `contested`, `unsplit`, joined with `+` when several).
+pub fn row_headers(filter: &CellFilter) -> Vec<&'static str> {
+    let mut h = ROW_HEADERS.to_vec();
+    if filter.problems_only {
+        h.insert(5, "problem");
+    }
+    h
+}
+
+/// What is wrong with a cell, for the `problem` column: `unassigned`, `contested`, `unsplit`,
+/// joined with `+` when several; empty when nothing is.
+pub fn problem_label(c: &Cell) -> String {
+    crate::html::problems_of(c).join("+")
+}
+
 /// The asset × control × duty rows of `demarc matrix --rows`.
 pub fn matrix_rows(res: &Resolution, assets: &[AssetIx], filter: &CellFilter) -> Grid {
-    let mut g = Grid::new(ROW_HEADERS);
+    let mut g = Grid::new(row_headers(filter));
     for row in matrix_rows_iter(res, assets, filter) {
         g.row(row);
     }
@@ -189,7 +252,7 @@ pub fn matrix_rows_iter<'a>(
     assets: &'a [AssetIx],
     filter: &'a CellFilter,
 ) -> impl Iterator<Item = Vec<String>> + 'a {
-    let mut per_table: Vec<Option<std::rc::Rc<Vec<[String; 7]>>>> = vec![None; res.table_count()];
+    let mut per_table: Vec<Option<std::rc::Rc<Vec<Vec<String>>>>> = vec![None; res.table_count()];
     assets.iter().flat_map(move |&i| {
         let t = res.table_of(i);
         let tails = per_table[t.index()]
@@ -200,15 +263,21 @@ pub fn matrix_rows_iter<'a>(
                         .filter(|c| filter.keep(res, c))
                         .map(|c| {
                             let control = res.control_of(c);
-                            [
+                            let mut tail = vec![
                                 control.id.clone(),
                                 control.layer.clone(),
                                 c.duty.to_string(),
+                            ];
+                            if filter.problems_only {
+                                tail.push(problem_label(c));
+                            }
+                            tail.extend([
                                 c.ownership.as_str().to_string(),
                                 c.responsible_label(),
                                 res.accountable().to_string(),
                                 deciding_basis(c),
-                            ]
+                            ]);
+                            tail
                         })
                         .collect(),
                 )
@@ -217,7 +286,7 @@ pub fn matrix_rows_iter<'a>(
         let a = res.asset(i);
         let (id, service) = (a.id.value.clone(), a.service.to_string());
         (0..tails.len()).map(move |k| {
-            let mut row = Vec::with_capacity(ROW_HEADERS.len());
+            let mut row = Vec::with_capacity(ROW_HEADERS.len() + 1);
             row.push(id.clone());
             row.push(service.clone());
             row.extend(tails[k].iter().cloned());
@@ -231,33 +300,160 @@ pub fn deciding_basis(c: &Cell) -> String {
     c.decisive().map(|b| b.rule.clone()).unwrap_or_default()
 }
 
-/// `demarc explain`: the full chain of rules for one cell.
+/// The label `explain` and the HTML report give a basis step's kind.
+pub fn basis_kind_label(kind: BasisKind) -> &'static str {
+    match kind {
+        BasisKind::Override => "override",
+        BasisKind::Contract => "contract",
+        BasisKind::Assignment => "assignment",
+        BasisKind::ServiceCatalog => "catalog (service)",
+        BasisKind::GenericModel => "catalog (model)",
+        BasisKind::Default => "default",
+        BasisKind::Superseded => "lost",
+        BasisKind::Lapsed => "lapsed",
+    }
+}
+
+/// A cell's basis in the order people read it: the decisive step first, then the other steps
+/// that applied (the provider's document for its side of a shared duty), then the rules that
+/// lost, then the ones that lapsed. The engine's own order (and the JSON's) is unchanged.
+pub fn basis_in_reading_order(c: &Cell) -> Vec<&demarc_engine::Basis> {
+    let decisive = c.decisive().map(|b| b as *const demarc_engine::Basis);
+    let rank = |b: &demarc_engine::Basis| {
+        if Some(b as *const _) == decisive {
+            0
+        } else {
+            match b.kind {
+                BasisKind::Superseded => 2,
+                BasisKind::Lapsed => 3,
+                _ => 1,
+            }
+        }
+    };
+    let mut v: Vec<&demarc_engine::Basis> = c.basis.iter().collect();
+    v.sort_by_key(|b| rank(b));
+    v
+}
+
+/// Splits a basis step's trailing note, `rule text (note)`, into the rule and the note. A
+/// rule without a trailing parenthesis has no note.
+fn split_note(rule: &str) -> (&str, Option<&str>) {
+    if !rule.ends_with(')') {
+        return (rule, None);
+    }
+    let mut depth = 0usize;
+    for (i, ch) in rule.char_indices().rev() {
+        match ch {
+            ')' => depth += 1,
+            '(' => {
+                depth -= 1;
+                if depth == 0 {
+                    let head = rule[..i].trim_end();
+                    return if head.is_empty() {
+                        (rule, None)
+                    } else {
+                        (head, Some(&rule[i + 1..rule.len() - 1]))
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    (rule, None)
+}
+
+fn is_loser_note(n: &str) -> bool {
+    [
+        "less specific than ",
+        "equally specific as ",
+        "outranked by ",
+        "the provider owns",
+    ]
+    .iter()
+    .any(|p| n.starts_with(p))
+}
+
+/// Why a rule lost, in plain words, from the engine's note: which rule won and the scores.
+fn loser_reason(note: &str) -> String {
+    if let Some(rest) = note.strip_prefix("less specific than ")
+        && let Some((winner, scores)) = rest.rsplit_once(" (specificity ")
+        && let Some((mine, best)) = scores.trim_end_matches(')').split_once(" < ")
+    {
+        return format!(
+            "lost to {winner}, whose scope is more specific (specificity {best} against this rule's {mine})"
+        );
+    }
+    if let Some(rest) = note.strip_prefix("equally specific as ")
+        && let Some((winner, tail)) = rest.split_once(" (")
+        && let Some((score, why)) = tail.split_once("); ")
+    {
+        return format!(
+            "lost a tie to {winner}: both have specificity {score}, and {}",
+            why.trim_start_matches("the tie goes to ").replace(
+                "the rule that sorts first by name and content",
+                "the rule that sorts first by name and content wins"
+            )
+        );
+    }
+    note.to_string()
+}
+
+/// How a responsible party stands to the customer, for `explain`.
+fn role_words(a: &demarc_engine::Assignee, customer: &str) -> String {
+    use demarc_engine::Role;
+    let what = match a.role {
+        Role::Provider => "provider".to_string(),
+        Role::Customer if a.party == customer && a.team.is_some() => {
+            "the customer's own team".to_string()
+        }
+        Role::Customer => "the customer".to_string(),
+        Role::Mssp => format!("MSSP working for {customer}"),
+        Role::Vendor => format!("vendor working for {customer}"),
+    };
+    if a.named {
+        what
+    } else {
+        format!("{what}; UNASSIGNED: nobody named in writing")
+    }
+}
+
+/// `demarc explain`: the full chain of rules for one cell, the decisive rule first.
 pub fn explain_text(e: &Explanation) -> String {
     let (a, c, control) = (e.asset, &**e.cell, e.control);
+    // `shared (shared)` says nothing twice: the FedRAMP wording only where it differs.
+    let ownership = match c.ownership.origination() {
+        o if o == c.ownership.as_str() => o.to_string(),
+        o => format!("{} ({o})", c.ownership.as_str()),
+    };
     let mut out = format!(
-        "{} × {} ({}) × {}\n  service:     {}\n  layer:       {}\n  ownership:   {} ({})\n  responsible: {}\n  accountable: {} (accountability never leaves the customer)\n",
-        a.id.value,
-        control.id,
-        control.name,
-        c.duty,
-        a.service.value,
-        control.layer,
-        c.ownership.as_str(),
-        c.ownership.origination(),
-        c.responsible_label(),
-        e.accountable,
+        "{} × {} ({}) × {}\n  service:     {}\n  layer:       {}\n  ownership:   {ownership}\n",
+        a.id.value, control.id, control.name, c.duty, a.service.value, control.layer,
     );
-    for r in &c.responsible {
+    for (n, r) in c.responsible.iter().enumerate() {
+        out.push_str(&format!(
+            "  {} {} ({})\n",
+            if n == 0 {
+                "responsible:"
+            } else {
+                "           +"
+            },
+            r.label(),
+            role_words(r, e.accountable)
+        ));
         if let Some(d) = &r.does {
-            out.push_str(&format!("    {} does: {d}\n", r.label()));
+            out.push_str(&format!("               does: {d}\n"));
         }
         if !r.declared {
             out.push_str(&format!(
-                "    note: `{}` is not a party in the estate\n",
+                "               note: `{}` is not a party in the estate\n",
                 r.party
             ));
         }
     }
+    out.push_str(&format!(
+        "  accountable: {} (accountability never leaves the customer)\n",
+        e.accountable
+    ));
     if let Some(s) = c.sla {
         out.push_str(&format!("  sla:         {s}\n"));
     }
@@ -274,7 +470,7 @@ pub fn explain_text(e: &Explanation) -> String {
     }
     if !c.contested.is_empty() {
         out.push_str(&format!(
-            "  status:      CONTESTED — also claimed for {}\n",
+            "  status:      CONTESTED — equally specific rules also name {}\n",
             c.contested.join(", ")
         ));
     }
@@ -283,19 +479,48 @@ pub fn explain_text(e: &Explanation) -> String {
             "  status:      SHARED WITHOUT A SPLIT — nobody wrote down what each owner does\n",
         );
     }
-    out.push_str("  basis (decisive rule last among the applied ones):\n");
-    for (i, b) in c.basis.iter().enumerate() {
-        let kind = match b.kind {
-            BasisKind::Override => "override",
-            BasisKind::Contract => "contract",
-            BasisKind::Assignment => "assignment",
-            BasisKind::ServiceCatalog => "catalog (service)",
-            BasisKind::GenericModel => "catalog (model)",
-            BasisKind::Default => "default",
-            BasisKind::Superseded => "superseded",
-            BasisKind::Lapsed => "lapsed",
+    if let Some(d) = e.decisive {
+        out.push_str(&format!(
+            "  decided by:  {} [{}]\n",
+            split_note(&d.rule).0,
+            basis_kind_label(d.kind)
+        ));
+    }
+    out.push_str(
+        "  basis (decisive rule first, then the other rules that applied, then those that lost or lapsed):\n",
+    );
+    let decisive = e.decisive.map(|b| b as *const demarc_engine::Basis);
+    for (i, b) in basis_in_reading_order(c).into_iter().enumerate() {
+        let marker = if Some(b as *const _) == decisive {
+            " (decisive)"
+        } else {
+            ""
         };
-        out.push_str(&format!("    {}. [{kind}] {}\n", i + 1, b.rule));
+        match b.kind {
+            BasisKind::Superseded => {
+                let (rule, note) = match split_note(&b.rule) {
+                    (rule, Some(n)) if is_loser_note(n) => (rule, Some(loser_reason(n))),
+                    // A provider document set aside by an override: its own parenthesis is
+                    // its citation, not why it lost.
+                    _ => (
+                        b.rule.as_str(),
+                        e.decisive
+                            .filter(|d| d.kind == BasisKind::Override)
+                            .map(|d| format!("set aside by {}", split_note(&d.rule).0)),
+                    ),
+                };
+                out.push_str(&format!("    {}. [lost] {rule}\n", i + 1));
+                if let Some(n) = note {
+                    out.push_str(&format!("       why: {n}\n"));
+                }
+            }
+            kind => out.push_str(&format!(
+                "    {}. [{}]{marker} {}\n",
+                i + 1,
+                basis_kind_label(kind),
+                b.rule
+            )),
+        }
         if let Some(at) = &b.at {
             out.push_str(&format!("       at {at}\n"));
         }

@@ -1,0 +1,152 @@
+//! The HTML report as a browser shows and prints it: headless Chromium renders the acme report
+//! to a PNG and to a PDF, and the test checks that the page is drawn (not blank), that problems
+//! are coloured (red and amber pixels), and that the PDF has real content.
+//!
+//! Without Chromium the test skips with a message, except under CI (`CI` set), where a missing
+//! browser is a failure: `.ci/run` installs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const AS_OF: &str = "2026-11-23";
+
+fn chromium() -> Option<PathBuf> {
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .find_map(|name| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+    })
+}
+
+fn acme() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme")
+}
+
+/// Runs headless Chromium on `url` with `extra` (the screenshot or PDF flag).
+fn render(browser: &Path, profile: &Path, url: &str, extra: &str) {
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--window-size=1280,2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(extra)
+        .arg(url)
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn acme_report_renders_in_a_browser_with_problems_in_colour_and_prints_to_pdf() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set but chromium is not installed: `.ci/run` installs it with apt-get");
+        }
+        eprintln!(
+            "skipping: chromium is not installed (apt-get install chromium); set CI to make this a failure"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_demarc"))
+        .args(["check", "--as-of", AS_OF, "--html"])
+        .arg(&html)
+        .arg(acme())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = format!("file://{}", html.display());
+    let png_path = dir.path().join("r.png");
+    let pdf_path = dir.path().join("r.pdf");
+    render(
+        &browser,
+        &dir.path().join("profile"),
+        &url,
+        &format!("--screenshot={}", png_path.display()),
+    );
+    render(
+        &browser,
+        &dir.path().join("profile"),
+        &url,
+        &format!("--print-to-pdf={}", pdf_path.display()),
+    );
+    if let Ok(keep) = std::env::var("DEMARC_KEEP_SCREENSHOT") {
+        std::fs::copy(&png_path, &keep).unwrap();
+        std::fs::copy(&pdf_path, format!("{keep}.pdf")).unwrap();
+    }
+
+    // The screenshot: the window's size, and far from blank.
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((frame.width, frame.height), (1280, 2000));
+    let channels = frame.color_type.samples();
+    assert!(channels >= 3, "{:?}", frame.color_type);
+    let pixels: Vec<(u8, u8, u8)> = buf[..frame.buffer_size()]
+        .chunks(channels)
+        .map(|p| (p[0], p[1], p[2]))
+        .collect();
+    let white = pixels
+        .iter()
+        .filter(|&&(r, g, b)| r > 245 && g > 245 && b > 245)
+        .count();
+    // A blank page is all white and compresses to a few KB; a report is mostly white paper
+    // too, but with text, tables and charts on at least a twentieth of it.
+    let png_bytes = std::fs::metadata(&png_path).unwrap().len();
+    assert!(png_bytes > 50_000, "screenshot is only {png_bytes} bytes");
+    assert!(
+        white * 100 / pixels.len() < 95,
+        "the page is mostly blank: {white} of {} pixels white",
+        pixels.len()
+    );
+    // Problems are coloured: strong red (critical/high, contested, nobody named) and amber
+    // (unsplit shares, medium) appear in the first screenful (summary, charts, gaps).
+    let red = pixels
+        .iter()
+        .filter(|&&(r, g, b)| r > 180 && g < 80 && b < 80)
+        .count();
+    let amber = pixels
+        .iter()
+        .filter(|&&(r, g, b)| r > 200 && (100..=200).contains(&g) && b < 60)
+        .count();
+    assert!(
+        red > 2_000,
+        "too few red pixels ({red}): problems are not coloured"
+    );
+    assert!(amber > 500, "too few amber pixels ({amber})");
+
+    // The PDF: a real document of several pages' worth.
+    let pdf = std::fs::read(&pdf_path).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    assert!(pdf.len() > 20_000, "PDF is only {} bytes", pdf.len());
+}
