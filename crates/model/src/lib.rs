@@ -17,6 +17,7 @@
 mod diag;
 mod duration;
 mod entry;
+mod input;
 mod intern;
 mod inventory;
 mod load;
@@ -28,12 +29,18 @@ mod validate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use diag::{Diagnostic, Diagnostics, Place, suggest, unknown};
+pub use diag::{
+    Diagnostic, Diagnostics, MAX_SHOWN, Place, SUGGEST_MAX_CANDIDATES, SUGGEST_MAX_LEN, suggest, unknown,
+};
 pub use duration::Duration;
 pub use entry::{Entry, Owner, ServiceSource, Source, SourceLocation};
+pub use input::parse_date;
 pub use intern::{Interner, Sym, Tags};
 pub use inventory::{CSV_COLUMNS, MAX_ERRORS_PER_FILE};
-pub use load::{LoadOptions, MAX_FILE_BYTES, load_path, load_sources, load_sources_with};
+pub use load::{
+    EstateFiles, LoadOptions, MAX_FILE_BYTES, ROOT_FILES, estate_files, find_estate_root, load_path,
+    load_sources, load_sources_with, never_estate,
+};
 pub use origin::{Origin, SourceFile, SourceKind};
 pub use span::{Loc, Sp};
 pub use types::*;
@@ -56,6 +63,9 @@ pub struct Estate {
     pub assets: Vec<Asset>,
     pub evidence: Vec<Sp<Evidence>>,
     pub reviews: Vec<Review>,
+    /// What the loader left out on purpose (a catalog overlay directory inside the estate
+    /// directory), one sentence each, for the user to see as notes.
+    pub notes: Vec<String>,
 }
 
 impl Estate {
