@@ -366,7 +366,10 @@ fn load(
     progress.phase("composing the catalog");
     let catalog = timed("catalog", || compose_catalog(&estate, &args.catalogs)).map_err(input)?;
     progress.phase("validating");
-    timed("validate", || demarc_model::validate(&estate, &*catalog)).map_err(input)?;
+    timed("validate", || {
+        demarc_model::validate_at(&estate, &*catalog, Some(as_of(args)))
+    })
+    .map_err(input)?;
     Ok((estate, catalog))
 }
 

@@ -105,7 +105,9 @@ pub fn suggest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -
         .collect();
     let near = candidates
         .iter()
-        .filter(|c| c.len().abs_diff(wrong.len()) <= limit * 4 && c.chars().count().abs_diff(len) <= limit)
+        .filter(|c| {
+            c.len().abs_diff(wrong.len()) <= limit * 4 && c.chars().count().abs_diff(len) <= limit
+        })
         .take(SUGGEST_MAX_CANDIDATES)
         .map(|&c| (strsim::damerau_levenshtein(wrong, c), c))
         .filter(|(d, _)| *d <= limit)
@@ -126,13 +128,43 @@ pub fn suggest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -
     })
 }
 
+/// The candidate within `max_distance` edits of `wrong` (the nearest; ties by name), with the
+/// same bounds as [`suggest`] but no abbreviation rule: for telling a typo (`aws:ec22`) from
+/// a name that is merely new (`aws:ecs-anywhere`).
+pub fn near_miss<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max_distance: usize,
+) -> Option<&'a str> {
+    if wrong.len() > SUGGEST_MAX_LEN {
+        return None;
+    }
+    candidates
+        .into_iter()
+        .filter(|c| c.len().abs_diff(wrong.len()) <= max_distance * 4 && *c != wrong)
+        .take(SUGGEST_MAX_CANDIDATES)
+        .map(|c| (strsim::damerau_levenshtein(wrong, c), c))
+        .filter(|(d, _)| *d <= max_distance)
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+/// A name cut to at most 60 characters for a message, so a megabyte-long id is not printed whole.
+pub fn shorten(s: &str) -> String {
+    if s.chars().count() <= 60 {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    }
+}
+
 /// "unknown X `y`" plus "did you mean `z`?" when there is a near miss, else the valid names.
 pub fn unknown<'a>(
     what: &str,
     wrong: &str,
     candidates: impl IntoIterator<Item = &'a str> + Clone,
 ) -> (String, String) {
-    let message = format!("unknown {what} `{wrong}`");
+    let message = format!("unknown {what} `{}`", shorten(wrong));
     let help = match suggest(wrong, candidates.clone()) {
         Some(s) => format!("did you mean `{s}`?"),
         None => {
@@ -242,6 +274,11 @@ mod tests {
         );
         let text = d.to_string();
         assert_eq!(text.lines().count(), MAX_SHOWN + 1);
-        assert!(text.ends_with(&format!("… and 7 more errors (the first {MAX_SHOWN} are shown; fix them and run again)")), "{text}");
+        assert!(
+            text.ends_with(&format!(
+                "… and 7 more errors (the first {MAX_SHOWN} are shown; fix them and run again)"
+            )),
+            "{text}"
+        );
     }
 }

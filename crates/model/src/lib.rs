@@ -30,7 +30,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use diag::{
-    Diagnostic, Diagnostics, MAX_SHOWN, Place, SUGGEST_MAX_CANDIDATES, SUGGEST_MAX_LEN, suggest, unknown,
+    Diagnostic, Diagnostics, MAX_SHOWN, Place, SUGGEST_MAX_CANDIDATES, SUGGEST_MAX_LEN, near_miss,
+    shorten, suggest, unknown,
 };
 pub use duration::Duration;
 pub use entry::{Entry, Owner, ServiceSource, Source, SourceLocation};
@@ -38,13 +39,16 @@ pub use input::parse_date;
 pub use intern::{Interner, Sym, Tags};
 pub use inventory::{CSV_COLUMNS, MAX_ERRORS_PER_FILE};
 pub use load::{
-    EstateFiles, LoadOptions, MAX_FILE_BYTES, ROOT_FILES, estate_files, find_estate_root, load_path,
-    load_sources, load_sources_with, never_estate,
+    EstateFiles, LoadOptions, MAX_FILE_BYTES, ROOT_FILES, estate_files, find_estate_root,
+    load_path, load_sources, load_sources_with, never_estate,
 };
 pub use origin::{Origin, SourceFile, SourceKind};
 pub use span::{Loc, Sp};
 pub use types::*;
-pub use validate::{Vocabulary, validate};
+pub use validate::{
+    ATTESTATION_HORIZON_YEARS, ID_CHARS, MAX_ID_BYTES, MAX_TEXT_BYTES, Vocabulary, validate,
+    validate_at,
+};
 
 /// A whole estate, merged from all its files.
 #[derive(Debug, Clone, Default)]

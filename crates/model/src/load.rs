@@ -153,7 +153,11 @@ pub fn never_estate(name: &str) -> bool {
 /// subdirectory, following symbolic links to directories (each directory is read once, so a
 /// link loop ends). Skipped: hidden entries (`.github/`), files that are never estate files
 /// ([`never_estate`]), and the catalog overlay directories in `overlays` (with a note).
-pub fn estate_files(dir: &Path, root: &Path, overlays: &[PathBuf]) -> Result<EstateFiles, Diagnostics> {
+pub fn estate_files(
+    dir: &Path,
+    root: &Path,
+    overlays: &[PathBuf],
+) -> Result<EstateFiles, Diagnostics> {
     let mut out = EstateFiles::default();
     let overlays: Vec<PathBuf> = overlays
         .iter()
@@ -554,9 +558,7 @@ fn parse_doc(file: u32, path: &Path, mut text: String) -> Result<EstateDoc, Vec<
             if let Some(d) = not_an_estate_file(path, text) {
                 return Err(vec![d]);
             }
-            let place = e
-                .location()
-                .map(|l| at(l.line() as u32, l.column() as u32));
+            let place = e.location().map(|l| at(l.line() as u32, l.column() as u32));
             let raw = e.without_snippet().to_string();
             let (message, help) = user_words(&strip_position(&raw));
             errors.push(
@@ -664,7 +666,10 @@ fn user_words(message: &str) -> (String, String) {
             .filter(|w| !w.is_empty() && !matches!(*w, "one" | "of" | "or"))
             .collect();
         let help = match crate::suggest(value, expected.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`? (valid values: {})", expected.join(", ")),
+            Some(s) => format!(
+                "did you mean `{s}`? (valid values: {})",
+                expected.join(", ")
+            ),
             None => format!("valid values: {}", expected.join(", ")),
         };
         return (format!("unknown value `{value}`"), help);
@@ -689,8 +694,14 @@ fn user_words(message: &str) -> (String, String) {
         return (message.to_string(), hint);
     }
     let message = message
-        .replace("expected mapping start", "expected a mapping (`key: value` lines) here")
-        .replace("expected sequence start", "expected a list (`- item` lines) here")
+        .replace(
+            "expected mapping start",
+            "expected a mapping (`key: value` lines) here",
+        )
+        .replace(
+            "expected sequence start",
+            "expected a list (`- item` lines) here",
+        )
         .replace("expected string scalar", "expected a text value")
         .replace("invalid u32", "expected a whole number")
         .replace("input is out of range", "a value is out of range");
