@@ -34,7 +34,11 @@ pub const ROOT_FILES: [&str; 2] = ["demarc.yaml", "estate.yaml"];
 pub fn find_estate_root(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
-        .find(|d| ROOT_FILES.iter().any(|f| d.join(f).is_file()))
+        .find(|d| {
+            ROOT_FILES
+                .iter()
+                .any(|f| std::fs::symlink_metadata(d.join(f)).is_ok())
+        })
         .map(Path::to_path_buf)
 }
 
