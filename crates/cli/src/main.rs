@@ -367,7 +367,10 @@ fn load(
     let catalog = timed("catalog", || compose_catalog(&estate, &args.catalogs)).map_err(input)?;
     progress.phase("validating");
     timed("validate", || {
-        demarc_model::validate_at(&estate, &*catalog, Some(as_of(args)))
+        // The later of --as-of and today: an attestation ten years after today is a typo even
+        // when an old --as-of is asked for (a look back must not make real dates errors).
+        let horizon_from = as_of(args).max(chrono::Local::now().date_naive());
+        demarc_model::validate_at(&estate, &*catalog, Some(horizon_from))
     })
     .map_err(input)?;
     Ok((estate, catalog))

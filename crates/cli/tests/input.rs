@@ -298,7 +298,7 @@ fn performed_by_and_far_future_attestations_are_refused() {
     for m in [
         "`performed_by: sec` names the contracted party itself",
         "`performed_by: me` names the customer",
-        "`period_end: 2206-01-01` is more than 10 years after the analysis date 2026-11-23",
+        "`period_end: 2206-01-01` is more than 10 years after the analysis date",
     ] {
         assert!(r.stderr.contains(m), "{m}\n{}", r.stderr);
     }

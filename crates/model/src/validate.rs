@@ -341,7 +341,7 @@ pub fn validate_at(
                         c.error(
                             att.framework.loc,
                             format!(
-                                "attestation `{}`: `{field}: {d}` is more than {ATTESTATION_HORIZON_YEARS} years after the analysis date {as_of}", att.framework.value
+                                "attestation `{}`: `{field}: {d}` is more than {ATTESTATION_HORIZON_YEARS} years after the analysis date {as_of} (or today)", att.framework.value
                             ),
                             "check the year: certificates and audit reports run for a few years at most".into(),
                         );
