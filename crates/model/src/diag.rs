@@ -56,13 +56,19 @@ pub const MAX_SHOWN: usize = 50;
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.0.iter().take(MAX_SHOWN).enumerate() {
+        // One more than the cap is shown rather than counted ("… and 1 more" saves nothing).
+        let shown = if self.0.len() <= MAX_SHOWN + 1 {
+            self.0.len()
+        } else {
+            MAX_SHOWN
+        };
+        for (i, d) in self.0.iter().take(shown).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{d}")?;
         }
-        if let Some(more) = self.0.len().checked_sub(MAX_SHOWN).filter(|&n| n > 0) {
+        if let Some(more) = self.0.len().checked_sub(shown).filter(|&n| n > 0) {
             let s = if more == 1 { "" } else { "s" };
             write!(
                 f,
