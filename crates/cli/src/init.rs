@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::InputError;
 
 const TEMPLATE: &str = r#"# demarc estate: who is responsible for what. Reference: docs/estate-format.md
-# Check it with:  demarc check -e {path}
+# Check it with:  demarc check {path}   (or just `demarc check` in this directory or below)
 version: 1
 estate: {name}
 customer: me                       # the party that owns the data; always accountable
@@ -75,8 +75,9 @@ pub fn run(dir: &Path, name: &str, force: bool) -> Result<u8, InputError> {
             &period_end(chrono::Local::now().date_naive()).to_string(),
         );
     crate::write_atomic(&file, &text)?;
+    // `demarc check` with no path finds this directory's estate.yaml from here or below it.
     eprintln!(
-        "wrote {}; next: demarc check -e {}",
+        "wrote {}; next: demarc check {}",
         file.display(),
         dir.display()
     );

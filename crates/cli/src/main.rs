@@ -74,12 +74,20 @@ fn warn(msg: &str) {
     }
 }
 
+/// Prints a note on stderr unless `--quiet`.
+fn note(msg: &str) {
+    if !ui().quiet {
+        eprintln!("note: {msg}");
+    }
+}
+
 /// Options every estate command shares.
 #[derive(clap::Args, Clone)]
 struct EstateArgs {
-    /// Estate file or directory of YAML files.
-    #[arg(short, long, env = "DEMARC_ESTATE", default_value = ".")]
-    estate: PathBuf,
+    /// Estate file, or estate directory (one holding `estate.yaml` or `demarc.yaml`). Default:
+    /// the nearest directory, the current one or a parent, that holds such a root file.
+    #[arg(short, long, env = "DEMARC_ESTATE")]
+    estate: Option<PathBuf>,
     /// Inventory file of discovered assets to add (.jsonl, .ndjson or .csv); repeatable.
     #[arg(long)]
     inventory: Vec<PathBuf>,
@@ -487,6 +495,23 @@ fn fixes_line(a: &demarc_engine::Analysis) -> String {
     format!("{}\n", parts.join("; "))
 }
 
+/// The estate to read: the path given (as an argument or `-e`), else the nearest directory,
+/// the current one or a parent, holding a root file (`estate.yaml` or `demarc.yaml`).
+fn estate_path(given: Option<&Path>, args: &EstateArgs) -> Result<PathBuf, InputError> {
+    if let Some(p) = given.or(args.estate.as_deref()) {
+        return Ok(p.to_path_buf());
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| InputError(format!("error: cannot read the current directory: {e}")))?;
+    demarc_model::find_estate_root(&cwd).ok_or_else(|| {
+        InputError(format!(
+            "error: no estate found: neither {} nor any parent directory holds `estate.yaml` or `demarc.yaml`\n  \
+             help: pass the estate with `-e PATH` (a file, or a directory with a root file), or run `demarc init` to create one here",
+            cwd.display()
+        ))
+    })
+}
+
 /// Loads the estate, composes its catalog (built-in, overlays, the estate's own services) and
 /// validates the estate against that catalog.
 fn load(
@@ -505,10 +530,19 @@ fn load(
     })
     .map_err(input)?;
     drop(interner);
+    for n in &estate.notes {
+        note(n);
+    }
     progress.phase("composing the catalog");
     let catalog = timed("catalog", || compose_catalog(&estate, &args.catalogs)).map_err(input)?;
     progress.phase("validating");
-    timed("validate", || demarc_model::validate(&estate, &*catalog)).map_err(input)?;
+    timed("validate", || {
+        // The later of --as-of and today: an attestation ten years after today is a typo even
+        // when an old --as-of is asked for (a look back must not make real dates errors).
+        let horizon_from = as_of(args).max(chrono::Local::now().date_naive());
+        demarc_model::validate_at(&estate, &*catalog, Some(horizon_from))
+    })
+    .map_err(input)?;
     Ok((estate, catalog))
 }
 
@@ -672,9 +706,10 @@ fn write_atomic(path: &Path, contents: &str) -> Result<(), InputError> {
 }
 
 /// Loads, validates and resolves the estate at `path` as of the date the arguments give.
-fn open(path: &Path, args: &EstateArgs) -> Result<Arc<Resolution>, InputError> {
+fn open(path: Option<&Path>, args: &EstateArgs) -> Result<Arc<Resolution>, InputError> {
+    let path = estate_path(path, args)?;
     let progress = Progress::start("starting");
-    let (estate, catalog) = load(path, args, &progress)?;
+    let (estate, catalog) = load(&path, args, &progress)?;
     let as_of = as_of(args);
     if let Some(first) = estate_dates(&estate).min()
         && as_of < first
@@ -734,7 +769,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                 })?,
                 (None, None) => unreachable!("clap requires a scenario"),
             };
-            let res = open(&args.estate, &args)?;
+            let res = open(None, &args)?;
             let drill = res.drill(&scenario).map_err(|e| {
                 InputError(format!(
                     "error: scenario `{}` names what the catalog does not have:\n{e}",
@@ -796,7 +831,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
         } => {
             // Read the baseline first: a missing file is a usage error before any work.
             let known = baseline.as_deref().map(read_baseline).transpose()?;
-            let res = open(path.as_deref().unwrap_or(&args.estate), &args)?;
+            let res = open(path.as_deref(), &args)?;
             let options = demarc_engine::AnalyseOptions {
                 max_assets_per_gap: (max_gap_assets > 0).then_some(max_gap_assets),
             };
@@ -859,7 +894,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             duty,
             problems,
         } => {
-            let res = open(path.as_deref().unwrap_or(&args.estate), &args)?;
+            let res = open(path.as_deref(), &args)?;
             let assets: Vec<AssetIx> = if asset.is_empty() {
                 res.assets().collect()
             } else {
@@ -957,7 +992,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             args,
         } => {
             let duty = parse_duty(&duty)?;
-            let res = open(&args.estate, &args)?;
+            let res = open(None, &args)?;
             let i = find_asset(&res, &asset)?;
             let e = res.explain(i, &control, duty).map_err(not_applicable)?;
             match args.format {
@@ -997,7 +1032,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             args,
         } => {
             let duty = parse_duty(&verb)?;
-            let res = open(&args.estate, &args)?;
+            let res = open(None, &args)?;
             let i = find_asset(&res, &asset)?;
             let cells = res
                 .who(i, duty, control.as_deref())
@@ -1030,7 +1065,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             args,
         } => {
             let duty = duty.as_deref().map(parse_duty).transpose()?;
-            let res = open(&args.estate, &args)?;
+            let res = open(None, &args)?;
             let i = find_asset(&res, &asset)?;
             let Some(control) = control else {
                 if duty.is_some() {

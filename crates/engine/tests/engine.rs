@@ -296,7 +296,9 @@ fn two_owners_without_a_split_is_a_gap_and_a_split_fixes_it() {
 
 #[test]
 fn unknown_service_assumes_the_customer_and_suggests_a_fix() {
-    let e = estate("assets:\n  - {id: m, service: aws:ec3}\n");
+    // Not a near miss (`aws:ec3` is now a validation error, issue 7 item 3): an unknown
+    // service that still gets a suggestion in its DM013 gap.
+    let e = estate("assets:\n  - {id: m, service: aws:ec2-spot}\n");
     let res = resolve(&e, Catalog::builtin(), date("2026-11-23"));
     assert!(
         res.cells_of(res.find_asset("m").unwrap())

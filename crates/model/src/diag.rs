@@ -50,13 +50,30 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
+/// At most this many problems are printed; the rest are counted ("… and 12 more errors"),
+/// so 200,000 duplicate ids do not print 200,000 lines.
+pub const MAX_SHOWN: usize = 50;
+
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.0.iter().enumerate() {
+        // One more than the cap is shown rather than counted ("… and 1 more" saves nothing).
+        let shown = if self.0.len() <= MAX_SHOWN + 1 {
+            self.0.len()
+        } else {
+            MAX_SHOWN
+        };
+        for (i, d) in self.0.iter().take(shown).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{d}")?;
+        }
+        if let Some(more) = self.0.len().checked_sub(shown).filter(|&n| n > 0) {
+            let s = if more == 1 { "" } else { "s" };
+            write!(
+                f,
+                "\n… and {more} more error{s} (the first {MAX_SHOWN} are shown; fix them and run again)"
+            )?;
         }
         Ok(())
     }
@@ -70,12 +87,34 @@ impl From<Diagnostic> for Diagnostics {
     }
 }
 
+/// Names longer than this (in bytes) get no "did you mean": nobody mistypes a 200-character
+/// name, and comparing a megabyte-long one with every candidate would take seconds.
+pub const SUGGEST_MAX_LEN: usize = 128;
+/// At most this many candidates (of a plausible length) are compared by edit distance for one
+/// name, so an estate with 200,000 parties and thousands of unknown names stays fast.
+pub const SUGGEST_MAX_CANDIDATES: usize = 2_000;
+
 /// The closest candidate to a misspelt name, if one is close enough to be a likely typo.
+///
+/// The work is bounded: names over [`SUGGEST_MAX_LEN`] bytes get no suggestion, candidates
+/// whose length differs by more than the allowed distance are skipped without comparing them,
+/// and at most [`SUGGEST_MAX_CANDIDATES`] are compared.
 pub fn suggest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (wrong.chars().count() / 3).clamp(2, 4);
-    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    if wrong.len() > SUGGEST_MAX_LEN {
+        return None;
+    }
+    let len = wrong.chars().count();
+    let limit = (len / 3).clamp(2, 4);
+    let candidates: Vec<&'a str> = candidates
+        .into_iter()
+        .filter(|c| c.len() <= SUGGEST_MAX_LEN * 4)
+        .collect();
     let near = candidates
         .iter()
+        .filter(|c| {
+            c.len().abs_diff(wrong.len()) <= limit * 4 && c.chars().count().abs_diff(len) <= limit
+        })
+        .take(SUGGEST_MAX_CANDIDATES)
         .map(|&c| (strsim::damerau_levenshtein(wrong, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
@@ -95,31 +134,84 @@ pub fn suggest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -
     })
 }
 
+/// The candidate within `max_distance` edits of `wrong` (the nearest; ties by name), with the
+/// same bounds as [`suggest`] but no abbreviation rule: for telling a typo (`aws:ec22`) from
+/// a name that is merely new (`aws:ecs-anywhere`).
+pub fn near_miss<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max_distance: usize,
+) -> Option<&'a str> {
+    if wrong.len() > SUGGEST_MAX_LEN {
+        return None;
+    }
+    candidates
+        .into_iter()
+        .filter(|c| c.len().abs_diff(wrong.len()) <= max_distance * 4 && *c != wrong)
+        .take(SUGGEST_MAX_CANDIDATES)
+        .map(|c| (strsim::damerau_levenshtein(wrong, c), c))
+        .filter(|(d, _)| *d <= max_distance)
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+/// A name cut to at most 60 characters for a message, so a megabyte-long id is not printed whole.
+pub fn shorten(s: &str) -> String {
+    if s.chars().count() <= 60 {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    }
+}
+
 /// "unknown X `y`" plus "did you mean `z`?" when there is a near miss, else the valid names.
 pub fn unknown<'a>(
     what: &str,
     wrong: &str,
     candidates: impl IntoIterator<Item = &'a str> + Clone,
 ) -> (String, String) {
-    let message = format!("unknown {what} `{wrong}`");
+    let message = format!("unknown {what} `{}`", shorten(wrong));
     let help = match suggest(wrong, candidates.clone()) {
         Some(s) => format!("did you mean `{s}`?"),
         None => {
             let mut all: Vec<&str> = candidates.into_iter().collect();
-            all.sort_unstable();
+            // The first twelve in order, without sorting 200,000 names for each unknown one.
+            if all.len() > 12 {
+                all.select_nth_unstable(12);
+                all.truncate(12);
+                all.push("…");
+            }
+            all.sort_unstable_by(|a, b| (*a == "…").cmp(&(*b == "…")).then(a.cmp(b)));
+            // Only the catalog's names are listed by `demarc catalog list`; parties, assets and
+            // teams are the estate's own.
+            let listed_by = catalog_list(what);
             if all.is_empty() {
                 format!("no {what} is defined yet; define it first")
-            } else if all.len() <= 12 {
+            } else if all.last() != Some(&"…") {
                 format!("valid values: {}", all.join(", "))
             } else {
-                format!(
-                    "valid values include: {}, … (see `demarc catalog list`)",
-                    all[..12].join(", ")
-                )
+                match listed_by {
+                    Some(cmd) => format!("valid values include: {} (see `{cmd}`)", all.join(", ")),
+                    None => format!("valid values include: {}", all.join(", ")),
+                }
             }
         }
     };
     (message, help)
+}
+
+/// The `demarc catalog list` command that lists the names of a kind, when the catalog holds them.
+fn catalog_list(what: &str) -> Option<&'static str> {
+    let last = what.rsplit(' ').next().unwrap_or(what);
+    Some(match last {
+        "control" => "demarc catalog list controls",
+        "service" => "demarc catalog list services",
+        "model" => "demarc catalog list models",
+        "framework" => "demarc catalog list frameworks",
+        "layer" => "demarc catalog list layers",
+        "provider" if what.contains("catalog") => "demarc catalog list services",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -147,6 +239,52 @@ mod tests {
         assert_eq!(
             d.to_string(),
             "examples/acme/assets.yaml:14:9: error: unknown service `aws:ec3`\n  help: did you mean `aws:ec2`?"
+        );
+    }
+
+    #[test]
+    fn suggestions_are_bounded_in_length_and_candidates() {
+        // A name over the length cap gets no suggestion, however close.
+        let long = "a".repeat(SUGGEST_MAX_LEN + 1);
+        let near = "a".repeat(SUGGEST_MAX_LEN);
+        assert_eq!(suggest(&long, [near.as_str()]), None);
+        // Only the first SUGGEST_MAX_CANDIDATES plausible candidates are compared.
+        let many: Vec<String> = (0..SUGGEST_MAX_CANDIDATES)
+            .map(|i| format!("zz{i:06}"))
+            .collect();
+        let mut names: Vec<&str> = many.iter().map(String::as_str).collect();
+        names.push("party-a");
+        assert_eq!(suggest("party-b", names.iter().copied()), None);
+        names.insert(0, "party-a");
+        assert_eq!(suggest("party-b", names.iter().copied()), Some("party-a"));
+        // Candidates of a very different length are never compared.
+        assert_eq!(suggest("ab", ["abcdefghij"]), None);
+    }
+
+    #[test]
+    fn unknown_estate_names_do_not_point_to_the_catalog() {
+        let names: Vec<String> = (0..20).map(|i| format!("p{i:02}")).collect();
+        let (_, help) = unknown("party", "zzzzzzzz", names.iter().map(String::as_str));
+        assert!(!help.contains("catalog"), "{help}");
+        assert!(help.starts_with("valid values include: p00, p01"), "{help}");
+        let (_, help) = unknown("control", "zzzzzzzz", names.iter().map(String::as_str));
+        assert!(help.contains("`demarc catalog list controls`"), "{help}");
+    }
+
+    #[test]
+    fn the_error_list_is_capped() {
+        let d = Diagnostics(
+            (0..MAX_SHOWN + 7)
+                .map(|i| Diagnostic::new(None, format!("problem {i}")))
+                .collect(),
+        );
+        let text = d.to_string();
+        assert_eq!(text.lines().count(), MAX_SHOWN + 1);
+        assert!(
+            text.ends_with(&format!(
+                "… and 7 more errors (the first {MAX_SHOWN} are shown; fix them and run again)"
+            )),
+            "{text}"
         );
     }
 }

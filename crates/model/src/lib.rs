@@ -17,6 +17,7 @@
 mod diag;
 mod duration;
 mod entry;
+mod input;
 mod intern;
 mod inventory;
 mod load;
@@ -28,16 +29,26 @@ mod validate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use diag::{Diagnostic, Diagnostics, Place, suggest, unknown};
+pub use diag::{
+    Diagnostic, Diagnostics, MAX_SHOWN, Place, SUGGEST_MAX_CANDIDATES, SUGGEST_MAX_LEN, near_miss,
+    shorten, suggest, unknown,
+};
 pub use duration::Duration;
 pub use entry::{Entry, Owner, ServiceSource, Source, SourceLocation};
+pub use input::parse_date;
 pub use intern::{Interner, Sym, Tags};
 pub use inventory::{CSV_COLUMNS, MAX_ERRORS_PER_FILE};
-pub use load::{LoadOptions, MAX_FILE_BYTES, load_path, load_sources, load_sources_with};
+pub use load::{
+    EstateFiles, LoadOptions, MAX_FILE_BYTES, ROOT_FILES, estate_files, find_estate_root,
+    load_path, load_sources, load_sources_with, never_estate,
+};
 pub use origin::{Origin, SourceFile, SourceKind};
 pub use span::{Loc, Sp};
 pub use types::*;
-pub use validate::{Vocabulary, validate};
+pub use validate::{
+    ATTESTATION_HORIZON_YEARS, ID_CHARS, MAX_ID_BYTES, MAX_TEXT_BYTES, Vocabulary, validate,
+    validate_at,
+};
 
 /// A whole estate, merged from all its files.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +70,9 @@ pub struct Estate {
     pub templates: BTreeMap<String, Sp<Template>>,
     pub apply: Vec<Sp<Apply>>,
     pub accepted: Vec<Sp<Acceptance>>,
+    /// What the loader left out on purpose (a catalog overlay directory inside the estate
+    /// directory), one sentence each, for the user to see as notes.
+    pub notes: Vec<String>,
 }
 
 impl Estate {

@@ -24,28 +24,221 @@ pub struct LoadOptions {
     pub inventory: Vec<PathBuf>,
 }
 
-/// Loads an estate from a `.yaml`/`.yml`/`.json` file or from every such file in a directory
-/// (recursively, in name order), plus the inventory files it names and those in `options`.
-/// Repeated strings are interned into `interner`. Does not validate references; see
-/// [`crate::validate`].
+/// The names of an estate's root file, in the order they are looked for. A directory is an
+/// estate when it holds one of them; `demarc` with no path looks for one in the current
+/// directory and then in each parent, as cargo looks for `Cargo.toml`.
+pub const ROOT_FILES: [&str; 2] = ["demarc.yaml", "estate.yaml"];
+
+/// The nearest directory, `start` or one of its parents, that holds an estate root file
+/// ([`ROOT_FILES`]).
+pub fn find_estate_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| {
+            ROOT_FILES
+                .iter()
+                .any(|f| std::fs::symlink_metadata(d.join(f)).is_ok())
+        })
+        .map(Path::to_path_buf)
+}
+
+/// Loads an estate from a `.yaml`/`.yml`/`.json` file, or from a directory that holds a root
+/// file ([`ROOT_FILES`]): the root file first, then every other estate file below it, in name
+/// order (see [`estate_files`] for what is skipped). Adds the inventory files it names and
+/// those in `options`. Repeated strings are interned into `interner`. Does not validate
+/// references; see [`crate::validate`]. Files that were skipped are in [`Estate::notes`].
 pub fn load_path(
     path: &Path,
     options: &LoadOptions,
     interner: &mut Interner,
 ) -> Result<Estate, Diagnostics> {
-    let files = collect_files(path)?;
-    let mut sources = Vec::with_capacity(files.len());
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+    if !meta.is_dir() {
+        // A single file; `read_text` refuses it if it is not a regular file.
+        let text = read_text(path).map_err(Diagnostics::from)?;
+        return load_sources_with(vec![(path.to_path_buf(), text)], options, interner);
+    }
+    let root = root_file(path)?;
+    let root_text = read_text(&root).map_err(Diagnostics::from)?;
+    // The root is parsed first: its `settings.catalog` names directories to leave out.
+    let root_doc = parse_all(vec![(root.clone(), root_text)], 0, interner)
+        .pop()
+        .expect("one result per file");
+    let overlays: Vec<PathBuf> = match &root_doc {
+        Ok(d) => d
+            .settings
+            .iter()
+            .flat_map(|s| &s.catalog)
+            .map(|c| path.join(&c.value))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let found = estate_files(path, &root, &overlays)?;
+    let mut sources = Vec::with_capacity(found.files.len());
     let mut errors = Vec::new();
-    for f in &files {
+    for f in &found.files {
         match read_text(f) {
             Ok(text) => sources.push((f.clone(), text)),
             Err(e) => errors.push(e),
         }
     }
+    if let Err(e) = &root_doc {
+        errors.splice(0..0, e.iter().cloned());
+    }
     if !errors.is_empty() {
         return Err(Diagnostics(errors));
     }
-    load_sources_with(sources, options, interner)
+    let mut files = vec![root];
+    files.extend(sources.iter().map(|(p, _)| p.clone()));
+    let mut results = vec![root_doc];
+    results.extend(parse_all(sources, 1, interner));
+    let mut estate = finish(files, results, options, interner)?;
+    estate.notes = found.notes;
+    Ok(estate)
+}
+
+/// The root file of an estate directory, or an error that says how to make one.
+fn root_file(dir: &Path) -> Result<PathBuf, Diagnostics> {
+    let present: Vec<PathBuf> = ROOT_FILES
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|p| std::fs::symlink_metadata(p).is_ok())
+        .collect();
+    match present.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Diagnostic::new(
+            Some(place0(dir)),
+            format!(
+                "not an estate directory: it has no `{}` or `{}`",
+                ROOT_FILES[1], ROOT_FILES[0]
+            ),
+        )
+        .with_help(format!(
+            "an estate directory starts with a root file that sets `version`, `estate` and `customer`: \
+             rename the estate's main file to `estate.yaml`, pass that file itself \
+             (`-e {}/FILE.yaml`), or run `demarc init {}` to scaffold one",
+            dir.display(),
+            dir.display()
+        ))
+        .into()),
+        _ => Err(Diagnostic::new(
+            Some(place0(dir)),
+            format!(
+                "two estate root files: `{}` and `{}`",
+                ROOT_FILES[0], ROOT_FILES[1]
+            ),
+        )
+        .with_help("keep one root file and rename the other (any other name is read as part of the estate)")
+        .into()),
+    }
+}
+
+/// The files of an estate directory besides its root, and what was left out on purpose.
+#[derive(Debug, Clone, Default)]
+pub struct EstateFiles {
+    /// Estate files to read, in path order.
+    pub files: Vec<PathBuf>,
+    /// What was skipped and why, for the user (`note: …` on stderr).
+    pub notes: Vec<String>,
+}
+
+/// Whether a file in an estate tree is never an estate file: container and CI configuration
+/// (`docker-compose*.yml`, `compose.yaml`) and JSON Schemas (`*.schema.json`). Hidden files and
+/// directories (`.github/`, `.git/`) are skipped by the walk itself.
+pub fn never_estate(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("docker-compose")
+        || lower == "compose.yaml"
+        || lower == "compose.yml"
+        || lower.ends_with(".schema.json")
+}
+
+/// The estate files below `dir` other than `root`: `.yaml`, `.yml` and `.json` files in every
+/// subdirectory, following symbolic links to directories (each directory is read once, so a
+/// link loop ends). Skipped: hidden entries (`.github/`), files that are never estate files
+/// ([`never_estate`]), and the catalog overlay directories in `overlays` (with a note).
+pub fn estate_files(
+    dir: &Path,
+    root: &Path,
+    overlays: &[PathBuf],
+) -> Result<EstateFiles, Diagnostics> {
+    let mut out = EstateFiles::default();
+    let overlays: Vec<PathBuf> = overlays
+        .iter()
+        .map(|o| std::fs::canonicalize(o).unwrap_or_else(|_| o.clone()))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut errors = Vec::new();
+    walk(dir, root, &overlays, &mut seen, &mut out, &mut errors);
+    if !errors.is_empty() {
+        return Err(Diagnostics(errors));
+    }
+    out.files.sort();
+    Ok(out)
+}
+
+fn walk(
+    dir: &Path,
+    root: &Path,
+    overlays: &[PathBuf],
+    seen: &mut std::collections::HashSet<PathBuf>,
+    out: &mut EstateFiles,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let real = match std::fs::canonicalize(dir) {
+        Ok(r) => r,
+        Err(e) => return errors.push(io_diag(dir, &e)),
+    };
+    if overlays.contains(&real) {
+        out.notes.push(format!(
+            "{}: skipped, a catalog overlay directory named in `settings.catalog` (read as catalog data, not as estate files)",
+            dir.display()
+        ));
+        return;
+    }
+    if !seen.insert(real) {
+        // Reached again through a symbolic link: read once.
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => return errors.push(io_diag(dir, &e)),
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => return errors.push(io_diag(dir, &e)),
+        };
+        let p = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || p == root {
+            continue;
+        }
+        // `metadata` follows symbolic links: a linked directory is walked, a linked file read.
+        let meta = match std::fs::metadata(&p) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(
+                    Diagnostic::new(Some(place0(&p)), format!("cannot read: {e}")).with_help(
+                        "a broken symbolic link or an unreadable entry: fix or remove it",
+                    ),
+                );
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            walk(&p, root, overlays, seen, out, errors);
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
+            if never_estate(&name) {
+                continue;
+            }
+            out.files.push(p);
+        }
+    }
 }
 
 /// Loads an estate from in-memory `(name, text)` pairs; the names are used in error messages
@@ -61,13 +254,23 @@ pub fn load_sources_with(
     interner: &mut Interner,
 ) -> Result<Estate, Diagnostics> {
     let files: Vec<PathBuf> = sources.iter().map(|(p, _)| p.clone()).collect();
-    let results = parse_all(sources, interner);
+    let results = parse_all(sources, 0, interner);
+    finish(files, results, options, interner)
+}
+
+/// Merges parsed files (`results[i]` is `files[i]`) and adds the inventory files.
+fn finish(
+    files: Vec<PathBuf>,
+    results: Vec<Result<EstateDoc, Vec<Diagnostic>>>,
+    options: &LoadOptions,
+    interner: &mut Interner,
+) -> Result<Estate, Diagnostics> {
     let mut docs = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
     for r in results {
         match r {
             Ok(d) => docs.push(d),
-            Err(e) => errors.push(e),
+            Err(mut e) => errors.append(&mut e),
         }
     }
     if !errors.is_empty() {
@@ -236,9 +439,9 @@ fn read_text(path: &Path) -> Result<String, Diagnostic> {
                 line,
                 column,
             }),
-            format!("not UTF-8 text (invalid byte at offset {valid})"),
+            "not UTF-8 text: the first byte that is not UTF-8 is here".to_string(),
         )
-        .with_help("save the file as UTF-8")
+        .with_help("save the file as UTF-8 (most editors offer this under \"Save with encoding\")")
     })
 }
 
@@ -252,8 +455,9 @@ fn read_text(path: &Path) -> Result<String, Diagnostic> {
 /// same allocations as a one-thread load.
 fn parse_all(
     sources: Vec<(PathBuf, String)>,
+    first: u32,
     interner: &mut Interner,
-) -> Vec<Result<EstateDoc, Diagnostic>> {
+) -> Vec<Result<EstateDoc, Vec<Diagnostic>>> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -263,13 +467,13 @@ fn parse_all(
             sources
                 .into_iter()
                 .enumerate()
-                .map(|(i, (path, text))| parse_doc(i as u32, &path, text))
+                .map(|(i, (path, text))| parse_doc(first + i as u32, &path, text))
                 .collect()
         });
     }
     let base = interner.clone();
     let queue = std::sync::Mutex::new(sources.into_iter().enumerate());
-    let mut results: Vec<(usize, Result<EstateDoc, Diagnostic>)> = std::thread::scope(|s| {
+    let mut results: Vec<(usize, Result<EstateDoc, Vec<Diagnostic>>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let mut local = base.clone();
@@ -284,7 +488,7 @@ fn parse_all(
                                 Err(_) => None,
                             };
                             let Some((i, (path, text))) = next else { break };
-                            out.push((i, parse_doc(i as u32, &path, text)));
+                            out.push((i, parse_doc(first + i as u32, &path, text)));
                         }
                     });
                     out
@@ -310,7 +514,7 @@ fn parse_all(
         .collect()
 }
 
-fn parse_doc(file: u32, path: &Path, mut text: String) -> Result<EstateDoc, Diagnostic> {
+fn parse_doc(file: u32, path: &Path, mut text: String) -> Result<EstateDoc, Vec<Diagnostic>> {
     if text.trim().is_empty() {
         return Ok(EstateDoc::default());
     }
@@ -330,38 +534,195 @@ fn parse_doc(file: u32, path: &Path, mut text: String) -> Result<EstateDoc, Diag
         b.max_events = b.max_events.max(text.len() + 1);
         b.max_total_scalar_bytes = b.max_total_scalar_bytes.max(text.len() + 1);
     }
-    with_file(file, || {
+    let at = |line: u32, column: u32| Place {
+        file: path.to_path_buf(),
+        line,
+        column,
+    };
+    crate::input::take_deferred();
+    let parsed = with_file(file, || {
         serde_saphyr::from_str_with_options::<EstateDoc>(text, options)
-    })
-    .map_err(|e| {
-        let place = e.location().map(|l| Place {
-            file: path.to_path_buf(),
-            line: l.line() as u32,
-            column: l.column() as u32,
-        });
-        let message = e.without_snippet().to_string();
-        // serde-saphyr already says "at line X column Y"; we print that as file:line:col.
-        let message = strip_position(&message);
-        // serde-saphyr's advice here is for programmers (an `Options` setting); say it for users.
-        let (message, duplicate) = match message.split_once(", set DuplicateKeyPolicy") {
-            Some((m, _)) => (m.to_string(), true),
-            None => (message, false),
+    });
+    // Type errors of dates and `version` were collected, not raised: report them all.
+    let mut errors: Vec<Diagnostic> = crate::input::take_deferred()
+        .into_iter()
+        .map(|(line, column, m)| {
+            let help = if m.starts_with("`version`") {
+                "write `version: 1` (this demarc reads format version 1)"
+            } else {
+                "write the date as YYYY-MM-DD, e.g. 2026-11-23"
+            };
+            Diagnostic::new(Some(at(line, column)), m).with_help(help)
+        })
+        .collect();
+    match parsed {
+        Ok(doc) if errors.is_empty() => Ok(doc),
+        Ok(_) => Err(errors),
+        Err(e) => {
+            if let Some(d) = not_an_estate_file(path, text) {
+                return Err(vec![d]);
+            }
+            let place = e.location().map(|l| at(l.line() as u32, l.column() as u32));
+            let raw = e.without_snippet().to_string();
+            let (message, help) = user_words(&strip_position(&raw));
+            errors.push(
+                Diagnostic::new(place.or_else(|| Some(place0(path))), message).with_help(help),
+            );
+            errors.sort_by_key(|d| d.place.as_ref().map(|p| (p.line, p.column)));
+            Err(errors)
+        }
+    }
+}
+
+/// The top-level keys of an estate file.
+const ESTATE_KEYS: [&str; 13] = [
+    "version",
+    "estate",
+    "customer",
+    "settings",
+    "parties",
+    "services",
+    "contracts",
+    "assignments",
+    "overrides",
+    "assets",
+    "evidence",
+    "reviews",
+    "inventory",
+];
+
+/// A file that failed to parse because it is something else (a Kubernetes manifest, a CI
+/// workflow): none of its top-level keys is an estate key, nor a misspelling of one.
+fn not_an_estate_file(path: &Path, text: &str) -> Option<Diagnostic> {
+    let keys = top_level_keys(text)?;
+    let foreign = |k: &str| !ESTATE_KEYS.contains(&k) && crate::suggest(k, ESTATE_KEYS).is_none();
+    if keys.is_empty() || !keys.iter().all(|k| foreign(k)) {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            Some(place0(path)),
+            format!(
+                "not an estate file: its top-level key `{}` is not an estate key",
+                keys[0].chars().take(60).collect::<String>()
+            ),
+        )
+        .with_help(format!(
+            "an estate file's top-level keys are {}. If this file is not part of the estate, \
+             move it out of the estate directory or rename it to start with `.` (hidden files \
+             are not read); to read one estate file alone, pass it with `-e FILE`",
+            ESTATE_KEYS.join(", ")
+        )),
+    )
+}
+
+/// The keys of a top-level mapping, in order; `None` when the document is not a mapping or is
+/// not YAML at all.
+fn top_level_keys(text: &str) -> Option<Vec<String>> {
+    let value: serde_json::Value = serde_saphyr::from_str(text).ok()?;
+    let map = value.as_object()?;
+    // serde_json's map is sorted; find the first key in the text for the message.
+    let mut keys: Vec<(usize, String)> = map
+        .keys()
+        .map(|k| (text.find(k.as_str()).unwrap_or(usize::MAX), k.clone()))
+        .collect();
+    keys.sort();
+    Some(keys.into_iter().map(|(_, k)| k).collect())
+}
+
+/// serde and serde-saphyr's words for a parse error, in the user's words, with a fix.
+fn user_words(message: &str) -> (String, String) {
+    let general = "fix the YAML at this position; `demarc schema` prints the format and \
+                   docs/estate-format.md explains every field"
+        .to_string();
+    // serde-saphyr's advice here is for programmers (an `Options` setting); say it for users.
+    if let Some((m, _)) = message.split_once(", set DuplicateKeyPolicy") {
+        return (
+            m.to_string(),
+            "a key may appear once in a mapping: remove the repeated key or merge the two".into(),
+        );
+    }
+    if message.starts_with("multiple YAML documents") {
+        return (
+            "this file holds several YAML documents (separated by `---`)".into(),
+            "an estate file is one document: remove the `---` lines, or put each document in a \
+             file of its own in the estate directory"
+                .into(),
+        );
+    }
+    if message.contains("budget breached") || message.contains("Budget") {
+        return (
+            "this file is too deeply nested or expands too many aliases (`*name`) to read safely"
+                .into(),
+            "write the values out instead of repeating large anchored blocks, or split the file"
+                .into(),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((value, rest)) = rest.split_once('`')
+    {
+        let expected: Vec<&str> = rest
+            .split_once("expected")
+            .map(|(_, e)| e)
+            .unwrap_or("")
+            .split([',', ' '])
+            .map(|w| w.trim_matches(|c: char| c == '`' || c.is_whitespace()))
+            .filter(|w| !w.is_empty() && !matches!(*w, "one" | "of" | "or"))
+            .collect();
+        let help = match crate::suggest(value, expected.iter().copied()) {
+            Some(s) => format!(
+                "did you mean `{s}`? (valid values: {})",
+                expected.join(", ")
+            ),
+            None => format!("valid values: {}", expected.join(", ")),
         };
-        let help = if duplicate {
-            Some(
-                "a key may appear once in a mapping: remove the repeated key or merge the two"
-                    .to_string(),
-            )
-        } else {
-            unknown_field_hint(&message)
-        };
-        let help = help.unwrap_or_else(|| {
-            "fix the YAML at this position; `demarc schema` prints the format and \
-             docs/estate-format.md explains every field"
-                .to_string()
-        });
-        Diagnostic::new(place.or_else(|| Some(place0(path))), message).with_help(help)
-    })
+        return (format!("unknown value `{value}`"), help);
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        return (
+            format!("expected {} here, found {found}", plain(expected)),
+            general,
+        );
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        return (
+            format!("expected {} here, found {found}", plain(expected)),
+            general,
+        );
+    }
+    if let Some(hint) = unknown_field_hint(message) {
+        return (message.to_string(), hint);
+    }
+    let message = message
+        .replace(
+            "expected mapping start",
+            "expected a mapping (`key: value` lines) here",
+        )
+        .replace(
+            "expected sequence start",
+            "expected a list (`- item` lines) here",
+        )
+        .replace("expected string scalar", "expected a text value")
+        .replace("invalid u32", "expected a whole number")
+        .replace("input is out of range", "a value is out of range");
+    (message, general)
+}
+
+/// serde's names of types in words.
+fn plain(expected: &str) -> String {
+    match expected {
+        "u32" | "u64" | "usize" | "i64" => "a whole number".into(),
+        "a string" | "string" | "a borrowed string" => "a text value".into(),
+        e if e.starts_with("struct ") || e.starts_with("a map") || e == "map" => {
+            "a mapping (`key: value` lines)".into()
+        }
+        e if e.starts_with("a sequence") || e == "sequence" => "a list (`- item` lines)".into(),
+        e => e.to_string(),
+    }
 }
 
 /// For serde's "unknown field `x`, expected one of a, b" (or "expected `a` or `b`"), the
@@ -384,52 +745,18 @@ fn unknown_field_hint(message: &str) -> Option<String> {
     })
 }
 
+/// Removes serde-saphyr's trailing "at line X column Y" (we print `file:line:col` instead);
+/// a position inside a parenthesis ("(defined at line 3 column 5)", an alias's anchor) is
+/// kept and worded as a line, so the message is never cut mid-phrase.
 fn strip_position(msg: &str) -> String {
     let first = msg.lines().next().unwrap_or(msg).trim();
-    match first.find(" at line ") {
-        Some(i) => first[..i].to_string(),
-        None => first.to_string(),
+    let mut out = first.to_string();
+    if let Some(i) = out.rfind(" at line ")
+        && !out[i..].contains(')')
+    {
+        out.truncate(i);
     }
-}
-
-fn collect_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
-    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
-    if !meta.is_dir() {
-        // A single file; `read_text` refuses it if it is not a regular file.
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut out = Vec::new();
-    walk(path, &mut out).map_err(|e| io_error(path, &e))?;
-    out.sort();
-    if out.is_empty() {
-        return Err(Diagnostic::new(
-            Some(place0(path)),
-            "no .yaml or .yml files in this directory (nor .json estate files)",
-        )
-        .with_help("run `demarc init DIR` to scaffold an estate")
-        .into());
-    }
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let p = entry.path();
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        if entry.file_type()?.is_dir() {
-            walk(&p, out)?;
-        } else if matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
-            out.push(p);
-        }
-    }
-    Ok(())
+    out
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> Diagnostics {

@@ -323,10 +323,10 @@ pub struct Attestation {
     /// Framework id from the catalog, e.g. `soc2`, `iso27001`, `pci-dss`, `fedramp`.
     pub framework: Sp<String>,
     /// End of the period a report covers (SOC 2 type II); it is relied on for 12 months after.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::date_opt")]
     pub period_end: Option<NaiveDate>,
     /// Date a certificate or authorization stops being valid.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::date_opt")]
     pub expires: Option<NaiveDate>,
     /// Where the report or certificate is kept.
     #[serde(default, rename = "ref")]
@@ -419,7 +419,7 @@ pub struct Clause {
     #[serde(default)]
     pub cadence: Option<Duration>,
     /// A clause can end before its contract does.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::date_opt")]
     pub expires: Option<NaiveDate>,
     /// A subcontractor that does the work on the contracted party's behalf.
     #[serde(default)]
@@ -432,9 +432,9 @@ pub struct Clause {
 pub struct Contract {
     pub id: Sp<String>,
     pub party: Sp<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::date_opt")]
     pub effective: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::date_opt")]
     pub expires: Option<NaiveDate>,
     /// Where the signed document lives.
     #[serde(default, rename = "ref")]
@@ -479,7 +479,7 @@ pub struct Override {
     pub reason: String,
     #[serde(default)]
     pub approved_by: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::date_opt")]
     pub expires: Option<NaiveDate>,
 }
 
@@ -522,7 +522,7 @@ pub struct Asset {
     #[serde(default)]
     pub provider: Option<Sp<Sym>>,
     /// When it joined the estate; assets added after the last review are flagged.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::date_opt")]
     pub added: Option<NaiveDate>,
     #[serde(default)]
     pub description: Option<String>,
@@ -541,10 +541,10 @@ pub struct Asset {
     #[serde(default)]
     pub mode: Option<Sym>,
     /// When a discovery tool first saw it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::date_opt")]
     pub first_seen: Option<NaiveDate>,
     /// When a discovery tool last saw it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::date_opt")]
     pub last_seen: Option<NaiveDate>,
 }
 
@@ -558,6 +558,7 @@ pub struct Evidence {
     pub asset: Option<Sp<String>>,
     #[serde(rename = "ref")]
     pub reference: String,
+    #[serde(deserialize_with = "crate::input::date")]
     pub collected: NaiveDate,
     /// How long it counts after `collected` (default 365d; at least 1d, at most 100y).
     #[serde(default, deserialize_with = "crate::duration::nonzero_opt")]
@@ -593,6 +594,7 @@ pub fn sub_days(date: NaiveDate, d: Duration) -> NaiveDate {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Review {
+    #[serde(deserialize_with = "crate::input::date")]
     pub date: NaiveDate,
     pub by: String,
     #[serde(default)]
@@ -721,7 +723,7 @@ impl Default for Settings {
 )]
 pub struct EstateDoc {
     /// Format version; must be 1.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::version")]
     pub version: Option<Sp<u32>>,
     /// Name of the estate.
     #[serde(default)]

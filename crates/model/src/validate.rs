@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::Estate;
-use crate::diag::{Diagnostic, Diagnostics, Place, unknown};
+use chrono::NaiveDate;
+
+use crate::diag::{Diagnostic, Diagnostics, Place, near_miss, shorten, unknown};
 use crate::span::{Loc, Sp};
 use crate::types::{PartyKind, Scope, Target};
 
@@ -17,6 +19,19 @@ pub trait Vocabulary {
     fn framework_ids(&self) -> Vec<&str>;
     fn provider_ids(&self) -> Vec<&str>;
 }
+
+/// The longest id (asset, party, team, contract, clause, service), in bytes. Ids are copied
+/// into every row of a report; a megabyte-long one is a mistake, not a name.
+pub const MAX_ID_BYTES: usize = 256;
+/// The longest free text (a clause's text, a reason, a note, a description, a reference), in
+/// bytes: 16 KiB.
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+/// The characters an asset id may use besides ASCII letters and digits. Spaces and slashes
+/// are refused: ids are typed on the command line and appear in `party/team` positions.
+pub const ID_CHARS: &str = "-_.:@+";
+/// An attestation whose `expires` or `period_end` is more than this many years after the
+/// analysis date is refused as a typo (`2206` for `2026`).
+pub const ATTESTATION_HORIZON_YEARS: u32 = 10;
 
 struct Checker<'a> {
     estate: &'a Estate,
@@ -37,6 +52,33 @@ impl<'a> Checker<'a> {
     fn error(&mut self, loc: Loc, message: String, help: String) {
         let d = Diagnostic::new(self.place(loc), message).with_help(help);
         self.errors.push(d);
+    }
+    fn id_len(&mut self, what: &str, id: &str, loc: Loc) {
+        if id.len() > MAX_ID_BYTES {
+            self.error(
+                loc,
+                format!(
+                    "{what} `{}` is {} bytes long; the limit is {MAX_ID_BYTES}",
+                    shorten(id),
+                    id.len()
+                ),
+                "use a short id and put the long text in a description".into(),
+            );
+        }
+    }
+    fn text_len(&mut self, what: &str, text: Option<&str>, loc: Loc) {
+        if let Some(t) = text
+            && t.len() > MAX_TEXT_BYTES
+        {
+            self.error(
+                loc,
+                format!(
+                    "{what} is {} bytes long; the limit is {MAX_TEXT_BYTES} (16 KiB)",
+                    t.len()
+                ),
+                "keep it short and link to the full document (e.g. with `ref`)".into(),
+            );
+        }
     }
     fn check_in(&mut self, what: &str, value: &Sp<String>, set: &[&str]) {
         if !set.contains(&value.as_str()) {
@@ -134,11 +176,25 @@ impl<'a> Checker<'a> {
 /// Checks every reference in the estate. Unknown asset *services* are not errors (the
 /// analysis reports them as gaps, with a suggestion), everything else unknown is.
 pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnostics> {
+    validate_at(estate, vocab, None)
+}
+
+/// [`validate`], and with the analysis date also the checks that need one: an attestation
+/// more than [`ATTESTATION_HORIZON_YEARS`] years after it is a typo.
+pub fn validate_at(
+    estate: &Estate,
+    vocab: &dyn Vocabulary,
+    as_of: Option<NaiveDate>,
+) -> Result<(), Diagnostics> {
     let service_ids = vocab.service_ids();
     let model_ids = vocab.model_ids();
     let mut known: BTreeSet<&str> = service_ids.iter().copied().collect();
     known.extend(model_ids.iter().copied());
     known.extend(estate.services.keys().map(String::as_str));
+    // Ids the catalog or the estate defines: an asset's service within an edit or two of one
+    // of them is a typo, not a new service.
+    let defined: Vec<&str> = known.iter().copied().collect();
+    let defined_set: HashSet<&str> = defined.iter().copied().collect();
     // A scope may name a service that only the estate's assets use (an unknown service type):
     // the asset itself is reported as a gap, the scope should not fail on top of it.
     let used: HashSet<&str> = estate
@@ -160,6 +216,7 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
     };
 
     // Assets first: other sections refer to them.
+    let mut typo_cache: HashMap<&str, Option<&str>> = HashMap::new();
     let mut first_seen: HashMap<&str, Loc> = HashMap::with_capacity(estate.assets.len());
     for a in &estate.assets {
         if let Some(prev) = first_seen.get(a.id.as_str()) {
@@ -181,7 +238,52 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
                 "asset id is empty".into(),
                 "give every asset a unique id".into(),
             );
+        } else if a.id.len() > MAX_ID_BYTES {
+            c.id_len("asset id", &a.id, a.id.loc);
+        } else if let Some(bad) =
+            a.id.chars()
+                .find(|ch| !ch.is_ascii_alphanumeric() && !ID_CHARS.contains(*ch))
+        {
+            let what = match bad {
+                ' ' => "a space".to_string(),
+                '/' => "a slash".to_string(),
+                c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+                c => format!("`{c}`"),
+            };
+            c.error(
+                a.id.loc,
+                format!("asset id `{}` contains {what}", shorten(&a.id)),
+                format!(
+                    "asset ids use letters, digits and `{}` only (e.g. `orders-db`); keep the provider's own id in `external_id`",
+                    ID_CHARS.chars().map(String::from).collect::<Vec<_>>().join("`, `")
+                ),
+            );
         }
+        let svc = a.service.value.as_ref();
+        if !defined_set.contains(svc) {
+            let hit = *typo_cache
+                .entry(svc)
+                .or_insert_with(|| near_miss(svc, defined.iter().copied(), service_distance(svc)));
+            if let Some(s) = hit {
+                c.error(
+                    a.service.loc,
+                    format!("unknown service `{}`", shorten(svc)),
+                    format!(
+                        "did you mean `{s}`? (a service demarc does not know is allowed and reported as a gap, but this one is one typo away from a known id)"
+                    ),
+                );
+            }
+        }
+        c.text_len(
+            "the asset's description",
+            a.description.as_deref(),
+            a.id.loc,
+        );
+        c.text_len(
+            "the asset's `external_id`",
+            a.external_id.as_deref(),
+            a.id.loc,
+        );
         if let Some(p) = &a.provider {
             c.party(p);
         }
@@ -240,6 +342,11 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
         Some(_) => {}
     }
     for (key, party) in &estate.parties {
+        c.id_len("party id", key, party.loc);
+        for t in party.teams.keys() {
+            c.id_len("team id", t, party.loc);
+        }
+        c.text_len("the party's name", Some(&party.name), party.loc);
         if party.kind == PartyKind::Customer && key != estate.customer.as_str() {
             c.error(
                 party.loc,
@@ -253,6 +360,24 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
         let fw = c.frameworks.clone();
         for att in &party.attestations {
             c.check_in("framework", &att.framework, &fw);
+            if let Some(as_of) = as_of {
+                let horizon = as_of
+                    .checked_add_months(chrono::Months::new(12 * ATTESTATION_HORIZON_YEARS))
+                    .unwrap_or(NaiveDate::MAX);
+                for (field, date) in [("expires", att.expires), ("period_end", att.period_end)] {
+                    if let Some(d) = date
+                        && d > horizon
+                    {
+                        c.error(
+                            att.framework.loc,
+                            format!(
+                                "attestation `{}`: `{field}: {d}` is more than {ATTESTATION_HORIZON_YEARS} years after the analysis date {as_of} (or today)", att.framework.value
+                            ),
+                            "check the year: certificates and audit reports run for a few years at most".into(),
+                        );
+                    }
+                }
+            }
             if att.expires.is_none() && att.period_end.is_none() {
                 c.error(
                     att.framework.loc,
@@ -371,6 +496,12 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
     // Contracts.
     let mut contract_ids = BTreeSet::new();
     for contract in &estate.contracts {
+        c.id_len("contract id", &contract.id, contract.id.loc);
+        c.text_len(
+            "the contract's `ref`",
+            contract.reference.as_deref(),
+            contract.id.loc,
+        );
         if !contract_ids.insert(contract.id.as_str()) {
             c.error(
                 contract.id.loc,
@@ -412,8 +543,26 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
             }
             c.scope(&clause.scope);
             c.controls(&clause.controls);
+            c.id_len("clause id", &clause.id, clause.id.loc);
+            c.text_len("the clause's text", Some(&clause.text), clause.id.loc);
             if let Some(p) = &clause.performed_by {
                 c.party(p);
+                if p.value == contract.party.value {
+                    c.error(
+                        p.loc,
+                        format!(
+                            "`performed_by: {}` names the contracted party itself",
+                            p.value
+                        ),
+                        "`performed_by` is for a subcontractor that does the work on the party's behalf; leave it out when the party does the work".into(),
+                    );
+                } else if p.value == estate.customer.value {
+                    c.error(
+                        p.loc,
+                        format!("`performed_by: {}` names the customer", p.value),
+                        "a contract cannot hand the work back to the customer; use an assignment to one of the customer's teams instead".into(),
+                    );
+                }
             }
         }
     }
@@ -425,6 +574,7 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
             c.target(t, a.to.loc, false);
         }
         c.split(&a.split, &a.to.0, a.loc);
+        c.text_len("the assignment's note", a.note.as_deref(), a.loc);
     }
     for o in &estate.overrides {
         c.scope(&o.scope);
@@ -433,6 +583,7 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
             c.target(t, o.to.loc, true);
         }
         c.split(&o.split, &o.to.0, o.loc);
+        c.text_len("the override's reason", Some(&o.reason), o.loc);
         if o.reason.trim().is_empty() {
             c.error(
                 o.loc,
@@ -444,6 +595,7 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
     let set = c.controls.clone();
     for e in &estate.evidence {
         c.check_in("control", &e.control, &set);
+        c.text_len("the evidence's `ref`", Some(&e.reference), e.control.loc);
         if let Some(a) = &e.asset
             && !c.asset_ids.contains_key(a.as_str())
         {
@@ -537,6 +689,10 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
         c.check_in("control", r, &set);
     }
 
+    for (key, svc) in &estate.services {
+        c.id_len("service id", key, svc.loc);
+    }
+
     if c.errors.is_empty() {
         Ok(())
     } else {
@@ -546,4 +702,11 @@ pub fn validate(estate: &Estate, vocab: &dyn Vocabulary) -> Result<(), Diagnosti
         });
         Err(Diagnostics(c.errors))
     }
+}
+
+/// How many edits make a service id a typo of a known one: one for ids under ten characters
+/// (`aws:ec22` for `aws:ec2`), two for longer ones (`aws:lamdba-fn` style transpositions count
+/// as one edit).
+fn service_distance(id: &str) -> usize {
+    if id.chars().count() >= 10 { 2 } else { 1 }
 }

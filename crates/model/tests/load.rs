@@ -43,7 +43,7 @@ fn the_documented_example_loads_exactly_as_written() {
 #[test]
 fn a_directory_of_files_merges_into_one_estate() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("00-estate.yaml"), "version: 1\nestate: split\ncustomer: acme\nparties:\n  acme: {kind: customer, name: Acme}\n").unwrap();
+    std::fs::write(dir.path().join("estate.yaml"), "version: 1\nestate: split\ncustomer: acme\nparties:\n  acme: {kind: customer, name: Acme}\n").unwrap();
     std::fs::create_dir(dir.path().join("assets")).unwrap();
     std::fs::write(
         dir.path().join("assets/web.yaml"),
