@@ -495,21 +495,39 @@ pub fn analyse_with_checks(
             }
         })
         .collect();
+    // A group's identity is the multiset of its asset ids. It is hashed without sorting (or
+    // even gathering) a million id strings: each asset id gets a well-mixed hash, summed once
+    // per class, and a group adds up its classes' sums and its loose assets.
+    let mix = |mut z: u64| {
+        // splitmix64's finaliser: spreads FNV's bits so that sums do not cancel.
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let asset_hash = |a: u32| mix(crate::rules::fnv1a(estate.assets[a as usize].id.as_bytes()));
+    let mut class_sums: Vec<Option<u64>> = vec![None; res.prepared.classes.len()];
     for ((code, owner, classes, loose), list) in buckets {
-        // The identity of the fix: code, owner and every asset id (not only the listed
-        // ones), hashed; the same assets and owner give the same group however they are found.
-        let mut ids: Vec<&str> = classes
-            .iter()
-            .flat_map(|&c| res.prepared.classes[c as usize].members.iter())
-            .chain(loose.iter())
-            .map(|&a| estate.assets[a as usize].id.as_str())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let key = format!(
-            "group:{code}:{owner}:{:016x}",
-            crate::rules::fnv1a(ids.join("\n").as_bytes())
-        );
+        let mut sum = 0u64;
+        let mut count = 0u64;
+        for &c in &classes {
+            let members = &res.prepared.classes[c as usize].members;
+            let s = *class_sums[c as usize].get_or_insert_with(|| {
+                members
+                    .iter()
+                    .fold(0u64, |acc, &a| acc.wrapping_add(asset_hash(a)))
+            });
+            sum = sum.wrapping_add(s);
+            count += members.len() as u64;
+        }
+        for &a in &loose {
+            // An asset listed alone and through its class counts once.
+            let class = res.prepared.asset_class[a as usize];
+            if classes.binary_search(&class).is_err() {
+                sum = sum.wrapping_add(asset_hash(a));
+                count += 1;
+            }
+        }
+        let key = format!("group:{code}:{owner}:{:016x}", mix(sum ^ mix(count)));
         let mut controls: Vec<String> = list
             .iter()
             .filter_map(|&i| gaps[i].control.clone())
