@@ -244,7 +244,7 @@ impl From<&engine::Basis> for BasisV1 {
     fn from(b: &engine::Basis) -> Self {
         BasisV1 {
             kind: b.kind.into(),
-            rule: b.rule.clone(),
+            rule: b.rule.to_string(),
             rule_id: b.rule_id.as_ref().map(ToString::to_string),
             at: b.at.clone(),
             url: b.url.clone(),

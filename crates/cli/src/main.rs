@@ -1011,7 +1011,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                         g.row([
                             (n + 1).to_string(),
                             b.kind.as_str().to_string(),
-                            b.rule.clone(),
+                            b.rule.to_string(),
                             b.rule_id
                                 .as_ref()
                                 .map(ToString::to_string)

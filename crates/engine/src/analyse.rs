@@ -771,7 +771,7 @@ pub(crate) fn duty_list(d: &[Duty]) -> String {
 pub(crate) fn cite(b: &crate::Basis) -> String {
     match &b.at {
         Some(a) => format!("{} at {a}", b.rule),
-        None => b.rule.clone(),
+        None => b.rule.to_string(),
     }
 }
 

@@ -123,8 +123,10 @@ impl BasisKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Basis {
     pub kind: BasisKind,
-    /// What the rule says, with a readable name (e.g. `contract shieldco-msa §4.2`).
-    pub rule: String,
+    /// What the rule says, with a readable name (e.g. `contract shieldco-msa §4.2`). Shared:
+    /// every cell that cites the same rule the same way holds one copy of its text (a clause
+    /// can quote up to 16 KiB, and thousands of cells may cite it).
+    pub rule: std::sync::Arc<str>,
     /// The estate rule's content-derived id; `None` for catalog and default steps.
     pub rule_id: Option<RuleId>,
     /// `file:line` of the rule in the estate.

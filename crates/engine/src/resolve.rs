@@ -209,6 +209,7 @@ impl Prepared {
             rules: &self.rules,
             states: &states,
             cells: Default::default(),
+            texts: Default::default(),
         };
         let tables = self
             .keys
@@ -256,6 +257,8 @@ struct Ctx<'a> {
     states: &'a [RuleState],
     /// Cells already computed, so tables that differ in a few rules share the rest.
     cells: std::cell::RefCell<CellMemo>,
+    /// Basis texts already made, per (rule, note): cells citing a rule the same way share one.
+    texts: std::cell::RefCell<HashMap<(usize, String), Arc<str>>>,
 }
 /// The service an asset runs on, as far as the catalog and estate know it.
 struct ServiceView<'a> {
@@ -553,13 +556,21 @@ impl<'a> Ctx<'a> {
 
     fn rule_basis(&self, i: usize, kind: BasisKind, note: &str) -> Basis {
         let r = &self.rules[i];
-        let mut rule = r.title();
-        if !r.text.is_empty() {
-            rule = format!("{rule}: \"{}\"", r.text);
-        }
-        if !note.is_empty() {
-            rule = format!("{rule} ({note})");
-        }
+        let rule = self
+            .texts
+            .borrow_mut()
+            .entry((i, note.to_string()))
+            .or_insert_with(|| {
+                let mut rule = r.title();
+                if !r.text.is_empty() {
+                    rule = format!("{rule}: \"{}\"", r.text);
+                }
+                if !note.is_empty() {
+                    rule = format!("{rule} ({note})");
+                }
+                Arc::from(rule)
+            })
+            .clone();
         Basis {
             kind,
             rule,
@@ -643,13 +654,13 @@ impl<'a> Ctx<'a> {
                     Some(f.entry),
                     Basis {
                         kind,
-                        rule: format!(
+                        rule: Arc::from(format!(
                             "{subject}: {} is {}-owned ({}{why}; {})",
                             control.id,
                             f.owner.as_str(),
                             f.level.describe(),
                             title
-                        ),
+                        )),
                         rule_id: None,
                         at: view.at.map(|l| self.estate.cite(l)),
                         origin: match (view.at, view.service) {
@@ -681,11 +692,11 @@ impl<'a> Ctx<'a> {
                 None,
                 Basis {
                     kind: BasisKind::Default,
-                    rule: format!(
+                    rule: Arc::from(format!(
                         "no provider document covers `{}` on service `{}`: the customer is assumed responsible",
                         control.id,
                         view_name(view)
-                    ),
+                    )),
                     rule_id: None,
                     at: None,
                     origin: demarc_model::Origin::Builtin {

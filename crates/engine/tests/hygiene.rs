@@ -65,3 +65,43 @@ fn dates_after_the_analysis_date_are_findings_not_fresh_evidence() {
     let later = check(body, "2062-06-01");
     assert!(!later.gaps.iter().any(|g| g.code == "DM015"));
 }
+
+/// A long clause text is held once, not copied into every cell that cites it: thousands of
+/// cells across services would otherwise each carry up to 16 KiB.
+#[test]
+fn cells_citing_the_same_clause_share_its_text() {
+    let text = "x".repeat(16 * 1024);
+    let body = format!(
+        "  shieldco: {{kind: mssp, name: ShieldCo}}\ncontracts:\n  - id: msa\n    party: shieldco\n    clauses:\n      - {{id: \"1\", text: \"{text}\", duties: [monitor]}}\nassets:\n  - {{id: vm, service: aws:ec2}}\n  - {{id: db, service: aws:rds}}\n"
+    );
+    let text_yaml = format!(
+        "version: 1\nestate: t\ncustomer: acme\nparties:\n  acme: {{kind: customer, name: Acme}}\n{body}"
+    );
+    let e = load_sources(vec![("e.yaml".into(), text_yaml)]).unwrap_or_else(|d| panic!("{d}"));
+    validate(&e, Catalog::builtin()).unwrap_or_else(|d| panic!("{d}"));
+    let res = resolve(
+        Arc::new(e),
+        Catalog::builtin_shared(),
+        "2026-11-23".parse().unwrap(),
+    );
+    let cites: Vec<std::sync::Arc<str>> = ["vm", "db"]
+        .iter()
+        .flat_map(|id| {
+            let a = res.find_asset(id).unwrap();
+            res.cells_of(a).to_vec()
+        })
+        .flat_map(|c| c.basis.clone())
+        .filter(|b| b.rule.contains(&text))
+        .map(|b| b.rule)
+        .collect();
+    assert!(cites.len() > 20, "{}", cites.len());
+    let distinct: std::collections::BTreeSet<*const u8> =
+        cites.iter().map(|r| r.as_ptr()).collect();
+    // One allocation per way of citing the clause (its notes), not one per cell.
+    assert!(
+        distinct.len() <= 3,
+        "{} copies for {} citations",
+        distinct.len(),
+        cites.len()
+    );
+}

@@ -192,7 +192,7 @@ fn basis_lines(c: &Cell) -> Vec<BasisLine> {
         .into_iter()
         .map(|b| BasisLine {
             kind: crate::text::basis_kind_label(b.kind),
-            rule: b.rule.clone(),
+            rule: b.rule.to_string(),
             at: b.at.clone().unwrap_or_default(),
             url: b.url.clone().unwrap_or_default(),
             role: if Some(b as *const _) == decisive {
@@ -335,7 +335,7 @@ pub fn report(res: &Resolution, analysis: &Analysis) -> Result<String, askama::E
             } else {
                 2
             };
-            let basis: Vec<&str> = c.basis.iter().map(|b| b.rule.as_str()).collect();
+            let basis: Vec<&str> = c.basis.iter().map(|b| &*b.rule).collect();
             let key = (
                 rank,
                 res.control_of(c).id.clone(),

@@ -297,7 +297,7 @@ pub fn matrix_rows_iter<'a>(
 
 /// The rule that decided a cell, in one line.
 pub fn deciding_basis(c: &Cell) -> String {
-    c.decisive().map(|b| b.rule.clone()).unwrap_or_default()
+    c.decisive().map(|b| b.rule.to_string()).unwrap_or_default()
 }
 
 /// The label `explain` and the HTML report give a basis step's kind.
@@ -503,7 +503,7 @@ pub fn explain_text(e: &Explanation) -> String {
                     // A provider document set aside by an override: its own parenthesis is
                     // its citation, not why it lost.
                     _ => (
-                        b.rule.as_str(),
+                        &*b.rule,
                         e.decisive
                             .filter(|d| d.kind == BasisKind::Override)
                             .map(|d| format!("set aside by {}", split_note(&d.rule).0)),
