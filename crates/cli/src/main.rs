@@ -767,7 +767,12 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                         ids.join(", ")
                     ))
                 })?,
-                (None, None) => unreachable!("clap requires a scenario"),
+                // clap requires one of the two; say so rather than trust it with a panic.
+                (None, None) => {
+                    return Err(InputError(
+                        "error: name a scenario\n  help: `demarc drill --list` shows the built-in ones; or pass --scenario FILE".into(),
+                    ));
+                }
             };
             let res = open(None, &args)?;
             let drill = res.drill(&scenario).map_err(|e| {
