@@ -527,7 +527,7 @@ impl Build<'_> {
                 if let Some((m, _)) = message.clone().split_once(", set DuplicateKeyPolicy") {
                     message = m.to_string();
                 }
-                let help = field_hint(&message).unwrap_or_else(|| {
+                let help = demarc_model::unknown_field_hint(&message).unwrap_or_else(|| {
                     "fix the YAML at this position; docs/catalog-format.md describes every file"
                         .to_string()
                 });
@@ -1467,25 +1467,6 @@ fn is_service_id(id: &str) -> bool {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
     id.split_once(':').is_some_and(|(p, n)| ok(p) && ok(n))
-}
-
-/// For serde's "unknown field `x`, expected one of a, b", the nearest valid field name.
-fn field_hint(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
-    let (field, rest) = rest.split_once('`')?;
-    let expected = rest.split_once("expected")?.1;
-    let fields: Vec<&str> = expected
-        .split([',', ' '])
-        .map(|w| w.trim_matches(|c: char| c == '`' || c.is_whitespace()))
-        .filter(|w| !w.is_empty() && !matches!(*w, "one" | "of" | "or"))
-        .collect();
-    Some(match demarc_model::suggest(field, fields.iter().copied()) {
-        Some(s) => format!(
-            "did you mean `{s}`? (valid fields here: {})",
-            fields.join(", ")
-        ),
-        None => format!("valid fields here: {}", fields.join(", ")),
-    })
 }
 
 /// Reads every `*.yaml`/`*.yml` regular file under `dir` (recursively, sorted by path) for

@@ -726,8 +726,8 @@ fn plain(expected: &str) -> String {
 }
 
 /// For serde's "unknown field `x`, expected one of a, b" (or "expected `a` or `b`"), the
-/// nearest valid field name, so a typo gets a one-word fix.
-fn unknown_field_hint(message: &str) -> Option<String> {
+/// nearest valid field name, so a typo gets a one-word fix. The catalog's loader uses it too.
+pub fn unknown_field_hint(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     let (field, rest) = rest.split_once('`')?;
     let expected = rest.split_once("expected")?.1;
