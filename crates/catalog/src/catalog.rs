@@ -104,9 +104,14 @@ impl Catalog {
     /// [`CatalogBuilder`] (an invalid file fails the build at its `file:line:column`) and
     /// embedded the result in a compact form, so this only deserialises it.
     pub fn builtin() -> &'static Catalog {
-        static CATALOG: OnceLock<Catalog> = OnceLock::new();
-        // Validated at build time (build.rs); here it is only deserialised.
-        CATALOG.get_or_init(crate::compact::builtin_catalog)
+        // One copy, shared with `builtin_shared`: the static `Arc` is never dropped.
+        Self::shared_static()
+    }
+
+    /// The one embedded catalog, validated at build time (build.rs) and only deserialised here.
+    fn shared_static() -> &'static std::sync::Arc<Catalog> {
+        static SHARED: OnceLock<std::sync::Arc<Catalog>> = OnceLock::new();
+        SHARED.get_or_init(|| std::sync::Arc::new(crate::compact::builtin_catalog()))
     }
 
     /// The providers whose files say `self_operated: true`.
@@ -117,10 +122,7 @@ impl Catalog {
 
     /// The embedded catalog, shared: what an engine resolution holds when no overlay is used.
     pub fn builtin_shared() -> std::sync::Arc<Catalog> {
-        static SHARED: OnceLock<std::sync::Arc<Catalog>> = OnceLock::new();
-        SHARED
-            .get_or_init(|| std::sync::Arc::new(Catalog::builtin().clone()))
-            .clone()
+        Self::shared_static().clone()
     }
 
     /// Builds a catalog from `(file name, YAML text)` pairs treated as built-in files, and
