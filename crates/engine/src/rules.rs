@@ -325,37 +325,20 @@ pub(crate) fn build_rules(
         }
     }
     for a in &estate.assignments {
-        let targets = &a.to.0;
-        rules.push(Rule {
-            id: hashed_id(
+        let id = hashed_id(
+            RuleKind::Assignment,
+            &canonical(
                 RuleKind::Assignment,
-                &canonical(
-                    RuleKind::Assignment,
-                    &a.scope,
-                    &a.controls,
-                    &a.duties,
-                    targets,
-                ),
+                &a.scope,
+                &a.controls,
+                &a.duties,
+                &a.to.0,
             ),
-            kind: RuleKind::Assignment,
-            template: None,
-            name: format!("assignment to {}", targets_label(targets)),
-            reason: None,
-            at: a.loc,
-            text: String::new(),
-            targets: targets.clone(),
-            performed_by: None,
-            split: a.split.clone(),
-            sla: BTreeMap::new(),
-            cadence: None,
-            ends: None,
-            effective: None,
-            contract_ends: None,
-            specificity: specificity(&a.scope, &a.controls, &a.duties),
-            matcher: Matcher::new(&a.scope, projection),
-            controls: control_mask(catalog, &a.controls),
-            duties: duty_mask(&a.duties),
-        });
+        );
+        let name = format!("assignment to {}", targets_label(&a.to.0));
+        rules.push(assignment_rule(
+            id, None, name, None, a.loc, a, &a.scope, catalog, projection,
+        ));
     }
     for t in templates {
         let a = &t.owner.value;
@@ -373,38 +356,28 @@ pub(crate) fn build_rules(
                 targets
             )
         );
-        rules.push(Rule {
-            id: RuleId(Arc::from(format!(
-                "template:{}/{:016x}",
-                t.template,
-                fnv1a(canon.as_bytes())
-            ))),
-            kind: RuleKind::Assignment,
-            template: Some(t.template.to_string()),
-            name: format!(
-                "template {}: assignment to {}",
-                t.template,
-                targets_label(targets)
-            ),
-            reason: Some(format!(
-                "applied by `apply` at {}",
-                estate.cite(t.apply.loc)
-            )),
-            at: t.owner.loc,
-            text: String::new(),
-            targets: targets.clone(),
-            performed_by: None,
-            split: a.split.clone(),
-            sla: BTreeMap::new(),
-            cadence: None,
-            ends: None,
-            effective: None,
-            contract_ends: None,
-            specificity: specificity(&t.scope, &a.controls, &a.duties),
-            matcher: Matcher::new(&t.scope, projection),
-            controls: control_mask(catalog, &a.controls),
-            duties: duty_mask(&a.duties),
-        });
+        let id = RuleId(Arc::from(format!(
+            "template:{}/{:016x}",
+            t.template,
+            fnv1a(canon.as_bytes())
+        )));
+        let name = format!(
+            "template {}: assignment to {}",
+            t.template,
+            targets_label(targets)
+        );
+        let reason = format!("applied by `apply` at {}", estate.cite(t.apply.loc));
+        rules.push(assignment_rule(
+            id,
+            Some(t.template.to_string()),
+            name,
+            Some(reason),
+            t.owner.loc,
+            a,
+            &t.scope,
+            catalog,
+            projection,
+        ));
     }
     // The same template applied twice to the same assets gives the same rule once.
     rules.sort_by(rule_order);
@@ -414,6 +387,43 @@ pub(crate) fn build_rules(
     // are named or ordered.
     rules.sort_by(rule_order);
     rules
+}
+
+/// An assignment as a rule: one written in the estate, or a template's owner applied to a
+/// scope (then `scope` is the combined one).
+#[allow(clippy::too_many_arguments)]
+fn assignment_rule(
+    id: RuleId,
+    template: Option<String>,
+    name: String,
+    reason: Option<String>,
+    at: Loc,
+    a: &Assignment,
+    scope: &Scope,
+    catalog: &Catalog,
+    projection: &Projection,
+) -> Rule {
+    Rule {
+        id,
+        kind: RuleKind::Assignment,
+        template,
+        name,
+        reason,
+        at,
+        text: String::new(),
+        targets: a.to.0.clone(),
+        performed_by: None,
+        split: a.split.clone(),
+        sla: BTreeMap::new(),
+        cadence: None,
+        ends: None,
+        effective: None,
+        contract_ends: None,
+        specificity: specificity(scope, &a.controls, &a.duties),
+        matcher: Matcher::new(scope, projection),
+        controls: control_mask(catalog, &a.controls),
+        duties: duty_mask(&a.duties),
+    }
 }
 
 /// The content order of rules: kind, readable name, id, then the split text (two rules that
