@@ -404,6 +404,15 @@ impl Resolution {
     pub fn deciding_rule(&self, cell: &Cell) -> Option<&RuleId> {
         cell.rule.map(|r| &self.prepared.rules[r].id)
     }
+    /// The rules that would have decided the cell but are out of their dates (an ended
+    /// contract), by content id.
+    pub fn lapsed_rules<'a>(&'a self, cell: &'a Cell) -> impl Iterator<Item = &'a RuleId> + 'a {
+        cell.lapsed.iter().map(|&r| &self.prepared.rules[r].id)
+    }
+    /// The position of the cell's control in the catalog's controls.
+    pub fn control_index(&self, cell: &Cell) -> usize {
+        cell.control
+    }
 
     /// The control with this id, or why there is none.
     pub fn find_control(&self, id: &str) -> Result<&Control, NotApplicable> {

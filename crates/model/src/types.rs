@@ -331,12 +331,34 @@ pub struct Attestation {
     /// Where the report or certificate is kept.
     #[serde(default, rename = "ref")]
     pub reference: Option<String>,
+    /// The services the report or certificate covers, as service ids or globs (`aws:s3`,
+    /// `aws:*`). Leave out when it covers every service the provider lists in scope for the
+    /// program.
+    #[serde(default)]
+    pub services: Vec<Sp<String>>,
+    /// A bridge (gap) letter that carries a report past its period while the next one is
+    /// written.
+    #[serde(default)]
+    pub bridge_letter: Option<BridgeLetter>,
+}
+
+/// A provider's letter that vouches for its controls between a report's period end and the
+/// next report.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BridgeLetter {
+    /// The last day the letter covers.
+    #[serde(deserialize_with = "crate::input::date")]
+    pub until: NaiveDate,
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
 }
 
 impl Attestation {
-    /// The last day the attestation can be relied on.
+    /// The last day the attestation can be relied on: the certificate's expiry, or twelve
+    /// months after the report's period end, extended by a bridge letter.
     pub fn valid_until(&self) -> Option<NaiveDate> {
-        match (self.expires, self.period_end) {
+        let base = match (self.expires, self.period_end) {
             (Some(e), _) => Some(e),
             // A period ending in the calendar's last year is relied on to its end.
             (None, Some(p)) => Some(
@@ -344,6 +366,10 @@ impl Attestation {
                     .unwrap_or(NaiveDate::MAX),
             ),
             (None, None) => None,
+        };
+        match (base, &self.bridge_letter) {
+            (Some(b), Some(l)) => Some(b.max(l.until)),
+            (b, _) => b,
         }
     }
 }
@@ -563,6 +589,45 @@ pub struct Evidence {
     /// How long it counts after `collected` (default 365d; at least 1d, at most 100y).
     #[serde(default, deserialize_with = "crate::duration::nonzero_opt")]
     pub valid_for: Option<Duration>,
+    /// What it is: a link, a file, a provider's attestation report, a system export.
+    #[serde(default)]
+    pub kind: Option<EvidenceKind>,
+    /// Who provides it: a party key or `party/team`.
+    #[serde(default)]
+    pub provided_by: Option<Sp<String>>,
+    /// Framework requirements it supports, as `framework:id` (`soc2:CC6.1`).
+    #[serde(default)]
+    pub requirements: Vec<Sp<String>>,
+    /// A file kept with the estate, relative to the estate file; it is hashed and a change is
+    /// reported.
+    #[serde(default)]
+    pub file: Option<Sp<String>>,
+    /// The SHA-256 of `file` when it was collected (64 hex digits).
+    #[serde(default)]
+    pub sha256: Option<Sp<String>>,
+}
+
+/// The kind of a piece of evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceKind {
+    Link,
+    File,
+    /// A provider's attestation report (SOC 2 report, ISO certificate, FedRAMP package).
+    Attestation,
+    /// An export from a system (a configuration dump, a log extract).
+    Export,
+}
+
+impl EvidenceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceKind::Link => "link",
+            EvidenceKind::File => "file",
+            EvidenceKind::Attestation => "attestation",
+            EvidenceKind::Export => "export",
+        }
+    }
 }
 
 impl Evidence {

@@ -378,6 +378,27 @@ pub fn validate_at(
                     }
                 }
             }
+            for pattern in &att.services {
+                if let Err(e) = globset::Glob::new(pattern) {
+                    c.error(
+                        pattern.loc,
+                        format!("bad service pattern `{}`: {e}", pattern.value),
+                        "use service ids or `*` globs, e.g. `aws:s3` or `aws:*`".into(),
+                    );
+                }
+            }
+            if let (Some(l), Some(base)) = (&att.bridge_letter, att.period_end)
+                && l.until < base
+            {
+                c.error(
+                    att.framework.loc,
+                    format!(
+                        "attestation `{}`: the bridge letter ends ({}) before the report period does ({base})",
+                        att.framework.value, l.until
+                    ),
+                    "a bridge letter covers the time after the period end; check `bridge_letter.until`".into(),
+                );
+            }
             if att.expires.is_none() && att.period_end.is_none() {
                 c.error(
                     att.framework.loc,
@@ -593,9 +614,60 @@ pub fn validate_at(
         }
     }
     let set = c.controls.clone();
+    let frameworks = c.frameworks.clone();
     for e in &estate.evidence {
         c.check_in("control", &e.control, &set);
         c.text_len("the evidence's `ref`", Some(&e.reference), e.control.loc);
+        if let Some(p) = &e.provided_by {
+            match p.value.parse::<Target>() {
+                Ok(t) => c.target(&t, p.loc, false),
+                Err(err) => c.error(p.loc, err, "write a party key or `party/team`".into()),
+            }
+        }
+        for r in &e.requirements {
+            match r.value.split_once(':') {
+                Some((fw, id)) if !id.trim().is_empty() => {
+                    if !frameworks.contains(&fw) {
+                        let (m, h) = unknown("framework", fw, frameworks.iter().copied());
+                        c.error(r.loc, m, h);
+                    }
+                }
+                _ => c.error(
+                    r.loc,
+                    format!("`{}` is not a framework requirement", r.value),
+                    "write `framework:id`, e.g. `soc2:CC6.1` or `nist-800-53:AC-2`".into(),
+                ),
+            }
+        }
+        if let Some(h) = &e.sha256
+            && (h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            c.error(
+                h.loc,
+                format!("`sha256: {}` is not a SHA-256 (64 hex digits)", h.value),
+                "record the output of `sha256sum FILE`, or leave `sha256` out and let demarc report the current hash".into(),
+            );
+        }
+        if let Some(f) = &e.file {
+            let path = std::path::Path::new(f.as_str());
+            if f.trim().is_empty()
+                || path.is_absolute()
+                || path.components().any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                c.error(
+                    f.loc,
+                    format!("evidence file `{}` is not a path inside the estate", f.value),
+                    "give a path relative to the estate file, without `..` (keep the evidence with the estate)".into(),
+                );
+            }
+        }
+        if e.kind == Some(crate::types::EvidenceKind::File) && e.file.is_none() {
+            c.error(
+                e.control.loc,
+                "evidence of `kind: file` names no `file`".into(),
+                "add `file: path/relative/to/the/estate` so demarc can hash it".into(),
+            );
+        }
         if let Some(a) = &e.asset
             && !c.asset_ids.contains_key(a.as_str())
         {

@@ -569,6 +569,11 @@ fn date_arithmetic_saturates_instead_of_overflowing() {
         reference: "r".into(),
         collected: NaiveDate::MAX,
         valid_for: Some(Duration::MAX),
+        kind: None,
+        provided_by: None,
+        requirements: Vec::new(),
+        file: None,
+        sha256: None,
     };
     assert_eq!(e.valid_until(), NaiveDate::MAX);
     let a = Attestation {
@@ -576,6 +581,8 @@ fn date_arithmetic_saturates_instead_of_overflowing() {
         period_end: Some(NaiveDate::MAX),
         expires: None,
         reference: None,
+        services: Vec::new(),
+        bridge_letter: None,
     };
     assert_eq!(a.valid_until(), Some(NaiveDate::MAX));
     assert_eq!(
