@@ -45,6 +45,24 @@ struct RawFile {
     services: Option<Vec<RawService>>,
     #[serde(default)]
     exposure: Option<RawExposure>,
+    #[serde(default)]
+    programs: Option<Vec<RawProgram>>,
+    /// In a services file: the provider's scope list per program.
+    #[serde(default)]
+    compliance_scope: Option<BTreeMap<Sp<String>, Source>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProgram {
+    id: Sp<String>,
+    name: String,
+    framework: Sp<String>,
+    #[serde(default)]
+    level: Option<String>,
+    description: String,
+    #[serde(default)]
+    replace: bool,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +225,8 @@ struct RawService {
     resource_types: BTreeMap<ResourceFormat, Vec<String>>,
     #[serde(default)]
     modes: Vec<RawMode>,
+    #[serde(default)]
+    programs: Vec<Sp<String>>,
 }
 
 /// A mode of a service: a setting that moves the split (Lambda zip vs container image).
@@ -230,6 +250,8 @@ struct RawMode {
 struct RawTerm {
     id: Sp<String>,
     description: String,
+    #[serde(default)]
+    programs: Vec<Sp<String>>,
     #[serde(default)]
     replace: bool,
 }
@@ -273,6 +295,10 @@ struct PendingService {
     catalog: bool,
     /// An estate service without a source document cites its model's document.
     model_source: bool,
+    /// Where each of `programs:` was written (empty for the validated built-in data).
+    programs_at: Vec<(String, At)>,
+    /// Where each `compliance_scope:` key of its file was written.
+    scope_at: Vec<(String, At)>,
 }
 
 struct PendingModel {
@@ -402,8 +428,16 @@ impl CatalogBuilder {
                 resource_types: BTreeMap::new(),
                 modes: Vec::new(),
                 mode: None,
+                programs: cs.programs.iter().map(|p| p.value.clone()).collect(),
+                program_sources: BTreeMap::new(),
             };
             let pending = PendingService {
+                programs_at: cs
+                    .programs
+                    .iter()
+                    .map(|p| (p.value.clone(), at(p.loc)))
+                    .collect(),
+                scope_at: Vec::new(),
                 layers_at: cs
                     .layers
                     .keys()
@@ -548,6 +582,9 @@ impl Build<'_> {
         let mut providers: BTreeMap<String, (String, At)> = BTreeMap::new();
         let mut self_operated = BTreeSet::new();
         let mut has_exposure = false;
+        let mut programs: Vec<Item<(Program, At)>> = Vec::new();
+        // Program ids named by exposure terms: (id, where, who names it).
+        let mut term_programs: Vec<(String, At, String)> = Vec::new();
 
         if self.seeded > 0 {
             // The built-in data, validated at build time: its definitions, at the places
@@ -676,8 +713,19 @@ impl Build<'_> {
                         controls_at: BTreeMap::new(),
                         catalog: true,
                         model_source: false,
+                        programs_at: Vec::new(),
+                        scope_at: Vec::new(),
                     },
                     id: s.id.clone(),
+                    at: a,
+                    replace: false,
+                });
+            }
+            for p in base.programs() {
+                let a = at("program", &p.id);
+                programs.push(Item {
+                    value: (p.clone(), a),
+                    id: p.id.clone(),
                     at: a,
                     replace: false,
                 });
@@ -719,13 +767,14 @@ impl Build<'_> {
                 ("models", raw.models.is_some()),
                 ("services", raw.services.is_some()),
                 ("exposure", raw.exposure.is_some()),
+                ("programs", raw.programs.is_some()),
             ]
             .into_iter()
             .filter(|(_, present)| *present)
             .map(|(k, _)| k)
             .collect();
             let help_kinds = "a catalog file has one top-level list: `services` (with `provider` and \
-                 `provider_name`), `controls`, `models`, `layers`, `frameworks` or `exposure`";
+                 `provider_name`), `controls`, `models`, `layers`, `frameworks`, `programs` or `exposure`";
             if kinds.len() != 1 {
                 let message = if kinds.is_empty() {
                     "this file defines nothing the catalog knows".to_string()
@@ -752,6 +801,31 @@ impl Build<'_> {
                     "`provider`, `provider_name` and `self_operated` belong to a services file",
                     help_kinds,
                 );
+            }
+            if raw.services.is_none() && raw.compliance_scope.is_some() {
+                self.error(
+                    Self::file_at(file),
+                    "`compliance_scope` belongs to a services file",
+                    "give the provider's scope lists in the file that lists its services",
+                );
+            }
+            for p in raw.programs.into_iter().flatten() {
+                let fw_at = at_of(file, &p.framework);
+                programs.push(Item {
+                    id: p.id.value.clone(),
+                    at: at_of(file, &p.id),
+                    replace: p.replace,
+                    value: (
+                        Program {
+                            id: p.id.value,
+                            name: p.name,
+                            framework: p.framework.value,
+                            level: p.level,
+                            description: p.description,
+                        },
+                        fw_at,
+                    ),
+                });
             }
             if let Some(d) = raw.duties {
                 if overlay {
@@ -861,6 +935,13 @@ impl Build<'_> {
                 if raw.self_operated {
                     self_operated.insert(provider.value.clone());
                 }
+                let scope = raw.compliance_scope.unwrap_or_default();
+                let scope_at: Vec<(String, At)> = scope
+                    .keys()
+                    .map(|k| (k.value.clone(), at_of(file, k)))
+                    .collect();
+                let program_sources: BTreeMap<String, Source> =
+                    scope.into_iter().map(|(k, v)| (k.value, v)).collect();
                 for mut s in list {
                     let keys = |map: &BTreeMap<Sp<String>, RawEntry>| -> BTreeMap<String, At> {
                         map.keys()
@@ -919,7 +1000,14 @@ impl Build<'_> {
                         resource_types: s.resource_types.clone(),
                         modes,
                         mode: None,
+                        programs: s.programs.iter().map(|p| p.value.clone()).collect(),
+                        program_sources: program_sources.clone(),
                     };
+                    let programs_at: Vec<(String, At)> = s
+                        .programs
+                        .iter()
+                        .map(|p| (p.value.clone(), at_of(file, p)))
+                        .collect();
                     for m in &s.modes {
                         if !is_kebab(&m.id.value) {
                             self.error(
@@ -954,6 +1042,9 @@ impl Build<'_> {
                                 controls_at,
                                 catalog: true,
                                 model_source: false,
+                                // Checked once, on the service itself.
+                                programs_at: Vec::new(),
+                                scope_at: Vec::new(),
                                 service: variant,
                             },
                         });
@@ -968,6 +1059,8 @@ impl Build<'_> {
                             controls_at: base_controls,
                             catalog: true,
                             model_source: false,
+                            programs_at,
+                            scope_at: scope_at.clone(),
                             service: base,
                         },
                     });
@@ -978,6 +1071,13 @@ impl Build<'_> {
                 let lists = [x.production_envs, x.regulated_data, x.sensitive_data];
                 for (slot, list) in terms.iter_mut().zip(lists) {
                     for t in list {
+                        for p in &t.programs {
+                            term_programs.push((
+                                p.value.clone(),
+                                at_of(file, p),
+                                format!("data class `{}`", t.id.value),
+                            ));
+                        }
                         slot.push(Item {
                             id: t.id.value.clone(),
                             at: at_of(file, &t.id),
@@ -985,6 +1085,7 @@ impl Build<'_> {
                             value: ExposureTerm {
                                 id: t.id.value,
                                 description: t.description,
+                                programs: t.programs.into_iter().map(|p| p.value).collect(),
                             },
                         });
                     }
@@ -1003,6 +1104,7 @@ impl Build<'_> {
         let raw_controls = self.merge("control", controls);
         let models = self.merge("model", models);
         let mut services = self.merge("service", services);
+        let programs = self.merge("program", programs);
         let [envs, regulated, sensitive] = terms;
         let [envs, regulated, sensitive] = [
             self.merge(TERM_KINDS[0], envs),
@@ -1029,6 +1131,9 @@ impl Build<'_> {
         }
         for (p, (_, at)) in &providers {
             locate("provider", p, *at);
+        }
+        for i in &programs {
+            locate("program", &i.id, i.at);
         }
         for (kind, list) in TERM_KINDS.iter().zip([&envs, &regulated, &sensitive]) {
             for i in list {
@@ -1063,6 +1168,10 @@ impl Build<'_> {
             shift(&mut item.value.model_at);
             item.value.layers_at.values_mut().for_each(shift);
             item.value.controls_at.values_mut().for_each(shift);
+            item.value
+                .programs_at
+                .iter_mut()
+                .for_each(|(_, at)| shift(at));
             if let Some(first) = catalog_services.get(&item.id) {
                 let first = self.cite(*first);
                 self.error(
@@ -1370,6 +1479,51 @@ impl Build<'_> {
                 &mut unknown_diags,
             );
         }
+        // Programs: their frameworks; the programs services, scope lists and data classes name.
+        let program_ids: Vec<&str> = programs.iter().map(|p| p.id.as_str()).collect();
+        for p in &programs {
+            let (prog, fw_at) = &p.value;
+            if !fw_ids.contains(&prog.framework) {
+                let valid: Vec<&str> = fw_ids.iter().map(String::as_str).collect();
+                unknown(
+                    &mut unknown_diags,
+                    *fw_at,
+                    "framework",
+                    &prog.framework,
+                    &valid,
+                    &format!("program `{}`", prog.id),
+                );
+            }
+        }
+        // One file's block is shared by its services: report each key once.
+        let mut seen_scope_keys = BTreeSet::new();
+        for s in &services {
+            let who = format!("service `{}`", s.id);
+            for (id, at) in &s.value.programs_at {
+                if !program_ids.contains(&id.as_str()) {
+                    unknown(&mut unknown_diags, *at, "program", id, &program_ids, &who);
+                }
+            }
+            for (id, at) in &s.value.scope_at {
+                if seen_scope_keys.insert((at.file, at.line, at.column))
+                    && !program_ids.contains(&id.as_str())
+                {
+                    unknown(
+                        &mut unknown_diags,
+                        *at,
+                        "program",
+                        id,
+                        &program_ids,
+                        "`compliance_scope`",
+                    );
+                }
+            }
+        }
+        for (id, at, who) in &term_programs {
+            if !program_ids.contains(&id.as_str()) {
+                unknown(&mut unknown_diags, *at, "program", id, &program_ids, who);
+            }
+        }
         for (at, m, h) in unknown_diags {
             self.error(at, m, h);
         }
@@ -1401,6 +1555,7 @@ impl Build<'_> {
             hosting_layers,
             exposure,
             self_operated,
+            programs.into_iter().map(|i| i.value.0).collect(),
         ))
     }
 

@@ -28,6 +28,7 @@ pub struct Catalog {
     hosting_layers: Vec<LayerId>,
     exposure: Exposure,
     self_operated: BTreeSet<String>,
+    programs: Vec<Program>,
 }
 
 /// Which catalog entry decided a responsibility.
@@ -150,6 +151,7 @@ impl Catalog {
         hosting_layers: Vec<LayerId>,
         exposure: Exposure,
         self_operated: BTreeSet<String>,
+        programs: Vec<Program>,
     ) -> Catalog {
         let index = |ids: Vec<&String>| -> BTreeMap<String, usize> {
             ids.into_iter()
@@ -171,7 +173,57 @@ impl Catalog {
             hosting_layers,
             exposure,
             self_operated,
+            programs,
         }
+    }
+
+    /// The compliance programs providers publish scope lists for (`programs.yaml`).
+    pub fn programs(&self) -> &[Program] {
+        &self.programs
+    }
+
+    /// The program with this id.
+    pub fn program(&self, id: &str) -> Option<&Program> {
+        self.programs.iter().find(|p| p.id == id)
+    }
+
+    /// Whether `service` is in its provider's scope for `program`: [`ProgramScope::In`] when
+    /// the provider's scope list (its file's `compliance_scope:`) names it,
+    /// [`ProgramScope::Out`] when the provider has a list for the program and the service is
+    /// not on it, [`ProgramScope::Unknown`] when the catalog has no list for the program from
+    /// the service's provider (or does not know the service). A mode (`<service>#<mode>`)
+    /// answers like its service.
+    ///
+    /// ```
+    /// use demarc_catalog::{Catalog, ProgramScope};
+    /// let cat = Catalog::builtin();
+    /// assert_eq!(cat.program_scope("no:such-service", "hipaa"), ProgramScope::Unknown);
+    /// ```
+    pub fn program_scope(&self, service: &str, program: &str) -> ProgramScope<'_> {
+        let s = self.service(service).or_else(|| {
+            service
+                .split_once('#')
+                .and_then(|(base, _)| self.service(base))
+        });
+        let Some(s) = s else {
+            return ProgramScope::Unknown;
+        };
+        match s.program_sources.get(program) {
+            None => ProgramScope::Unknown,
+            Some(src) if s.programs.iter().any(|p| p == program) => ProgramScope::In(src),
+            Some(src) => ProgramScope::Out(src),
+        }
+    }
+
+    /// The programs a service holding `data_class` must be in scope for (`programs:` of the
+    /// data class in exposure.yaml; empty for a class that names none or is unknown).
+    pub fn programs_for_data(&self, data_class: &str) -> &[String] {
+        self.exposure
+            .regulated_data
+            .iter()
+            .chain(&self.exposure.sensitive_data)
+            .find(|t| t.id == data_class)
+            .map_or(&[], |t| t.programs.as_slice())
     }
 
     /// What an attestation against `framework` covers: every control (`attests: all`), the

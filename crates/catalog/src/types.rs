@@ -159,6 +159,41 @@ pub struct Service {
     /// holds the service's entries with the mode's own entries on top.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+    /// The compliance programs (`programs.yaml` ids) the provider has this service in scope
+    /// for (`programs:`). A mode's variant has its service's programs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<String>,
+    /// The provider's scope list per program, from its file's `compliance_scope:` block. For a
+    /// program with a list here, a service that does not name it is out of scope per that list;
+    /// for a program without one, its scope is unknown. See [`crate::Catalog::program_scope`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub program_sources: BTreeMap<String, Source>,
+}
+
+/// A compliance program a provider keeps a list of in-scope services for (`programs.yaml`):
+/// HIPAA eligibility, PCI DSS, SOC 2, ISO 27001, a FedRAMP level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    pub id: String,
+    pub name: String,
+    /// The framework (`frameworks.yaml` id) the program assesses against.
+    pub framework: String,
+    /// The level within the framework, where it has levels (FedRAMP `moderate`, `high`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    pub description: String,
+}
+
+/// Whether a service is in a provider's scope for a program: see
+/// [`crate::Catalog::program_scope`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgramScope<'a> {
+    /// The provider's scope list for the program names the service.
+    In(&'a Source),
+    /// The provider has a scope list for the program and the service is not on it.
+    Out(&'a Source),
+    /// The catalog has no scope list for the program from the service's provider.
+    Unknown,
 }
 
 /// A format in which inventories name resource types.
@@ -211,6 +246,10 @@ pub struct ServiceMode {
 pub struct ExposureTerm {
     pub id: String,
     pub description: String,
+    /// For a data class: the compliance programs (`programs.yaml` ids) a service holding it
+    /// must be in the provider's scope for (`programs:`, e.g. `phi` needs `hipaa`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<String>,
 }
 
 /// The words that make an asset exposed (`exposure.yaml`): production environment names and

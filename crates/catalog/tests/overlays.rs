@@ -714,3 +714,101 @@ fn estate_validation_checks_service_entries_against_the_catalog_vocabulary() {
     assert!(err.contains("estate/services.yaml:13:7: error: service `saas:payflow`: entry `backup` says the provider does something but not what"), "{err}");
     assert!(err.contains("estate/services.yaml:8:5: error: service `saas:payflow` has its own `layers:`/`controls:` entries but no source document"), "{err}");
 }
+
+mod compliance_scope {
+    use demarc_catalog::{Catalog, CatalogBuilder, ProgramScope};
+
+    const OVERLAY: &str = "provider: acme-cloud\nprovider_name: Acme Cloud\ncompliance_scope:\n  hipaa: {title: Acme HIPAA list, url: \"https://acme.example/hipaa\", checked: 2026-11-20}\nservices:\n  - id: acme:db\n    name: Acme DB\n    model: dbaas\n    source: {title: Acme SRM, url: \"https://acme.example/srm\", checked: 2026-11-01}\n    programs: [hipaa, soc2]\n  - id: acme:queue\n    name: Acme Queue\n    model: paas\n    source: {title: Acme SRM, url: \"https://acme.example/srm\", checked: 2026-11-01}\n";
+
+    fn build(text: &str) -> Result<Catalog, String> {
+        CatalogBuilder::new()
+            .builtin()
+            .overlay("overlays/acme.yaml".into(), text.into())
+            .build()
+            .map_err(|d| d.to_string())
+    }
+
+    #[test]
+    fn scope_is_in_out_or_unknown_per_the_files_lists() {
+        let cat = build(OVERLAY).unwrap();
+        match cat.program_scope("acme:db", "hipaa") {
+            ProgramScope::In(s) => assert_eq!(s.title, "Acme HIPAA list"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            cat.program_scope("acme:queue", "hipaa"),
+            ProgramScope::Out(_)
+        ));
+        // Named, but the file has no SOC 2 list: unknown either way.
+        assert_eq!(cat.program_scope("acme:db", "soc2"), ProgramScope::Unknown);
+        assert_eq!(
+            cat.program_scope("acme:nope", "hipaa"),
+            ProgramScope::Unknown
+        );
+        assert_eq!(cat.service("acme:db").unwrap().programs, ["hipaa", "soc2"]);
+    }
+
+    #[test]
+    fn unknown_program_ids_are_located_errors_with_a_suggestion() {
+        let bad = OVERLAY
+            .replace("programs: [hipaa, soc2]", "programs: [hipa]")
+            .replace("  hipaa: {title", "  pci: {title");
+        let e = build(&bad).unwrap_err();
+        assert!(e.contains("overlays/acme.yaml:10:"), "{e}");
+        assert!(e.contains("`hipa`") && e.contains("hipaa"), "{e}");
+        assert!(e.contains("overlays/acme.yaml:4:"), "{e}");
+        assert!(e.contains("`pci`") && e.contains("pci-dss"), "{e}");
+    }
+
+    #[test]
+    fn the_built_in_programs_and_data_classes() {
+        let cat = Catalog::builtin();
+        let ids: Vec<&str> = cat.programs().iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "hipaa",
+                "pci-dss",
+                "soc2",
+                "iso27001",
+                "fedramp-moderate",
+                "fedramp-high"
+            ]
+        );
+        for p in cat.programs() {
+            assert!(cat.framework(&p.framework).is_some(), "{}", p.id);
+        }
+        assert_eq!(
+            cat.program("fedramp-high").unwrap().level.as_deref(),
+            Some("high")
+        );
+        assert_eq!(cat.programs_for_data("phi"), ["hipaa"]);
+        assert_eq!(cat.programs_for_data("pci"), ["pci-dss"]);
+        assert!(cat.programs_for_data("pii").is_empty());
+        // A mode answers like its service; a provider without lists is unknown.
+        assert!(matches!(
+            cat.program_scope("aws:ec2#patch-manager", "hipaa"),
+            ProgramScope::In(_)
+        ));
+        assert!(matches!(
+            cat.program_scope("aws:app-runner", "hipaa"),
+            ProgramScope::Out(_)
+        ));
+        assert_eq!(
+            cat.program_scope("aws:s3", "pci-dss"),
+            ProgramScope::Unknown
+        );
+        assert_eq!(
+            cat.program_scope("gcp:bigquery", "hipaa"),
+            ProgramScope::Unknown
+        );
+        assert_eq!(
+            cat.program_scope("k8s:self-managed", "hipaa"),
+            ProgramScope::Unknown
+        );
+        // Every service of a file with a list carries it.
+        for s in cat.services.iter().filter(|s| s.provider == "aws") {
+            assert!(s.program_sources.contains_key("hipaa"), "{}", s.id);
+        }
+    }
+}

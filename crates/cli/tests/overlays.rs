@@ -191,3 +191,34 @@ fn a_broken_overlay_is_a_located_input_error() {
     assert_eq!(code, 2);
     assert!(err.contains("missing.d"), "{err}");
 }
+
+#[test]
+fn regulated_data_outside_the_providers_compliance_scope_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("estate.yaml"),
+        "version: 1\nestate: clinic\ncustomer: clinic\nparties:\n  clinic: {kind: customer, name: Clinic}\n  aws: {kind: provider, name: AWS}\nassets:\n  - {id: intake-api, service: aws:app-runner, env: prod, data: [phi]}\n  - {id: records, service: aws:s3, env: prod, data: [phi]}\n",
+    )
+    .unwrap();
+    let (code, out, err) = demarc(
+        dir.path(),
+        &["check", ".", "--format", "json", "--fail-on", "high"],
+    );
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let gaps: Vec<&serde_json::Value> = v["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["code"] == "DM017")
+        .collect();
+    assert_eq!(gaps.len(), 1, "{out}");
+    assert_eq!(gaps[0]["key"], "DM017:aws:app-runner:hipaa");
+    assert_eq!(gaps[0]["severity"], "high");
+    assert_eq!(gaps[0]["assets"], serde_json::json!(["intake-api"]));
+    let title = gaps[0]["title"].as_str().unwrap();
+    assert!(
+        title.contains("HIPAA") && title.contains("2026-11-23"),
+        "{title}"
+    );
+}

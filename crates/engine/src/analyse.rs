@@ -101,6 +101,8 @@ pub mod codes {
     pub const UNMATCHED_RULE: &str = crate::checks::UNMATCHED_RULE;
     pub const FUTURE_DATE: &str = crate::checks::FUTURE_DATE;
     pub const ACCEPTANCE_UNMATCHED: &str = crate::checks::ACCEPTANCE_UNMATCHED;
+    pub const OUT_OF_SCOPE: &str = crate::checks::OUT_OF_SCOPE;
+    pub const SCOPE_UNKNOWN: &str = crate::checks::SCOPE_UNKNOWN;
 
     /// Every built-in code with its documentation, in code order.
     pub fn all() -> Vec<super::CodeInfo> {

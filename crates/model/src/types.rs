@@ -687,6 +687,10 @@ pub struct CustomService {
     /// Controls whose owner differs from the layer or model, as in a catalog service.
     #[serde(default)]
     pub controls: BTreeMap<Sp<String>, crate::Entry>,
+    /// The compliance programs (catalog `programs.yaml` ids) the provider has this service in
+    /// scope for, as in a catalog service.
+    #[serde(default)]
+    pub programs: Vec<Sp<String>>,
 }
 
 /// A named set of responsibilities for a class of assets (a data class such as `pii`, a risk

@@ -4,6 +4,7 @@
 
 pub(crate) mod acceptance;
 mod attestation;
+mod compliance_scope;
 mod evidence;
 mod expiry;
 mod hygiene;
@@ -13,12 +14,13 @@ mod review;
 use crate::analyse::Check;
 
 pub use acceptance::ACCEPTANCE_UNMATCHED;
+pub use compliance_scope::{OUT_OF_SCOPE, SCOPE_UNKNOWN};
 pub(crate) use evidence::{Facts as EvidenceFacts, walk as evidence_walk};
 pub use hygiene::{FUTURE_DATE, UNMATCHED_RULE};
 
 /// The built-in checks, in the order they run (the order does not change the result: gaps
 /// are sorted at the end).
-pub fn builtin() -> [&'static dyn Check; 7] {
+pub fn builtin() -> [&'static dyn Check; 8] {
     [
         &ownership::Ownership,
         &expiry::Expiry,
@@ -27,5 +29,6 @@ pub fn builtin() -> [&'static dyn Check; 7] {
         &evidence::Evidence,
         &hygiene::Hygiene,
         &acceptance::Acceptances,
+        &compliance_scope::ComplianceScope,
     ]
 }
