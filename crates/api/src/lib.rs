@@ -13,12 +13,14 @@
 //! assert_eq!(schema["title"], "CheckV1");
 //! ```
 
+pub mod compliance;
 pub mod v1;
 
+pub use compliance::*;
 pub use v1::*;
 
 /// The names of the output shapes whose schema `demarc schema NAME` prints.
-pub const SCHEMAS: [&str; 9] = [
+pub const SCHEMAS: [&str; 14] = [
     "check",
     "cells",
     "cell",
@@ -28,6 +30,11 @@ pub const SCHEMAS: [&str; 9] = [
     "explain",
     "drill",
     "drill-scenario",
+    "compliance",
+    "compliance-cross",
+    "requirement",
+    "evidence",
+    "audit-pack",
 ];
 
 /// The JSON Schema of one output shape, by name (see [`SCHEMAS`]).
@@ -41,6 +48,11 @@ pub fn schema(name: &str) -> Option<serde_json::Value> {
         "callsheet" => schemars::schema_for!(v1::CallSheetV1),
         "drill" => schemars::schema_for!(v1::DrillV1),
         "drill-scenario" => schemars::schema_for!(v1::DrillScenarioV1),
+        "compliance" => schemars::schema_for!(compliance::ComplianceV1),
+        "compliance-cross" => schemars::schema_for!(compliance::ComplianceCrossV1),
+        "requirement" => schemars::schema_for!(compliance::RequirementV1),
+        "evidence" => schemars::schema_for!(compliance::EvidenceRegisterV1),
+        "audit-pack" => schemars::schema_for!(compliance::AuditPackV1),
         _ => return None,
     };
     serde_json::to_value(s).ok()

@@ -62,24 +62,28 @@ fn generic(url: &str) -> Option<&'static str> {
 #[test]
 fn the_generic_page_rule_knows_a_generic_page_from_a_service_page() {
     assert!(generic("https://aws.amazon.com/compliance/shared-responsibility-model/").is_some());
-    assert!(generic(
-        "https://learn.microsoft.com/en-us/azure/security/fundamentals/shared-responsibility"
-    )
-    .is_some());
-    assert!(generic(
-        "https://learn.microsoft.com/en-us/azure/virtual-network/virtual-networks-overview"
-    )
-    .is_some());
+    assert!(
+        generic(
+            "https://learn.microsoft.com/en-us/azure/security/fundamentals/shared-responsibility"
+        )
+        .is_some()
+    );
+    assert!(
+        generic(
+            "https://learn.microsoft.com/en-us/azure/virtual-network/virtual-networks-overview"
+        )
+        .is_some()
+    );
     assert!(generic("https://www.workday.com/en-us/company/trust.html").is_some());
     assert!(generic("https://aws.amazon.com/blogs/security/x").is_some());
     assert!(generic("https://trust.okta.com/security/").is_some());
     assert!(
         generic("https://view.ceros.com/workday/chapter-2-workday-security-mb-update").is_some()
     );
-    assert!(generic(
-        "https://raw.githubusercontent.com/aws/agent-toolkit-for-aws/main/skills/x.md"
-    )
-    .is_some());
+    assert!(
+        generic("https://raw.githubusercontent.com/aws/agent-toolkit-for-aws/main/skills/x.md")
+            .is_some()
+    );
     assert!(
         generic("https://docs.github.com/en/organizations/keeping-your-organization-secure")
             .is_none()

@@ -1,7 +1,9 @@
 //! The `demarc` command: load → validate → resolve → analyse → render. Everything it does is
 //! in the library crates; this file parses arguments, wires them and picks exit codes.
 
+mod audit_pack;
 mod catalog_cmd;
+mod compliance_cmd;
 mod init;
 
 use std::io::{IsTerminal, Read, Write};
@@ -115,7 +117,7 @@ enum FormatArg {
     Sarif,
     /// JUnit XML, for CI test reports (`check` only).
     Junit,
-    /// A self-contained HTML page (`drill` only).
+    /// A self-contained HTML page (`drill` and `compliance`).
     Html,
 }
 
@@ -137,10 +139,10 @@ impl From<FormatArg> for Format {
 fn format_for(command: &str, f: FormatArg) -> Result<(), InputError> {
     let owner = match f {
         FormatArg::Sarif | FormatArg::Junit => "check",
-        FormatArg::Html => "drill",
+        FormatArg::Html => "drill or compliance",
         _ => return Ok(()),
     };
-    if owner == command {
+    if owner.split(" or ").any(|o| o == command) {
         return Ok(());
     }
     let name = f
@@ -269,6 +271,69 @@ enum Command {
         #[command(flatten)]
         args: EstateArgs,
     },
+    /// Per framework requirement (and statement part): the mapped controls, who carries it
+    /// across the assets in scope (inherited from a provider, the customer's teams, an MSSP,
+    /// shared), whether an in-date attestation covering the framework and the service backs
+    /// what is inherited, the evidence, and readiness. `--framework all` projects the map
+    /// onto every framework side by side. Exits 0 (a report) unless --fail-under is given.
+    Compliance {
+        /// Estate path (overrides --estate).
+        path: Option<PathBuf>,
+        /// nist-800-53, fedramp, fedramp-20x, soc2, iso27001, pci-dss, hipaa, cis-v8,
+        /// csa-ccm, or `all`.
+        #[arg(short = 'F', long)]
+        framework: String,
+        /// low, moderate, high, privacy (nist-800-53); low, moderate, high, li-saas (fedramp,
+        /// default moderate).
+        #[arg(long)]
+        baseline: Option<String>,
+        /// Your own OSCAL profile (JSON) selecting SP 800-53 controls, instead of --baseline.
+        #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+        profile: Option<PathBuf>,
+        /// Only assets in this environment.
+        #[arg(long)]
+        env: Option<String>,
+        /// Only assets holding this data class.
+        #[arg(long)]
+        data: Option<String>,
+        /// Only the requirements the customer (or the named party, `party` or `party/team`)
+        /// carries part of: "which inherited controls are still mine".
+        #[arg(long, value_name = "PARTY", num_args = 0..=1, default_missing_value = "")]
+        mine: Option<String>,
+        /// Exit 1 when readiness (percent of applicable requirements ready) is below this.
+        #[arg(long, value_name = "PERCENT")]
+        fail_under: Option<f64>,
+        #[command(flatten)]
+        args: EstateArgs,
+    },
+    /// The evidence register: every piece of evidence with its validity, file hash and who
+    /// renews it, and the controls that lack evidence. Exits 1 when something is missing,
+    /// expired, expiring within the window, or a file changed.
+    Evidence {
+        /// Estate path (overrides --estate).
+        path: Option<PathBuf>,
+        /// Warn about evidence ending within this long (e.g. 30d; default settings.expiry_warning).
+        #[arg(long, value_parser = parse_duration_days)]
+        within: Option<i64>,
+        #[command(flatten)]
+        args: EstateArgs,
+    },
+    /// Write an audit package to OUT (a new directory, written whole or not at all): the
+    /// matrix (XLSX and CSV), compliance per framework, the evidence index with hashes, the
+    /// gaps, an HTML summary and a manifest with the SHA-256 of every file.
+    AuditPack {
+        /// `[ESTATE] OUT`: the estate path (optional) and the package directory to create.
+        #[arg(required = true, num_args = 1..=2, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Frameworks to include (repeatable; default: settings.frameworks, else all).
+        #[arg(short = 'F', long)]
+        framework: Vec<String>,
+        /// Replace OUT if it exists.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        args: EstateArgs,
+    },
     /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) to stdout, e.g. `demarc man > demarc.1`.
@@ -329,6 +394,13 @@ fn duty_arg(s: &str) -> Result<Duty, String> {
     Duty::from_word(s).ok_or_else(|| {
         format!("`{s}` is not a duty: use configure, patch, monitor, respond or audit")
     })
+}
+
+/// A duration such as `30d`, `12w` or `1y`, in whole days.
+fn parse_duration_days(s: &str) -> Result<i64, String> {
+    s.parse::<demarc_model::Duration>()
+        .map(|d| d.days())
+        .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. 30d, 12w or 1y"))
 }
 
 /// `YYYY-MM-DD` with a four-digit year, or `today`. chrono alone would read `26-11-23` as
@@ -735,6 +807,9 @@ fn run(cli: Cli) -> Result<u8, InputError> {
         Command::Explain { args, .. } => format_for("explain", args.format)?,
         Command::Who { args, .. } => format_for("who", args.format)?,
         Command::Triage { args, .. } => format_for("triage", args.format)?,
+        Command::Compliance { args, .. } => format_for("compliance", args.format)?,
+        Command::Evidence { args, .. } => format_for("evidence", args.format)?,
+        Command::AuditPack { args, .. } => format_for("audit-pack", args.format)?,
         _ => {}
     }
     match cli.command {
@@ -825,6 +900,54 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             Ok(0)
         }
         Command::Catalog { command } => catalog_cmd::run(catalog, command),
+        Command::Compliance {
+            path,
+            framework,
+            baseline,
+            profile,
+            env,
+            data,
+            mine,
+            fail_under,
+            args,
+        } => {
+            let res = open(path.as_deref(), &args)?;
+            compliance_cmd::compliance(
+                &res,
+                compliance_cmd::ComplianceArgs {
+                    framework: &framework,
+                    baseline: baseline.as_deref(),
+                    profile: profile.as_deref(),
+                    env: env.as_deref(),
+                    data: data.as_deref(),
+                    mine: mine.as_deref(),
+                    fail_under,
+                    args: &args,
+                },
+            )
+        }
+        Command::Evidence { path, within, args } => {
+            let res = open(path.as_deref(), &args)?;
+            compliance_cmd::evidence_cmd(&res, within, args.format)
+        }
+        Command::AuditPack {
+            paths,
+            framework,
+            force,
+            args,
+        } => {
+            let (estate, out) = match paths.as_slice() {
+                [out] => (None, out.clone()),
+                [estate, out] => (Some(estate.clone()), out.clone()),
+                _ => {
+                    return Err(InputError(
+                        "error: give `[ESTATE] OUT`\n  help: e.g. `demarc audit-pack examples/acme audit/`".into(),
+                    ));
+                }
+            };
+            let res = open(estate.as_deref(), &args)?;
+            audit_pack::run(&res, &out, &framework, force)
+        }
         Command::Check {
             path,
             args,

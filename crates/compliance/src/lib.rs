@@ -7,9 +7,11 @@
 //! Pure like the engine: no I/O and no clock. File hashes for the evidence register are
 //! computed by the caller and passed in.
 
+pub mod evidence;
 pub mod frameworks;
 pub mod ksi;
 pub mod oscal;
+pub mod rollup;
 
 pub use frameworks::{
     Baseline, ChoiceError, Library, Requirement, RequirementKind, RequirementSet,

@@ -652,7 +652,9 @@ pub fn validate_at(
             let path = std::path::Path::new(f.as_str());
             if f.trim().is_empty()
                 || path.is_absolute()
-                || path.components().any(|c| matches!(c, std::path::Component::ParentDir))
+                || path
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
             {
                 c.error(
                     f.loc,
