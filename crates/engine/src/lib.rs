@@ -54,7 +54,8 @@ pub use drill::{
     ScenarioError, Targets, builtin_scenario, builtin_scenarios,
 };
 pub use query::{
-    AssetIx, Contact, Explanation, NotApplicable, RuleInfo, ServiceInfo, TableId, Triage,
+    AssetIx, ClassInfo, Contact, EvidenceCoverage, Explanation, NotApplicable, RuleInfo,
+    ServiceInfo, TableId, Triage,
 };
 pub use resolve::{Prepared, Resolution, ServiceKind, ownership, resolve};
 pub use rules::{RuleId, RuleKind};

@@ -182,6 +182,45 @@ pub struct Triage {
     pub escalation: Vec<String>,
 }
 
+/// Evidence status of one class × control: see [`Resolution::evidence_coverage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvidenceCoverage<'r> {
+    /// Position in [`Resolution::classes`].
+    pub class: usize,
+    pub control: &'r str,
+    /// Proven once for the whole organisation rather than per asset.
+    pub organisation: bool,
+    pub assets: usize,
+    /// Assets with no evidence on file.
+    pub missing: usize,
+    /// Assets whose evidence is out of date.
+    pub expired: usize,
+}
+
+/// One class of assets: see [`Resolution::classes`].
+#[derive(Debug, Clone, Copy)]
+pub struct ClassInfo<'r> {
+    pub table: TableId,
+    /// The catalog service the table resolves (a mode's variant is `<service>#<mode>`).
+    pub service: &'r str,
+    /// Estate party key of the provider, or the catalog provider id when the estate has none.
+    pub provider: Option<&'r str>,
+    pub kind: ServiceKind,
+    pub env: Option<&'r str>,
+    /// Data classes, sorted and without duplicates.
+    pub data: &'r [demarc_model::Sym],
+    /// Number of assets in the class.
+    pub assets: usize,
+    members: &'r [u32],
+}
+
+impl<'r> ClassInfo<'r> {
+    /// The assets of the class, in id order.
+    pub fn members(&self) -> impl ExactSizeIterator<Item = AssetIx> + 'r {
+        self.members.iter().map(|&i| AssetIx(i))
+    }
+}
+
 /// How an asset's service is understood: what the catalog knows of it and who provides it.
 #[derive(Debug, Clone, Copy)]
 pub struct ServiceInfo<'r> {
@@ -256,6 +295,62 @@ impl Resolution {
     }
     pub fn class_count(&self) -> usize {
         self.prepared.classes.len()
+    }
+    /// Every class of assets (assets that look the same to every rule), with its table and
+    /// the attributes it shares: the unit a rollup counts in, so a compliance summary costs
+    /// classes × cells, not assets × cells.
+    pub fn classes(&self) -> impl ExactSizeIterator<Item = ClassInfo<'_>> + '_ {
+        self.prepared.classes.iter().map(|c| {
+            let key = &self.prepared.keys[c.table];
+            let t = &self.tables[c.table];
+            ClassInfo {
+                table: TableId(c.table),
+                service: &key.service,
+                provider: t.provider.as_deref(),
+                kind: t.kind,
+                env: c.env.as_deref(),
+                data: &c.data,
+                assets: c.members.len(),
+                members: &c.members,
+            }
+        })
+    }
+    /// What the evidence on file says for every class × control that needs evidence where
+    /// someone other than the provider does the work; `class` indexes [`Resolution::classes`].
+    /// Counted exactly as the evidence gaps (DM010, DM011) count.
+    pub fn evidence_coverage(&self) -> Vec<EvidenceCoverage<'_>> {
+        let mut out = Vec::new();
+        crate::checks::evidence_walk(self, |class_idx, class, ci, facts| {
+            let control = &self.prepared.catalog.controls[ci];
+            let n = class.members.len();
+            let (missing, expired) = match facts {
+                crate::checks::EvidenceFacts::Organisation(s) => match s {
+                    Some(true) => (n, 0),
+                    Some(false) => (0, n),
+                    None => (0, 0),
+                },
+                crate::checks::EvidenceFacts::Assets {
+                    missing,
+                    expired,
+                    all_missing,
+                } => {
+                    if all_missing {
+                        (n, 0)
+                    } else {
+                        (missing.len(), expired.len())
+                    }
+                }
+            };
+            out.push(EvidenceCoverage {
+                class: class_idx,
+                control: &control.id,
+                organisation: control.organisation,
+                assets: n,
+                missing,
+                expired,
+            });
+        });
+        out
     }
     /// The cells of a table, in catalog control order then duty order.
     pub fn table_cells(&self, t: TableId) -> &[Arc<Cell>] {

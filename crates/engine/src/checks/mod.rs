@@ -13,6 +13,7 @@ mod review;
 use crate::analyse::Check;
 
 pub use acceptance::ACCEPTANCE_UNMATCHED;
+pub(crate) use evidence::{Facts as EvidenceFacts, walk as evidence_walk};
 pub use hygiene::{FUTURE_DATE, UNMATCHED_RULE};
 
 /// The built-in checks, in the order they run (the order does not change the result: gaps
