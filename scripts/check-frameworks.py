@@ -37,6 +37,8 @@ CONTROLS = ROOT / "crates/catalog/data/controls.yaml"
 FRAMEWORKS = ROOT / "crates/catalog/data/frameworks.yaml"
 FW_DIR = ROOT / "crates/compliance/data/frameworks"
 DEFAULT_NIST = ROOT.parent / "shared/oscal/content/NIST_SP-800-53_rev5_catalog.json"
+if not DEFAULT_NIST.exists():  # the same files, shipped in the repo
+    DEFAULT_NIST = ROOT / "crates/compliance/data/oscal/NIST_SP-800-53_rev5_catalog.json"
 MAX_TITLE = 90
 
 # Baseline profiles, by file name, in the order they are printed.
