@@ -189,7 +189,7 @@ fn junit_is_well_formed_with_one_failure_per_gap() {
                         .try_get_attribute("failures")
                         .unwrap()
                         .unwrap()
-                        .unescape_value()
+                        .decode_and_unescape_value(reader.decoder())
                         .unwrap()
                         .parse::<usize>()
                         .unwrap();
@@ -206,7 +206,7 @@ fn junit_is_well_formed_with_one_failure_per_gap() {
                             e.try_get_attribute("message")
                                 .unwrap()
                                 .unwrap()
-                                .unescape_value()
+                                .decode_and_unescape_value(reader.decoder())
                                 .unwrap();
                         }
                         _ => {}

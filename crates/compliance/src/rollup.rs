@@ -457,31 +457,19 @@ struct ControlAgg {
     evidence: EvidenceState,
 }
 
-/// Rolls `res` up onto `opts.framework`.
-pub fn rollup(lib: &Library, res: &Resolution, opts: &Options) -> Result<Rollup, RollupError> {
-    let catalog = res.catalog();
-    let set: &RequirementSet = lib.framework(opts.framework).ok_or_else(|| RollupError {
-        message: format!("`{}` is not a framework demarc can roll up", opts.framework),
-        help: format!("choose one of: {}", framework_choices(lib)),
-    })?;
-    // The requirements in view, in framework order (a baseline selects and fills parameters).
-    let mut reqs: Vec<Requirement> = match opts.baseline {
-        Some(b) => b
-            .profile
-            .controls
-            .iter()
-            .filter_map(|id| lib.nist_with_params(id, Some(b)))
-            .collect(),
-        None => set.requirements.clone(),
-    };
-    if opts.framework == "fedramp" && opts.baseline.is_none() {
-        return Err(RollupError {
-            message: "FedRAMP requirements are a baseline of SP 800-53".into(),
-            help: "choose --baseline low, moderate, high or li-saas".into(),
-        });
-    }
-    // Requirement → mapped controls.
-    let mfw = mapping_framework(opts.framework);
+/// Requirement id → the controls that map to it (with relation, and the SP 800-53 link an
+/// indicator maps through), and the `(control, requirement)` mappings to ids the framework
+/// does not list.
+type MappingIndex = HashMap<String, Vec<(usize, MappedControl)>>;
+
+fn mapping_index(
+    lib: &Library,
+    catalog: &Catalog,
+    framework: &str,
+    set: &RequirementSet,
+    reqs: &[Requirement],
+) -> (MappingIndex, Vec<(String, String)>) {
+    let mfw = mapping_framework(framework);
     let mut by_req: HashMap<String, Vec<(usize, MappedControl)>> = HashMap::new();
     let mut unknown_mappings = Vec::new();
     let nist_based = mfw == "nist-800-53";
@@ -515,10 +503,10 @@ pub fn rollup(lib: &Library, res: &Resolution, opts: &Options) -> Result<Rollup,
             ));
         }
     }
-    if opts.framework == FEDRAMP_20X {
+    if framework == FEDRAMP_20X {
         // An indicator maps through the SP 800-53 controls it links to.
         let mut ksi: HashMap<String, Vec<(usize, MappedControl)>> = HashMap::new();
-        for r in &reqs {
+        for r in reqs {
             let mut list: Vec<(usize, MappedControl)> = Vec::new();
             for link in &r.links {
                 for (ci, m) in by_req.get(link).into_iter().flatten() {
@@ -540,6 +528,106 @@ pub fn rollup(lib: &Library, res: &Resolution, opts: &Options) -> Result<Rollup,
         }
         by_req = ksi;
     }
+    (by_req, unknown_mappings)
+}
+
+/// How much of a framework (or baseline) the catalog addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    pub framework: String,
+    pub baseline: Option<String>,
+    pub requirements: usize,
+    /// Requirements at least one control maps to.
+    pub mapped: usize,
+    /// Requirements listed as not addressed, with a reason.
+    pub explained: usize,
+    /// Requirements neither mapped nor explained.
+    pub unexplained: Vec<String>,
+    /// Requirements both mapped and listed as not addressed (a contradiction in the data).
+    pub contradictory: Vec<String>,
+    pub unknown_mappings: Vec<(String, String)>,
+}
+
+impl Coverage {
+    pub fn mapped_pct(&self) -> f64 {
+        pct(self.mapped, self.requirements)
+    }
+}
+
+/// The catalog's coverage of a framework, or of one of its baselines.
+pub fn coverage(
+    lib: &Library,
+    catalog: &Catalog,
+    framework: &str,
+    baseline: Option<&Baseline>,
+) -> Option<Coverage> {
+    let set = lib.framework(framework)?;
+    let reqs: Vec<Requirement> = match baseline {
+        Some(b) => b
+            .profile
+            .controls
+            .iter()
+            .filter_map(|id| set.get(id).cloned())
+            .collect(),
+        None => set.requirements.clone(),
+    };
+    let (by_req, unknown_mappings) = mapping_index(lib, catalog, framework, set, &reqs);
+    let mut c = Coverage {
+        framework: framework.to_string(),
+        baseline: baseline.map(|b| b.id.clone()),
+        requirements: reqs.len(),
+        mapped: 0,
+        explained: 0,
+        unexplained: Vec::new(),
+        contradictory: Vec::new(),
+        unknown_mappings,
+    };
+    for r in &reqs {
+        let mapped = by_req.get(&r.id).is_some_and(|m| !m.is_empty());
+        match (mapped, r.not_addressed.is_some()) {
+            (true, true) => {
+                c.mapped += 1;
+                // A 20x indicator has no reasons of its own; only data files can contradict.
+                c.contradictory.push(r.id.clone());
+            }
+            (true, false) => c.mapped += 1,
+            (false, true) => c.explained += 1,
+            (false, false) => {
+                if framework == FEDRAMP_20X {
+                    c.explained += 1;
+                } else {
+                    c.unexplained.push(r.id.clone());
+                }
+            }
+        }
+    }
+    Some(c)
+}
+
+/// Rolls `res` up onto `opts.framework`.
+pub fn rollup(lib: &Library, res: &Resolution, opts: &Options) -> Result<Rollup, RollupError> {
+    let catalog = res.catalog();
+    let set: &RequirementSet = lib.framework(opts.framework).ok_or_else(|| RollupError {
+        message: format!("`{}` is not a framework demarc can roll up", opts.framework),
+        help: format!("choose one of: {}", framework_choices(lib)),
+    })?;
+    // The requirements in view, in framework order (a baseline selects and fills parameters).
+    let mut reqs: Vec<Requirement> = match opts.baseline {
+        Some(b) => b
+            .profile
+            .controls
+            .iter()
+            .filter_map(|id| lib.nist_with_params(id, Some(b)))
+            .collect(),
+        None => set.requirements.clone(),
+    };
+    if opts.framework == "fedramp" && opts.baseline.is_none() {
+        return Err(RollupError {
+            message: "FedRAMP requirements are a baseline of SP 800-53".into(),
+            help: "choose --baseline low, moderate, high or li-saas".into(),
+        });
+    }
+    let (mut by_req, unknown_mappings) = mapping_index(lib, catalog, opts.framework, set, &reqs);
     let mapped_controls: BTreeSet<usize> = by_req.values().flatten().map(|(ci, _)| *ci).collect();
 
     // Classes in scope, grouped by table with their asset counts.

@@ -124,7 +124,10 @@ fn per_table_rollup_equals_counting_every_assets_cells() {
         assert_eq!(row.cells, want.values().sum::<usize>());
         compared += 1;
     }
-    assert!(compared > 20, "only {compared} mapped requirements compared");
+    assert!(
+        compared > 20,
+        "only {compared} mapped requirements compared"
+    );
 }
 
 #[test]
@@ -165,8 +168,18 @@ fn attestation_backs_only_in_scope_services_and_in_date_reports() {
     let pe3 = row(&r, "CC6.4");
     // Two assets' provider cells; only the vault is on the SOC 2 scope list.
     assert!(pe3.backing.cells > 0);
-    assert_eq!(pe3.backing.backed * 2, pe3.backing.cells, "{:?}", pe3.backing);
-    assert!(pe3.backing.by.iter().any(|b| b.contains("acme-cloud soc2 until 2027-06-30")));
+    assert_eq!(
+        pe3.backing.backed * 2,
+        pe3.backing.cells,
+        "{:?}",
+        pe3.backing
+    );
+    assert!(
+        pe3.backing
+            .by
+            .iter()
+            .any(|b| b.contains("acme-cloud soc2 until 2027-06-30"))
+    );
     assert!(
         pe3.backing
             .unbacked
@@ -196,10 +209,18 @@ fn attestation_backs_only_in_scope_services_and_in_date_reports() {
 
     // The estate's own `services:` list decides over the catalog's scope list.
     let listed = "  acme-cloud: {kind: provider, name: Acme Cloud, attestations: [{framework: soc2, period_end: 2026-06-30, services: [\"acme:cache\"]}]}\n";
-    let res = estate(listed, "assets:\n  - {id: v1, service: acme:vault}\n  - {id: c1, service: acme:cache}\n");
+    let res = estate(
+        listed,
+        "assets:\n  - {id: v1, service: acme:vault}\n  - {id: c1, service: acme:cache}\n",
+    );
     let pe3 = row(&run(&res, "soc2", None), "CC6.4").clone();
     assert_eq!(pe3.backing.backed * 2, pe3.backing.cells);
-    assert!(pe3.backing.unbacked.iter().any(|u| u.contains("does not list acme:vault")));
+    assert!(
+        pe3.backing
+            .unbacked
+            .iter()
+            .any(|u| u.contains("does not list acme:vault"))
+    );
 }
 
 #[test]
@@ -227,14 +248,25 @@ fn an_ending_contract_puts_what_rests_on_it_at_risk_with_its_date() {
 
 #[test]
 fn mine_keeps_what_the_party_still_carries() {
-    let res = estate(PROVIDER, "assets:\n  - {id: v1, service: acme:vault}\n  - {id: vm1, service: aws:ec2}\n");
+    let res = estate(
+        PROVIDER,
+        "assets:\n  - {id: v1, service: acme:vault}\n  - {id: vm1, service: aws:ec2}\n",
+    );
     let mut r = run(&res, "nist-800-53", Some("moderate"));
     let before = r.rows.len();
     only_carried_by(&mut r, "acme");
     assert!(!r.rows.is_empty() && r.rows.len() < before);
-    assert!(r.rows.iter().all(|x| x.shares.iter().any(|s| s.party == "acme")));
+    assert!(
+        r.rows
+            .iter()
+            .all(|x| x.shares.iter().any(|s| s.party == "acme"))
+    );
     // No inherited-only requirement survives.
-    assert!(r.rows.iter().all(|x| x.origination != Origination::Inherited));
+    assert!(
+        r.rows
+            .iter()
+            .all(|x| x.origination != Origination::Inherited)
+    );
 }
 
 #[test]
@@ -288,7 +320,11 @@ fn indicators_map_through_their_sp_800_53_links() {
         for m in &x.controls {
             let via = m.via.as_deref().unwrap();
             let id = demarc_catalog::normalise_nist_800_53(via).unwrap();
-            assert!(x.requirement.links.contains(&id), "{via} not a link of {}", x.requirement.id);
+            assert!(
+                x.requirement.links.contains(&id),
+                "{via} not a link of {}",
+                x.requirement.id
+            );
         }
     }
 }
