@@ -4,6 +4,7 @@
 mod audit_pack;
 mod catalog_cmd;
 mod compliance_cmd;
+mod exchange_cmd;
 mod init;
 
 use std::io::{IsTerminal, Read, Write};
@@ -333,6 +334,25 @@ enum Command {
         force: bool,
         #[command(flatten)]
         args: EstateArgs,
+    },
+    /// Write the estate in an exchange format: OSCAL (SSP, component definition, mapping),
+    /// FedRAMP CIS/CRM workbook, matrix workbook, FedRAMP 20x package documents.
+    Export {
+        #[command(subcommand)]
+        command: exchange_cmd::ExportCommand,
+    },
+    /// Turn a provider's published model (OSCAL SSP, FedRAMP CIS/CRM workbook, CSA CAIQ) into
+    /// a catalog overlay that estates load with `--catalog DIR` or `settings.catalog`.
+    Import {
+        kind: exchange_cmd::ImportKind,
+        /// The file to read.
+        file: PathBuf,
+        /// The overlay file to write (YAML).
+        #[arg(short, long, value_name = "OVERLAY")]
+        output: PathBuf,
+        /// Summary format: table (default) or json.
+        #[arg(short, long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
     },
     /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
     Completions { shell: clap_complete::Shell },
@@ -900,6 +920,20 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             Ok(0)
         }
         Command::Catalog { command } => catalog_cmd::run(catalog, command),
+        Command::Export { command } => exchange_cmd::export(command),
+        Command::Import {
+            kind,
+            file,
+            output,
+            format,
+        } => {
+            if !matches!(format, FormatArg::Table | FormatArg::Json) {
+                return Err(InputError(
+                    "error: `import` prints its summary as table or json\n  help: use --format table or --format json".into(),
+                ));
+            }
+            exchange_cmd::import(kind, &file, &output, format == FormatArg::Json)
+        }
         Command::Compliance {
             path,
             framework,
