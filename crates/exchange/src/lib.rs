@@ -10,6 +10,7 @@ pub mod caiq;
 pub mod crm;
 pub mod fedramp20x;
 pub mod oscal;
+pub mod overlay;
 pub mod workbook;
 
 /// An error reading or writing an exchange format: the file, where in it (sheet and row, or a
