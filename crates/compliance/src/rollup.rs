@@ -663,125 +663,119 @@ pub fn rollup(lib: &Library, res: &Resolution, opts: &Options) -> Result<Rollup,
         ),
     };
     let mut aggs: HashMap<usize, ControlAgg> = HashMap::new();
-    // Cells are shared between tables; their rule end dates are looked up once.
-    let mut cell_risk: HashMap<*const Cell, Option<Risk>> = HashMap::new();
+    let mapped: Vec<bool> = (0..catalog.controls.len())
+        .map(|ci| mapped_controls.contains(&ci))
+        .collect();
+    // Pass 1, per table: the assets each mapped control applies to, and the weight (assets)
+    // of every distinct cell under each distinct backing. Tables share their cells, so the
+    // expensive per-cell work below runs once per distinct cell, not once per table.
+    let mut backings: Vec<TableBacking> = Vec::new();
+    let mut weights: HashMap<(*const Cell, u32), (usize, &Arc<Cell>)> = HashMap::new();
+    let mut stamp: Vec<usize> = vec![usize::MAX; catalog.controls.len()];
+    for (k, &(n, class_ix)) in table_assets.values().enumerate() {
+        let class = &classes[class_ix];
+        let backing = ctx.backing(class.provider, class.service);
+        let b = match backings.iter().position(|x| *x == backing) {
+            Some(i) => i,
+            None => {
+                backings.push(backing);
+                backings.len() - 1
+            }
+        } as u32;
+        for cell in res.table_cells(class.table) {
+            let ci = res.control_index(cell);
+            if !mapped[ci] {
+                continue;
+            }
+            if stamp[ci] != k {
+                stamp[ci] = k;
+                aggs.entry(ci).or_default().assets += n;
+            }
+            weights.entry((Arc::as_ptr(cell), b)).or_insert((0, cell)).0 += n;
+        }
+    }
+    // Pass 2, per distinct cell and backing.
     let rule_ends: HashMap<&demarc_engine::RuleId, (String, Option<NaiveDate>)> = res
         .rules()
         .map(|r| (r.id, (format!("{} {}", r.kind.as_str(), r.name), r.ends)))
         .collect();
-    for &(n, class_ix) in table_assets.values() {
-        let class = &classes[class_ix];
-        let backing = ctx.backing(class.provider, class.service);
-        let mut seen_controls: BTreeSet<usize> = BTreeSet::new();
-        for cell in res.table_cells(class.table) {
-            let ci = res.control_index(cell);
-            if !mapped_controls.contains(&ci) {
-                continue;
-            }
-            let agg = aggs.entry(ci).or_default();
-            if seen_controls.insert(ci) {
-                agg.assets += n;
-            }
-            agg.cells += n;
-            *agg.ownership.entry(cell.ownership.as_str()).or_default() += n;
-            if cell.unassigned {
-                agg.unassigned += n;
-            }
-            if !cell.contested.is_empty() {
-                agg.contested += n;
-            }
-            if cell.unsplit {
-                agg.unsplit += n;
-            }
-            for a in &cell.responsible {
-                let label = a.label();
-                let s = agg.shares.entry(label.clone()).or_insert_with(|| Share {
-                    label,
-                    party: a.party.clone(),
-                    role: a.role,
-                    cells: 0,
-                    duties: BTreeSet::new(),
-                    does: Vec::new(),
-                });
-                s.cells += n;
-                s.duties.insert(cell.duty);
-                if let Some(d) = &a.does
-                    && s.does.len() < 3
-                    && !s.does.contains(d)
-                {
-                    s.does.push(d.clone());
-                }
-                if a.role == Role::Provider {
-                    agg.backing.cells += n;
-                    match &backing {
-                        TableBacking::Backed { by, until } => {
-                            agg.backing.backed += n;
-                            agg.backing.by.insert(by.clone());
-                            if let Some(u) = until
-                                && *u <= ctx.warn_until
-                            {
-                                agg.risks.insert(Risk {
-                                    date: *u,
-                                    lapsed: false,
-                                    what: format!("attestation {by}"),
-                                });
-                            }
-                        }
-                        TableBacking::Unbacked(why) => {
-                            agg.backing.unbacked.insert(why.clone());
-                        }
-                    }
-                }
-            }
-            // Lapsed rules (an ended contract) and deciding rules about to end.
-            let risk = cell_risk
-                .entry(Arc::as_ptr(cell))
-                .or_insert_with(|| {
-                    let lapsed = res.lapsed_rules(cell).next();
-                    if let Some(id) = lapsed
-                        && let Some((name, Some(end))) = rule_ends.get(id)
-                    {
-                        return Some(Risk {
-                            date: *end,
-                            lapsed: true,
-                            what: name.clone(),
-                        });
-                    }
-                    let id = res.deciding_rule(cell)?;
-                    let (name, end) = rule_ends.get(id)?;
-                    let end = (*end)?;
-                    (end <= ctx.warn_until).then(|| Risk {
-                        date: end,
-                        lapsed: end < res.as_of(),
-                        what: name.clone(),
-                    })
-                })
-                .clone();
-            if let Some(r) = risk {
-                agg.risks.insert(r);
-            }
+    let mut lapsed_attestations: BTreeMap<usize, BTreeSet<Risk>> = BTreeMap::new();
+    for ((_, b), (n, cell)) in weights {
+        let n = n;
+        let ci = res.control_index(cell);
+        let backing = &backings[b as usize];
+        let agg = aggs.entry(ci).or_default();
+        agg.cells += n;
+        *agg.ownership.entry(cell.ownership.as_str()).or_default() += n;
+        if cell.unassigned {
+            agg.unassigned += n;
         }
-        // Lapsed attestations are risks for the inherited part too.
-        if let TableBacking::Unbacked(why) = &backing
-            && why.contains("lapsed on")
-        {
-            for ci in &seen_controls {
-                if let Some(agg) = aggs.get_mut(ci)
-                    && agg.ownership.contains_key("csp-owned")
-                {
-                    for part in why.split("; ").filter(|p| p.contains("lapsed on")) {
-                        if let Some((what, date)) = part.rsplit_once(" lapsed on ")
-                            && let Ok(d) = date.parse::<NaiveDate>()
+        if !cell.contested.is_empty() {
+            agg.contested += n;
+        }
+        if cell.unsplit {
+            agg.unsplit += n;
+        }
+        for a in &cell.responsible {
+            let label = a.label();
+            let s = agg.shares.entry(label).or_insert_with_key(|label| Share {
+                label: label.clone(),
+                party: a.party.clone(),
+                role: a.role,
+                cells: 0,
+                duties: BTreeSet::new(),
+                does: Vec::new(),
+            });
+            s.cells += n;
+            s.duties.insert(cell.duty);
+            if let Some(d) = &a.does
+                && s.does.len() < 3
+                && !s.does.contains(d)
+            {
+                s.does.push(d.clone());
+            }
+            if a.role == Role::Provider {
+                agg.backing.cells += n;
+                match backing {
+                    TableBacking::Backed { by, until } => {
+                        agg.backing.backed += n;
+                        agg.backing.by.insert(by.clone());
+                        if let Some(u) = until
+                            && *u <= ctx.warn_until
                         {
                             agg.risks.insert(Risk {
-                                date: d,
-                                lapsed: true,
-                                what: format!("attestation {what}"),
+                                date: *u,
+                                lapsed: false,
+                                what: format!("attestation {by}"),
                             });
                         }
                     }
+                    TableBacking::Unbacked(why) => {
+                        agg.backing.unbacked.insert(why.clone());
+                        // A lapsed attestation is a dated risk for what it used to back.
+                        for part in why.split("; ").filter(|p| p.contains(" lapsed on ")) {
+                            if let Some((what, date)) = part.rsplit_once(" lapsed on ")
+                                && let Ok(d) = date.parse::<NaiveDate>()
+                            {
+                                lapsed_attestations.entry(ci).or_default().insert(Risk {
+                                    date: d,
+                                    lapsed: true,
+                                    what: format!("attestation {what}"),
+                                });
+                            }
+                        }
+                    }
                 }
             }
+        }
+        // Lapsed rules (an ended contract) and deciding rules about to end.
+        if let Some(r) = cell_risk(res, cell, &rule_ends, ctx.warn_until) {
+            agg.risks.insert(r);
+        }
+    }
+    for (ci, risks) in lapsed_attestations {
+        if let Some(agg) = aggs.get_mut(&ci) {
+            agg.risks.extend(risks);
         }
     }
     // Evidence, counted like the evidence gaps.
@@ -858,6 +852,33 @@ pub fn rollup(lib: &Library, res: &Resolution, opts: &Options) -> Result<Rollup,
         summary,
         parties: parties.into_values().collect(),
         unknown_mappings,
+    })
+}
+
+/// What a cell rests on that lapsed or lapses soon: a lapsed rule (an ended contract) that
+/// would have decided it, or the deciding rule's end within the warning window.
+fn cell_risk(
+    res: &Resolution,
+    cell: &Cell,
+    rule_ends: &HashMap<&demarc_engine::RuleId, (String, Option<NaiveDate>)>,
+    warn_until: NaiveDate,
+) -> Option<Risk> {
+    if let Some(id) = res.lapsed_rules(cell).next()
+        && let Some((name, Some(end))) = rule_ends.get(id)
+    {
+        return Some(Risk {
+            date: *end,
+            lapsed: true,
+            what: name.clone(),
+        });
+    }
+    let id = res.deciding_rule(cell)?;
+    let (name, end) = rule_ends.get(id)?;
+    let end = (*end)?;
+    (end <= warn_until).then(|| Risk {
+        date: end,
+        lapsed: end < res.as_of(),
+        what: name.clone(),
     })
 }
 

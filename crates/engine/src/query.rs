@@ -320,7 +320,7 @@ impl Resolution {
     /// Counted exactly as the evidence gaps (DM010, DM011) count.
     pub fn evidence_coverage(&self) -> Vec<EvidenceCoverage<'_>> {
         let mut out = Vec::new();
-        crate::checks::evidence_walk(self, |class_idx, class, ci, facts| {
+        crate::checks::evidence_walk(self, false, |class_idx, class, ci, facts| {
             let control = &self.prepared.catalog.controls[ci];
             let n = class.members.len();
             let (missing, expired) = match facts {
@@ -340,6 +340,7 @@ impl Resolution {
                         (missing.len(), expired.len())
                     }
                 }
+                crate::checks::EvidenceFacts::Counts { missing, expired } => (missing, expired),
             };
             out.push(EvidenceCoverage {
                 class: class_idx,

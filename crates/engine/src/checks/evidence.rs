@@ -38,7 +38,7 @@ impl Check for Evidence {
         // risk, incident exercises) are proven once for the organisation, never per asset:
         // each is one gap at the worst exposure of the assets that need it.
         let mut org_level: BTreeMap<usize, (Severity, Option<bool>)> = BTreeMap::new();
-        walk(res, |class_idx, class, ci, facts| {
+        walk(res, true, |class_idx, class, ci, facts| {
             let control = &catalog.controls[ci];
             let severity = exposure(res.catalog(), class).down().max(Severity::Low);
             if let Facts::Organisation(status) = facts {
@@ -142,13 +142,20 @@ pub(crate) enum Facts<'a> {
         expired: &'a [u32],
         all_missing: bool,
     },
+    /// A per-asset control, counted only (see `walk`'s `detail`).
+    Counts { missing: usize, expired: usize },
 }
 
 /// Visits every class × control that needs evidence on assets where someone other than the
 /// provider does the work, with what the evidence on file says. Shared by the gap check and
 /// the compliance rollup ([`Resolution::evidence_coverage`]) so both count the same way.
+///
+/// With `detail` false, per-asset controls are only counted ([`Facts::Counts`]): the evidence
+/// entries are grouped by class up front, so the cost follows the evidence on file rather
+/// than the number of assets (a rollup needs counts; a gap needs the asset ids).
 pub(crate) fn walk<'r>(
     res: &'r Resolution,
+    detail: bool,
     mut visit: impl FnMut(usize, &'r crate::resolve::Class, usize, Facts<'_>),
 ) {
     let estate = res.estate();
@@ -202,6 +209,19 @@ pub(crate) fn walk<'r>(
         }
         *list = merged;
     }
+    // For counting: per (control, class), the latest date of each asset with its own evidence.
+    let mut own_by_class: HashMap<(usize, u32), Vec<NaiveDate>> = HashMap::new();
+    if !detail {
+        for (&ci, list) in &per_asset {
+            for &(r, d) in list {
+                let asset = prepared.order[r as usize];
+                own_by_class
+                    .entry((ci, prepared.asset_class[asset as usize]))
+                    .or_default()
+                    .push(d);
+            }
+        }
+    }
     let status = |until: Option<NaiveDate>| match until {
         None => Some(true),
         Some(d) if d <= res.as_of => Some(false),
@@ -253,6 +273,29 @@ pub(crate) fn walk<'r>(
                 continue;
             }
             let org = org_wide.get(&cell.control).copied();
+            if !detail {
+                let own = own_by_class
+                    .get(&(cell.control, class_idx as u32))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                let (mut missing, mut expired) = (0, 0);
+                let mut count = |st: Option<bool>, k: usize| match st {
+                    Some(true) => missing += k,
+                    Some(false) => expired += k,
+                    None => {}
+                };
+                for &d in own {
+                    count(status(Some(d).max(org)), 1);
+                }
+                count(status(org), class.members.len() - own.len());
+                visit(
+                    class_idx,
+                    class,
+                    cell.control,
+                    Facts::Counts { missing, expired },
+                );
+                continue;
+            }
             let own: &[(u32, NaiveDate)] = per_asset
                 .get(&cell.control)
                 .map(Vec::as_slice)
