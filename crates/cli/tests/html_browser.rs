@@ -150,3 +150,86 @@ fn acme_report_renders_in_a_browser_with_problems_in_colour_and_prints_to_pdf() 
     assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
     assert!(pdf.len() > 20_000, "PDF is only {} bytes", pdf.len());
 }
+
+/// The compliance page: the stacked share bar and the coloured requirement rows are drawn, and
+/// the page prints.
+#[test]
+fn compliance_page_renders_its_shares_in_colour_and_prints() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set but chromium is not installed: `.ci/run` installs it with apt-get");
+        }
+        eprintln!("skipping: chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_demarc"))
+        .args([
+            "compliance",
+            "-F",
+            "fedramp",
+            "--format",
+            "html",
+            "--as-of",
+            AS_OF,
+        ])
+        .arg(acme())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = dir.path().join("compliance.html");
+    std::fs::write(&html, &out.stdout).unwrap();
+    let url = format!("file://{}", html.display());
+    let png_path = dir.path().join("c.png");
+    let pdf_path = dir.path().join("c.pdf");
+    render(
+        &browser,
+        &dir.path().join("profile"),
+        &url,
+        &format!("--screenshot={}", png_path.display()),
+    );
+    render(
+        &browser,
+        &dir.path().join("profile"),
+        &url,
+        &format!("--print-to-pdf={}", pdf_path.display()),
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let channels = frame.color_type.samples();
+    let pixels: Vec<(u8, u8, u8)> = buf[..frame.buffer_size()]
+        .chunks(channels)
+        .map(|p| (p[0], p[1], p[2]))
+        .collect();
+    let near = |c: (u8, u8, u8)| {
+        pixels
+            .iter()
+            .filter(|p| p.0.abs_diff(c.0) < 12 && p.1.abs_diff(c.1) < 12 && p.2.abs_diff(c.2) < 12)
+            .count()
+    };
+    // The bar's shared (amber #fbbf24) and yours (green #4ade80) segments, and the rows'
+    // shared (#fef3c7) and customer (#dcfce7) backgrounds.
+    assert!(
+        near((0xfb, 0xbf, 0x24)) > 500,
+        "no shared segment in the bar"
+    );
+    assert!(
+        near((0x4a, 0xde, 0x80)) > 200,
+        "no customer segment in the bar"
+    );
+    assert!(near((0xfe, 0xf3, 0xc7)) > 2_000, "no shared rows");
+    let pdf = std::fs::read(&pdf_path).unwrap();
+    assert!(
+        pdf.starts_with(b"%PDF-") && pdf.len() > 20_000,
+        "PDF is only {} bytes",
+        pdf.len()
+    );
+}
