@@ -41,11 +41,20 @@ fn cpo_and_sdr_files_validate_and_notes_name_the_placeholders() {
     let dir = tempfile::tempdir().unwrap();
     let (cpo, err) = export("fedramp-cpo", &dir.path().join("cpo.json"));
     schema::validate("cpo.json", &cpo, Some(schema::CPO)).unwrap();
-    assert!(err.contains("note: placeholder at $.serviceIdentification.website"), "{err}");
-    assert!(err.contains("wrote the FedRAMP 20x Certification Package Overview"), "{err}");
+    assert!(
+        err.contains("note: placeholder at $.serviceIdentification.website"),
+        "{err}"
+    );
+    assert!(
+        err.contains("wrote the FedRAMP 20x Certification Package Overview"),
+        "{err}"
+    );
     let (sdr, err) = export("fedramp-sdr", &dir.path().join("sdr.json"));
     schema::validate("sdr.json", &sdr, Some(schema::SDR)).unwrap();
-    assert!(err.contains("note: placeholder at $.certificationPackageOverviewUri"), "{err}");
+    assert!(
+        err.contains("note: placeholder at $.certificationPackageOverviewUri"),
+        "{err}"
+    );
 }
 
 #[test]

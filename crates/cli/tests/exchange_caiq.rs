@@ -23,8 +23,7 @@ fn demarc(args: &[&str]) -> (i32, String, String) {
 fn workbook(path: &Path) {
     let mut wb = Workbook::new();
     wb.set_properties(
-        &DocProperties::new()
-            .set_creation_datetime(&ExcelDateTime::from_ymd(2026, 10, 1).unwrap()),
+        &DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2026, 10, 1).unwrap()),
     );
     let ws = wb.add_worksheet();
     ws.set_name("CAIQv4.0.3").unwrap();
@@ -44,7 +43,12 @@ fn workbook(path: &Path) {
     for (r, (q, o, p, c)) in [
         ("IAM-14.1", "CSP-owned", "Made-up: provider text.", ""),
         ("DCS-03.1", "CSC-owned", "", "Made-up: customer text."),
-        ("LOG-02.1", "Shared CSP and CSC", "Made-up: p.", "Made-up: c."),
+        (
+            "LOG-02.1",
+            "Shared CSP and CSC",
+            "Made-up: p.",
+            "Made-up: c.",
+        ),
         ("TVM-03.1", "Never", "", ""),
     ]
     .iter()
@@ -124,14 +128,21 @@ fn import_writes_an_overlay_the_catalog_loads_and_prints_the_summary() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(text.starts_with("wrote "), "{text}");
-    assert!(text.contains("warning: sheet \"CAIQv4.0.3\" row 6"), "{text}");
+    assert!(
+        text.contains("warning: sheet \"CAIQv4.0.3\" row 6"),
+        "{text}"
+    );
 }
 
 #[test]
 fn bad_input_is_an_error_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("caiq.xlsx");
-    std::fs::write(&bad, "Question ID,SSRM Control Ownership\nIAM-14.1,CSP-owned\n").unwrap();
+    std::fs::write(
+        &bad,
+        "Question ID,SSRM Control Ownership\nIAM-14.1,CSP-owned\n",
+    )
+    .unwrap();
     let out = dir.path().join("out.yaml");
     let (code, _, err) = demarc(&[
         "import",

@@ -256,8 +256,8 @@ fn inspect_zip(name: &str, bytes: &[u8]) -> Result<Option<NaiveDate>, ExchangeEr
                 .unwrap_or(0) as u64;
             actual += n;
             date = core_date(&text);
-            let rest = std::io::copy(&mut (&mut f).take(budget + 1), &mut std::io::sink())
-                .unwrap_or(0);
+            let rest =
+                std::io::copy(&mut (&mut f).take(budget + 1), &mut std::io::sink()).unwrap_or(0);
             actual = actual.saturating_add(rest);
         } else {
             let n = std::io::copy(&mut (&mut f).take(budget + 1), &mut std::io::sink()).map_err(
@@ -441,9 +441,7 @@ pub fn import(name: &str, bytes: &[u8]) -> Result<Imported, ExchangeError> {
         return Err(err(
             name,
             format!("sheet \"{sheet}\""),
-            format!(
-                "the sheet has {height} rows; demarc reads at most {MAX_ROWS} question rows"
-            ),
+            format!("the sheet has {height} rows; demarc reads at most {MAX_ROWS} question rows"),
             "a CAIQ has a few hundred questions: check that this is the provider's CAIQ",
         ));
     }
@@ -679,10 +677,7 @@ mod tests {
 
     #[test]
     fn headers_and_values_are_read_loosely() {
-        assert_eq!(
-            classify("SSRM Control\nOwnership"),
-            Some(Col::Ownership)
-        );
+        assert_eq!(classify("SSRM Control\nOwnership"), Some(Col::Ownership));
         assert_eq!(classify("  question   ID "), Some(Col::QuestionId));
         assert_eq!(
             classify("CSP Implementation Description (Optional/Recommended)"),

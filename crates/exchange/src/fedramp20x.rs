@@ -27,9 +27,9 @@ pub mod schema;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use demarc_compliance::rollup::{self, Options, Origination, Rollup, Row};
 use demarc_compliance::Library;
 use demarc_compliance::frameworks::FEDRAMP_20X;
+use demarc_compliance::rollup::{self, Options, Origination, Rollup, Row};
 use demarc_engine::Resolution;
 use demarc_model::PartyKind;
 use serde_json::{Map, Value, json};
@@ -143,14 +143,22 @@ fn summary_json(r: &Rollup) -> Value {
 /// The extension object both documents carry: where the document came from (the
 /// Consolidated Rules' metadata: version, date of last update, source of update), its
 /// placeholders and the inheritance summary.
-fn extension(res: &Resolution, source: &str, schema_file: &str, holes: &Holes) -> Map<String, Value> {
+fn extension(
+    res: &Resolution,
+    source: &str,
+    schema_file: &str,
+    holes: &Holes,
+) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert(
         "generator".into(),
         json!(format!("demarc {}", env!("CARGO_PKG_VERSION"))),
     );
     m.insert("source".into(), json!(source));
-    m.insert("schema".into(), json!(format!("{}{schema_file}", schema::BASE)));
+    m.insert(
+        "schema".into(),
+        json!(format!("{}{schema_file}", schema::BASE)),
+    );
     m.insert("estate".into(), json!(res.estate().name));
     m.insert("lastUpdated".into(), json!(res.as_of().to_string()));
     m.insert("placeholders".into(), json!(holes.pointers));
@@ -559,7 +567,12 @@ pub fn cpo(res: &Resolution, lib: &Library) -> Result<Export, ExchangeError> {
     doc.insert("contactInformation".into(), Value::Array(contacts));
     doc.insert("thirdPartyInformationResources".into(), Value::Object(tpr));
     doc.insert("x-demarc".into(), Value::Object(ext));
-    finish("fedramp-cpo export", Value::Object(doc), schema::CPO, holes.notes)
+    finish(
+        "fedramp-cpo export",
+        Value::Object(doc),
+        schema::CPO,
+        holes.notes,
+    )
 }
 
 /// Serialises, then validates against the schema: demarc never writes a document that does
@@ -570,9 +583,8 @@ fn finish(
     schema_file: &str,
     notes: Vec<String>,
 ) -> Result<Export, ExchangeError> {
-    let mut text = serde_json::to_string_pretty(&doc).map_err(|e| {
-        ExchangeError::new(what, "", e.to_string(), "report this as a demarc bug")
-    })?;
+    let mut text = serde_json::to_string_pretty(&doc)
+        .map_err(|e| ExchangeError::new(what, "", e.to_string(), "report this as a demarc bug"))?;
     text.push('\n');
     schema::validate(what, &text, Some(schema_file)).map_err(|mut e| {
         e.help = "demarc wrote a document its schema rejects: report this as a demarc bug".into();
@@ -650,7 +662,12 @@ fn inheritance_text(row: &Row) -> String {
             } else {
                 format!(
                     " ({})",
-                    row.backing.by.iter().cloned().collect::<Vec<_>>().join(", ")
+                    row.backing
+                        .by
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             }
         ));
@@ -819,7 +836,10 @@ mod tests {
 
     #[test]
     fn phones_take_the_form_fedramp_asks_for() {
-        assert_eq!(us_phone("+1 (202) 555-0123").as_deref(), Some("202-555-0123"));
+        assert_eq!(
+            us_phone("+1 (202) 555-0123").as_deref(),
+            Some("202-555-0123")
+        );
         assert_eq!(us_phone("+1-555-0100"), None);
         assert!(looks_like_email("security@acme.example"));
         assert!(!looks_like_email("AWS Enterprise Support"));

@@ -29,15 +29,30 @@ const ROWS: &[Row] = &[
         "",
     ),
     ("IAM-14.2", "csp-owned", "Made-up text: keys rotate.", ""),
-    ("DCS-03.1", "CSC-owned", "", "Made-up text: tenant keeps its site safe."),
+    (
+        "DCS-03.1",
+        "CSC-owned",
+        "",
+        "Made-up text: tenant keeps its site safe.",
+    ),
     (
         "LOG-02.1",
         "Shared CSP and CSC",
         "Made-up text: platform logs kept a year.",
         "Made-up text: tenant reviews its logs.",
     ),
-    ("CEK-03.1", "CSP-owned", "Made-up text: disks encrypted.", ""),
-    ("CEK-03.2", "CSC-owned", "", "Made-up text: tenant encrypts its fields."),
+    (
+        "CEK-03.1",
+        "CSP-owned",
+        "Made-up text: disks encrypted.",
+        "",
+    ),
+    (
+        "CEK-03.2",
+        "CSC-owned",
+        "",
+        "Made-up text: tenant encrypts its fields.",
+    ),
     (
         "TVM-03.1",
         "3rd-party outsourced",
@@ -45,7 +60,12 @@ const ROWS: &[Row] = &[
         "",
     ),
     ("STA-05.1", "NA", "", ""),
-    ("ZZZ-99.1", "CSP-owned", "Made-up text: nothing maps here.", ""),
+    (
+        "ZZZ-99.1",
+        "CSP-owned",
+        "Made-up text: nothing maps here.",
+        "",
+    ),
     ("IAM-03.1", "Maybe", "", ""),
     ("IAM-05.1", "", "", ""),
 ];
@@ -127,7 +147,10 @@ fn v41_workbook_becomes_an_overlay_with_a_summary() {
         "{w}"
     );
     assert!(w.contains("CEK-03: its questions disagree"), "{w}");
-    assert!(w.contains("1 questions have no SSRM ownership value"), "{w}");
+    assert!(
+        w.contains("1 questions have no SSRM ownership value"),
+        "{w}"
+    );
 
     // The overlay loads, and the owners follow the ownership column through the mappings.
     let cat = demarc_catalog::CatalogBuilder::new()
@@ -145,10 +168,17 @@ fn v41_workbook_becomes_an_overlay_with_a_summary() {
         .collect();
     assert!(got.overlay_yaml.contains(&sha), "{}", got.overlay_yaml);
     assert!(got.overlay_yaml.contains("file: acme-cloud-caiq.xlsx"));
-    assert!(got.overlay_yaml.contains("checked: \"2026-10-01\""), "{}", got.overlay_yaml);
+    assert!(
+        got.overlay_yaml.contains("checked: \"2026-10-01\""),
+        "{}",
+        got.overlay_yaml
+    );
     // The made-up implementation text is carried over.
     assert!(got.overlay_yaml.contains("strong sign-in for staff"));
-    assert!(got.overlay_yaml.contains("(3rd-party outsourced) Made-up text"));
+    assert!(
+        got.overlay_yaml
+            .contains("(3rd-party outsourced) Made-up text")
+    );
 }
 
 #[test]

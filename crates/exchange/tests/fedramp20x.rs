@@ -17,8 +17,8 @@ use serde_json::Value;
 fn acme_at(as_of: &str) -> Arc<Resolution> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme");
     let mut interner = Interner::new();
-    let e = load_path(&root, &LoadOptions::default(), &mut interner)
-        .unwrap_or_else(|d| panic!("{d}"));
+    let e =
+        load_path(&root, &LoadOptions::default(), &mut interner).unwrap_or_else(|d| panic!("{d}"));
     let files: Vec<PathBuf> = e.files().map(Path::to_path_buf).collect();
     let cat = CatalogBuilder::new()
         .builtin()
@@ -82,8 +82,14 @@ fn cpo_validates_and_lists_acmes_providers() {
         .find(|r| r["provider"] == "PayFlow Payments")
         .unwrap();
     let uc = payflow["useCase"].as_str().unwrap();
-    assert!(uc.contains("soc2 (report period ending 2025-09-30; lapsed 2026-09-30)"), "{uc}");
-    assert!(uc.contains("pci-dss (expires 2027-01-15; relied on until 2027-01-15)"), "{uc}");
+    assert!(
+        uc.contains("soc2 (report period ending 2025-09-30; lapsed 2026-09-30)"),
+        "{uc}"
+    );
+    assert!(
+        uc.contains("pci-dss (expires 2027-01-15; relied on until 2027-01-15)"),
+        "{uc}"
+    );
     let ec2 = resources
         .iter()
         .find(|r| r["name"].as_str().unwrap().contains("(aws:"))
@@ -117,7 +123,9 @@ fn placeholders_are_marked_listed_and_noted() {
     assert!(!pointers.is_empty());
     for p in pointers {
         let p = p.as_str().unwrap();
-        let v = doc.pointer(p).unwrap_or_else(|| panic!("{p} is not in the document"));
+        let v = doc
+            .pointer(p)
+            .unwrap_or_else(|| panic!("{p} is not in the document"));
         let shown = v.to_string();
         assert!(
             shown.contains(PLACEHOLDER)
@@ -199,10 +207,11 @@ fn sdr_validates_and_summarises_inheritance_like_the_rollup() {
     .unwrap();
     let indicators = doc["keySecurityIndicators"].as_array().unwrap();
     assert_eq!(indicators.len(), ksi.rows.len());
-    assert!(indicators.iter().all(|k| k["ksiId"]
-        .as_str()
-        .unwrap()
-        .starts_with("KSI-")));
+    assert!(
+        indicators
+            .iter()
+            .all(|k| k["ksiId"].as_str().unwrap().starts_with("KSI-"))
+    );
     // Evidence on file for the mapped controls is listed with its date and location.
     assert!(
         indicators
@@ -213,7 +222,11 @@ fn sdr_validates_and_summarises_inheritance_like_the_rollup() {
                 .is_some_and(|l| l.starts_with("https://"))),
         "no evidence listed"
     );
-    assert!(e.notes.iter().any(|n| n.contains("certificationPackageOverviewUri")));
+    assert!(
+        e.notes
+            .iter()
+            .any(|n| n.contains("certificationPackageOverviewUri"))
+    );
 }
 
 #[test]
@@ -248,7 +261,10 @@ fn a_broken_document_fails_with_its_json_path() {
     let mut doc = parse(&sdr);
     doc["keySecurityIndicators"][3]["ksiImplementationStatus"] = "Done".into();
     let e = schema::validate("sdr.json", &doc.to_string(), None).unwrap_err();
-    assert_eq!(e.at, "$.keySecurityIndicators[3].ksiImplementationStatus", "{e}");
+    assert_eq!(
+        e.at, "$.keySecurityIndicators[3].ksiImplementationStatus",
+        "{e}"
+    );
     // Formats are checked too: a date that is not a date.
     let mut doc = parse(&sdr);
     doc["certificationPackageOverviewUri"] = "cpo.json".into();

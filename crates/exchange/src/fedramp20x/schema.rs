@@ -148,9 +148,7 @@ pub fn validate(name: &str, json: &str, expect: Option<&str>) -> Result<String, 
                 name,
                 "$.$schema",
                 "the document does not say which FedRAMP schema it follows",
-                format!(
-                    "set `$schema` to the schema's URI, such as {BASE}{CPO}"
-                ),
+                format!("set `$schema` to the schema's URI, such as {BASE}{CPO}"),
             ));
         }
     };
