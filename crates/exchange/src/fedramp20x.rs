@@ -207,6 +207,8 @@ fn us_phone(s: &str) -> Option<String> {
 struct PartyUse {
     /// Service → assets using it that the party provides.
     services: BTreeMap<String, usize>,
+    /// Service → cells the party itself carries on the assets of that service it provides.
+    service_cells: BTreeMap<String, usize>,
     /// Cells it is responsible for (or performs through a chain), and their duties.
     cells: usize,
     via_cells: usize,
@@ -234,8 +236,9 @@ fn party_uses(res: &Resolution) -> BTreeMap<String, PartyUse> {
             .service
             .split_once('#')
             .map_or(class.service, |(s, _)| s);
-        if let Some(p) = class.provider.and_then(party_of) {
-            let u = uses.entry(p).or_default();
+        let provider = class.provider.and_then(party_of);
+        if let Some(p) = &provider {
+            let u = uses.entry(p.clone()).or_default();
             *u.services.entry(service.to_string()).or_default() += n;
         }
         let mut seen: BTreeSet<String> = BTreeSet::new();
@@ -243,6 +246,9 @@ fn party_uses(res: &Resolution) -> BTreeMap<String, PartyUse> {
             for a in &cell.responsible {
                 let u = uses.entry(a.party.clone()).or_default();
                 u.cells += n;
+                if provider.as_deref() == Some(a.party.as_str()) {
+                    *u.service_cells.entry(service.to_string()).or_default() += n;
+                }
                 u.duties.insert(cell.duty.as_str());
                 seen.insert(a.party.clone());
                 for v in &a.via {
@@ -423,9 +429,13 @@ fn third_parties(res: &Resolution, holes: &mut Holes) -> ThirdParties {
                     .map(|s| s.name.clone())
                     .or_else(|| estate.services.get(service).and_then(|s| s.name.clone()))
                     .unwrap_or_else(|| service.clone());
+                let c = u.service_cells.get(service).copied().unwrap_or(0);
                 let use_case = format!(
-                    "Service `{service}` ({sname}), used by {n} assets of the offering; provided by {} ({kind} `{key}`). {carries} {att_text}",
-                    party.name
+                    "Service `{service}` ({sname}), used by {n} {} of the offering; provided by {} ({kind} `{key}`), which carries {c} responsibility {} on {}. {att_text}",
+                    if *n == 1 { "asset" } else { "assets" },
+                    party.name,
+                    if c == 1 { "cell" } else { "cells" },
+                    if *n == 1 { "it" } else { "them" },
                 );
                 services_detail.push(json!({"service": service, "assets": n}));
                 push(format!("{sname} ({service})"), Some(service), use_case);
@@ -615,6 +625,7 @@ fn inheritance_text(row: &Row) -> String {
                     .not_addressed
                     .as_deref()
                     .unwrap_or("no demarc control maps to it")
+                    .trim_end_matches('.')
             );
         }
         Origination::NotApplicable => {
