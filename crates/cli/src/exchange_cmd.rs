@@ -108,14 +108,14 @@ pub(crate) fn export(cmd: ExportCommand) -> Result<u8, InputError> {
             demarc_exchange::workbook::export_xlsx(&res, p).map_err(exchange_error)
         })?,
         ExportCommand::FedrampCpo(_) => {
-            let text = demarc_exchange::fedramp20x::export_cpo(&res, library()?)
-                .map_err(exchange_error)?;
-            write_atomic(out, &text)?;
+            let e = demarc_exchange::fedramp20x::cpo(&res, library()?).map_err(exchange_error)?;
+            write_atomic(out, &e.json)?;
+            e.notes.iter().for_each(|n| note(n));
         }
         ExportCommand::FedrampSdr(_) => {
-            let text = demarc_exchange::fedramp20x::export_sdr(&res, library()?)
-                .map_err(exchange_error)?;
-            write_atomic(out, &text)?;
+            let e = demarc_exchange::fedramp20x::sdr(&res, library()?).map_err(exchange_error)?;
+            write_atomic(out, &e.json)?;
+            e.notes.iter().for_each(|n| note(n));
         }
     }
     note(&format!("wrote the {what} to {}", out.display()));
