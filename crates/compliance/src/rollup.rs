@@ -670,7 +670,9 @@ pub fn rollup(lib: &Library, res: &Resolution, opts: &Options) -> Result<Rollup,
     // of every distinct cell under each distinct backing. Tables share their cells, so the
     // expensive per-cell work below runs once per distinct cell, not once per table.
     let mut backings: Vec<TableBacking> = Vec::new();
-    let mut weights: HashMap<(*const Cell, u32), (usize, &Arc<Cell>)> = HashMap::new();
+    // FxHash: a million-asset estate has millions of (cell, backing) visits here.
+    let mut weights: rustc_hash::FxHashMap<(*const Cell, u32), (usize, &Arc<Cell>)> =
+        Default::default();
     let mut stamp: Vec<usize> = vec![usize::MAX; catalog.controls.len()];
     for (k, &(n, class_ix)) in table_assets.values().enumerate() {
         let class = &classes[class_ix];
@@ -701,7 +703,6 @@ pub fn rollup(lib: &Library, res: &Resolution, opts: &Options) -> Result<Rollup,
         .collect();
     let mut lapsed_attestations: BTreeMap<usize, BTreeSet<Risk>> = BTreeMap::new();
     for ((_, b), (n, cell)) in weights {
-        let n = n;
         let ci = res.control_index(cell);
         let backing = &backings[b as usize];
         let agg = aggs.entry(ci).or_default();
