@@ -109,3 +109,83 @@ fn repeated_exports_are_byte_identical() {
         assert_eq!(a, b, "{kind}");
     }
 }
+
+/// An estate with an `offering:` section fills the package from it: no placeholders for the
+/// facts it gives, and the values appear as written.
+#[test]
+fn offering_section_fills_the_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let startup = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/startup-saas")
+        .display()
+        .to_string();
+    let out = dir.path().join("cpo.json");
+    let (code, _, err) = demarc(&[
+        "export",
+        "fedramp-cpo",
+        &startup,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    schema::validate("cpo.json", &text, Some(schema::CPO)).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let id = &v["serviceIdentification"];
+    assert_eq!(id["serviceName"], "Lumen Notes");
+    assert_eq!(id["serviceAcronym"], "LNOTES");
+    assert_eq!(id["website"], "https://lumen.example");
+    assert_eq!(v["serviceProperties"]["deploymentModel"], "Public Cloud");
+    let sales = v["contactInformation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["contactType"] == "Sales")
+        .unwrap();
+    assert_eq!(sales["contactEmail"], "sales@lumen.example");
+    for field in [
+        "website",
+        "serviceAcronym",
+        "serviceDescription",
+        "logo",
+        "deploymentModel",
+        "contactInformation",
+    ] {
+        assert!(
+            !err.contains(&format!("placeholder at $.serviceIdentification.{field}")),
+            "{err}"
+        );
+    }
+    assert!(!err.contains("contactInformation"), "{err}");
+    let sdr = dir.path().join("sdr.json");
+    let (code, _, err) = demarc(&[
+        "export",
+        "fedramp-sdr",
+        &startup,
+        "-o",
+        sdr.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("certificationPackageOverviewUri"), "{err}");
+
+    // A deployment model FedRAMP does not list is an input error with the choices.
+    let bad = dir.path().join("estate.yaml");
+    let text = std::fs::read_to_string(PathBuf::from(&startup).join("estate.yaml")).unwrap();
+    std::fs::write(
+        &bad,
+        text.replace("deployment_model: Public Cloud", "deployment_model: Public"),
+    )
+    .unwrap();
+    let (code, _, err) = demarc(&[
+        "export",
+        "fedramp-cpo",
+        bad.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("deployment model") && err.contains("Public Cloud"),
+        "{err}"
+    );
+}

@@ -465,50 +465,79 @@ pub fn cpo(res: &Resolution, lib: &Library) -> Result<Export, ExchangeError> {
 
     let providers: BTreeSet<&str> = res.classes().filter_map(|c| c.provider).collect();
     let services: BTreeSet<&str> = res.classes().map(|c| c.service).collect();
+    // The estate's `offering:` section fills what it can; the rest are placeholders.
+    let offering = estate.offering.as_ref().map(|o| &o.value);
+    let o_text = |f: fn(&demarc_model::Offering) -> Option<&String>| {
+        offering
+            .and_then(f)
+            .filter(|t| !t.trim().is_empty())
+            .cloned()
+    };
     let ident = json!({
-        "fedRampPackageId": holes.text(
-            "/serviceIdentification/fedRampPackageId",
-            &format!("the FedRAMP ID; without one, FedRAMP asks for the provider's name and the offering's acronym ({provider_name} and the acronym)"),
-        ),
-        "providerName": provider_name,
-        "serviceName": estate.name,
-        "serviceAcronym": holes.text(
-            "/serviceIdentification/serviceAcronym",
-            "the offering's acronym; the estate does not record one",
-        ),
-        "serviceDescription": holes.text(
-            "/serviceIdentification/serviceDescription",
-            &format!(
-                "describe the offering. From the estate: {} assets on {} services from {} providers, as resolved on {}",
-                res.asset_count(),
-                services.len(),
-                providers.len(),
-                res.as_of()
+        "fedRampPackageId": match o_text(|o| o.fedramp_id.as_ref()) {
+            Some(id) => json!(id),
+            None => holes.text(
+                "/serviceIdentification/fedRampPackageId",
+                &format!("the FedRAMP ID (`offering.fedramp_id`); without one, FedRAMP asks for the provider's name and the offering's acronym ({provider_name} and the acronym)"),
             ),
-        ),
+        },
+        "providerName": provider_name,
+        "serviceName": o_text(|o| o.name.as_ref()).unwrap_or_else(|| estate.name.clone()),
+        "serviceAcronym": match o_text(|o| o.acronym.as_ref()) {
+            Some(a) => json!(a),
+            None => holes.text(
+                "/serviceIdentification/serviceAcronym",
+                "the offering's acronym (`offering.acronym`); the estate does not record one",
+            ),
+        },
+        "serviceDescription": match o_text(|o| o.description.as_ref()) {
+            Some(d) => json!(d),
+            None => holes.text(
+                "/serviceIdentification/serviceDescription",
+                &format!(
+                    "describe the offering (`offering.description`). From the estate: {} assets on {} services from {} providers, as resolved on {}",
+                    res.asset_count(),
+                    services.len(),
+                    providers.len(),
+                    res.as_of()
+                ),
+            ),
+        },
         "certificationType": "20x",
-        "website": holes.uri(
-            "/serviceIdentification/website",
-            "website",
-            "the offering's website; the estate does not record one",
-        ),
-        "logo": holes.uri(
-            "/serviceIdentification/logo",
-            "logo.png",
-            "the URL of the provider's logo (PNG, JPEG, GIF, SVG, WebP, ICO, BMP or TIFF)",
-        ),
+        "website": match offering.and_then(|o| o.website.as_ref()) {
+            Some(w) => json!(w.value),
+            None => holes.uri(
+                "/serviceIdentification/website",
+                "website",
+                "the offering's website (`offering.website`); the estate does not record one",
+            ),
+        },
+        "logo": match offering.and_then(|o| o.logo.as_ref()) {
+            Some(l) => json!(l.value),
+            None => holes.uri(
+                "/serviceIdentification/logo",
+                "logo.png",
+                "the URL of the provider's logo (`offering.logo`: PNG, JPEG, GIF, SVG, WebP, ICO, BMP or TIFF)",
+            ),
+        },
     });
     let props = json!({
-        "serviceType": holes.choice(
-            "/serviceProperties/serviceType",
-            json!(["SaaS"]),
-            "the offering's service model(s) (SaaS, PaaS, IaaS); `SaaS` is an assumption",
-        ),
-        "deploymentModel": holes.choice(
-            "/serviceProperties/deploymentModel",
-            json!("Public Cloud"),
-            "the deployment model (Public Cloud, Government-Only Cloud, Hybrid Cloud, Community Cloud, Government Community Cloud); `Public Cloud` is an assumption",
-        ),
+        "serviceType": match offering.map(|o| &o.service_models).filter(|m| !m.is_empty()) {
+            Some(m) => json!(m.iter().map(|x| x.value.clone()).collect::<Vec<_>>()),
+            None => holes.choice(
+                "/serviceProperties/serviceType",
+                json!(["SaaS"]),
+                "the offering's service model(s) (`offering.service_models`: SaaS, PaaS, IaaS); `SaaS` is an assumption",
+            ),
+        },
+        "deploymentModel": match offering.and_then(|o| o.deployment_model.as_ref()) {
+            Some(d) => json!(d.value),
+            None => holes.choice(
+                "/serviceProperties/deploymentModel",
+                json!("Public Cloud"),
+                "the deployment model (`offering.deployment_model`: Public Cloud, Government-Only Cloud, Hybrid Cloud, Community Cloud, Government Community Cloud); `Public Cloud` is an assumption",
+            ),
+        },
     });
     // Contacts: the customer party's contact is the security contact (the one every call
     // sheet ends with); the estate has no sales contact.
@@ -543,14 +572,49 @@ pub fn cpo(res: &Resolution, lib: &Library) -> Result<Export, ExchangeError> {
             )),
         }
     }
-    contacts.push(Value::Object(security));
-    contacts.push(json!({
-        "contactType": "Sales",
-        "contactName": holes.text(
-            "/contactInformation/1/contactName",
-            "a sales contact; the estate records none",
-        ),
-    }));
+    // Contacts the offering names replace the ones derived from the customer party.
+    let named: Vec<&demarc_model::OfferingContact> = offering
+        .map(|o| o.contacts.iter().collect())
+        .unwrap_or_default();
+    if !named
+        .iter()
+        .any(|c| c.kind.value.eq_ignore_ascii_case("security"))
+    {
+        contacts.push(Value::Object(security));
+    }
+    for c in &named {
+        let mut m = Map::new();
+        m.insert("contactType".into(), json!(c.kind.value));
+        m.insert("contactName".into(), json!(c.name));
+        if let Some(e) = c.email.as_deref().filter(|e| looks_like_email(e)) {
+            m.insert("contactEmail".into(), json!(e.trim()));
+        }
+        if let Some(p) = c.phone.as_deref() {
+            match us_phone(p) {
+                Some(p) => {
+                    m.insert("contactPhone".into(), json!(p));
+                }
+                None => holes.notes.push(format!(
+                    "the phone number of the {} contact ({p}) is not in the ###-###-#### form FedRAMP asks for; it was left out",
+                    c.kind.value
+                )),
+            }
+        }
+        contacts.push(Value::Object(m));
+    }
+    if !named
+        .iter()
+        .any(|c| c.kind.value.eq_ignore_ascii_case("sales"))
+    {
+        let at = format!("/contactInformation/{}/contactName", contacts.len());
+        contacts.push(json!({
+            "contactType": "Sales",
+            "contactName": holes.text(
+                &at,
+                "a sales contact (`offering.contacts` with `type: Sales`); the estate records none",
+            ),
+        }));
+    }
     let tp = third_parties(res, &mut holes);
     let mut tpr = Map::new();
     if !tp.certified.is_empty() {
@@ -707,11 +771,14 @@ pub fn sdr(res: &Resolution, lib: &Library) -> Result<Export, ExchangeError> {
     let (moderate, ksi) = rollups(res, lib)?;
     let as_of = res.as_of();
     let estate = res.estate();
-    let cpo_uri = holes.uri(
-        "/certificationPackageOverviewUri",
-        "certification-package-overview.json",
-        "where the Certification Package Overview is published (`demarc export fedramp-cpo` writes it)",
-    );
+    let cpo_uri = match estate.offering.as_ref().and_then(|o| o.package_url.as_ref()) {
+        Some(u) => json!(u.value),
+        None => holes.uri(
+            "/certificationPackageOverviewUri",
+            "certification-package-overview.json",
+            "where the Certification Package Overview is published (`offering.package_url`; `demarc export fedramp-cpo` writes it)",
+        ),
+    };
     let tp_count = {
         let mut h = Holes::default();
         let t = third_parties(res, &mut h);

@@ -59,6 +59,9 @@ pub struct Estate {
     pub name: String,
     pub customer: Sp<String>,
     pub settings: Settings,
+    /// What the estate offers its own customers, when it is itself a cloud service offering
+    /// (FedRAMP packages, OSCAL exports).
+    pub offering: Option<Sp<Offering>>,
     pub parties: BTreeMap<String, Sp<Party>>,
     pub services: BTreeMap<String, Sp<CustomService>>,
     pub contracts: Vec<Sp<Contract>>,

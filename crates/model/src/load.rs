@@ -575,11 +575,12 @@ fn parse_doc(file: u32, path: &Path, mut text: String) -> Result<EstateDoc, Vec<
 }
 
 /// The top-level keys of an estate file.
-const ESTATE_KEYS: [&str; 13] = [
+const ESTATE_KEYS: [&str; 14] = [
     "version",
     "estate",
     "customer",
     "settings",
+    "offering",
     "parties",
     "services",
     "contracts",
@@ -828,6 +829,19 @@ fn merge(sources: Vec<SourceFile>, docs: Vec<EstateDoc>) -> Result<Estate, Diagn
         once(&mut version, doc.version, "version", &mut errors, &place);
         once(&mut name, doc.estate, "estate", &mut errors, &place);
         once(&mut customer, doc.customer, "customer", &mut errors, &place);
+        if let Some(o) = doc.offering {
+            if let Some(old) = &out.offering {
+                errors.push(
+                    Diagnostic::new(Some(place(o.loc)), "`offering` is given in two files")
+                        .with_help(format!(
+                            "keep one `offering` block (the other is at {})",
+                            fmt_place(&place(old.loc))
+                        )),
+                );
+            } else {
+                out.offering = Some(o);
+            }
+        }
         if let Some(s) = doc.settings {
             if let Some(old) = &settings {
                 errors.push(

@@ -802,6 +802,9 @@ pub struct EstateDoc {
     pub customer: Option<Sp<String>>,
     #[serde(default)]
     pub settings: Option<Sp<Settings>>,
+    /// What the estate offers its own customers, when it is a cloud service offering.
+    #[serde(default)]
+    pub offering: Option<Sp<Offering>>,
     #[serde(default)]
     pub parties: BTreeMap<String, Sp<Party>>,
     #[serde(default)]
@@ -849,3 +852,63 @@ mod tests {
         assert_eq!(Duty::from_word("owns"), None);
     }
 }
+
+/// The cloud service offering an estate is, for the documents a provider publishes about its
+/// own service (FedRAMP 20x package, OSCAL SSP): every field optional; what is missing is
+/// reported when a document needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Offering {
+    /// The offering's name (default: the estate's name).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub acronym: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// An `https://` URL.
+    #[serde(default)]
+    pub website: Option<Sp<String>>,
+    /// An `https://` URL of the provider's logo.
+    #[serde(default)]
+    pub logo: Option<Sp<String>>,
+    /// The FedRAMP package id, once assigned.
+    #[serde(default)]
+    pub fedramp_id: Option<String>,
+    /// Service models: `IaaS`, `PaaS`, `SaaS`.
+    #[serde(default)]
+    pub service_models: Vec<Sp<String>>,
+    /// `Public Cloud`, `Government-Only Cloud`, `Hybrid Cloud`, `Community Cloud`,
+    /// `Government Community Cloud`.
+    #[serde(default)]
+    pub deployment_model: Option<Sp<String>>,
+    /// Where the package overview is published (an `https://` URL).
+    #[serde(default)]
+    pub package_url: Option<Sp<String>>,
+    #[serde(default)]
+    pub contacts: Vec<OfferingContact>,
+}
+
+/// A contact of the offering (`type`: Security, Sales, Support, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferingContact {
+    #[serde(rename = "type")]
+    pub kind: Sp<String>,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// The service models an offering may name.
+pub const SERVICE_MODELS: [&str; 3] = ["IaaS", "PaaS", "SaaS"];
+/// The deployment models an offering may name (FedRAMP's list).
+pub const DEPLOYMENT_MODELS: [&str; 5] = [
+    "Public Cloud",
+    "Government-Only Cloud",
+    "Hybrid Cloud",
+    "Community Cloud",
+    "Government Community Cloud",
+];

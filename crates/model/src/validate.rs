@@ -614,6 +614,44 @@ pub fn validate_at(
         }
     }
     let set = c.controls.clone();
+    if let Some(o) = &estate.offering {
+        for (field, url) in [
+            ("website", &o.website),
+            ("logo", &o.logo),
+            ("package_url", &o.package_url),
+        ] {
+            if let Some(u) = url
+                && !(u.starts_with("https://") && u.len() > "https://".len())
+            {
+                c.error(
+                    u.loc,
+                    format!("offering `{field}: {}` is not an https:// URL", u.value),
+                    "give the full https:// address".into(),
+                );
+            }
+        }
+        for m in &o.service_models {
+            if !crate::types::SERVICE_MODELS.contains(&m.as_str()) {
+                let (msg, help) = unknown("service model", m, crate::types::SERVICE_MODELS);
+                c.error(m.loc, msg, help);
+            }
+        }
+        if let Some(d) = &o.deployment_model
+            && !crate::types::DEPLOYMENT_MODELS.contains(&d.as_str())
+        {
+            let (msg, help) = unknown("deployment model", d, crate::types::DEPLOYMENT_MODELS);
+            c.error(d.loc, msg, help);
+        }
+        for ct in &o.contacts {
+            if ct.kind.trim().is_empty() {
+                c.error(
+                    ct.kind.loc,
+                    "a contact's `type` is empty".into(),
+                    "say what the contact is for: Security, Sales, Support…".into(),
+                );
+            }
+        }
+    }
     let frameworks = c.frameworks.clone();
     for e in &estate.evidence {
         c.check_in("control", &e.control, &set);
