@@ -406,6 +406,16 @@ fn leveraging_fixture_is_reported_per_leveraged_authorization() {
     assert!(imp.overlay_yaml.is_empty());
     let la = &imp.summary["leveraged_authorizations"][0];
     assert_eq!(la["title"], "Example Cloud IaaS");
+    // A `$schema` directive beside the root changes nothing.
+    let mut with_schema = json(&customer);
+    with_schema["$schema"] = "http://csrc.nist.gov/ns/oscal/1.1.3/oscal-ssp-schema.json".into();
+    let again = import_with(
+        "c.json",
+        &with_schema.to_string(),
+        &[("p.json".into(), fixture("min_ssp_provider.json"))],
+    )
+    .unwrap();
+    assert_eq!(again.summary, imp.summary);
     assert_eq!(la["controls"]["ac-2"]["inherited"], 1);
     assert_eq!(la["controls"]["ac-2"]["satisfied"], 1);
     assert_eq!(imp.summary["external_references"], 0);

@@ -369,9 +369,14 @@ pub fn check_references(doc: &Value, leveraged: &[&Value]) -> References {
             ix
         })
         .collect();
+    // The model's root object (a document may also carry a `$schema` directive).
     let root = doc
         .as_object()
-        .and_then(|m| m.values().next())
+        .and_then(|m| {
+            m.iter()
+                .find(|(k, v)| k.as_str() != "$schema" && v.is_object())
+                .map(|(_, v)| v)
+        })
         .unwrap_or(&Value::Null);
     let meta = &root["metadata"];
     let roles = ids(&meta["roles"], "id");
