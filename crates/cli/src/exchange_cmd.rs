@@ -204,13 +204,31 @@ pub(crate) fn import(
                     e.utf8_error().valid_up_to()
                 ))
             })?;
-            demarc_exchange::oscal::import(&name, &text)
+            // Leveraged SSPs the document links to, when they sit beside it.
+            let mut leveraged = Vec::new();
+            let dir = file.parent().unwrap_or(Path::new("."));
+            for f in demarc_exchange::oscal::leveraged_links(&text) {
+                let p = dir.join(&f);
+                if p != file
+                    && p.is_file()
+                    && let Ok(b) = read_input(&p)
+                    && let Ok(t) = String::from_utf8(b)
+                {
+                    note(&format!("reading the leveraged SSP {}", p.display()));
+                    leveraged.push((p.display().to_string(), t));
+                }
+            }
+            demarc_exchange::oscal::import_with(&name, &text, &leveraged)
         }
         ImportKind::Crm => demarc_exchange::crm::import(&name, &bytes),
         ImportKind::Caiq => demarc_exchange::caiq::import(&name, &bytes),
     }
     .map_err(exchange_error)?;
-    write_atomic(output, &imported.overlay_yaml)?;
+    // A leveraging SSP is only reported: it has nothing to put in an overlay.
+    let wrote = !imported.overlay_yaml.is_empty();
+    if wrote {
+        write_atomic(output, &imported.overlay_yaml)?;
+    }
     if json {
         let mut v = imported.summary.clone();
         if let Some(o) = v.as_object_mut() {
@@ -219,7 +237,14 @@ pub(crate) fn import(
         }
         print(&json_out(&v))?;
     } else {
-        let mut s = format!("wrote {}\n", output.display());
+        let mut s = if wrote {
+            format!("wrote {}\n", output.display())
+        } else {
+            format!(
+                "nothing to write to {}: the document leverages other systems and exports nothing\n",
+                output.display()
+            )
+        };
         if let Some(o) = imported.summary.as_object() {
             for (k, v) in o {
                 if k != "warnings" {
