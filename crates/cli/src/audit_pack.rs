@@ -231,6 +231,39 @@ pub(crate) fn run(
             .as_bytes(),
     )?;
 
+    // The exchange documents: the OSCAL SSP and component definition always; the FedRAMP 20x
+    // package documents when the estate describes itself as an offering.
+    let ssp = demarc_exchange::oscal::export_ssp(res, lib)
+        .map_err(|e| InputError(format!("error: {e}")))?;
+    pack.write(
+        "oscal/ssp.json",
+        "OSCAL 1.1.3 System Security Plan (FedRAMP moderate), schema- and reference-checked",
+        ssp.as_bytes(),
+    )?;
+    let comp = demarc_exchange::oscal::export_component(res)
+        .map_err(|e| InputError(format!("error: {e}")))?;
+    pack.write(
+        "oscal/component-definition.json",
+        "OSCAL 1.1.3 component definitions of the services and models the estate uses",
+        comp.as_bytes(),
+    )?;
+    if res.estate().offering.is_some() {
+        let cpo = demarc_exchange::fedramp20x::cpo(res, lib)
+            .map_err(|e| InputError(format!("error: {e}")))?;
+        pack.write(
+            "fedramp/certification-package-overview.json",
+            "FedRAMP 20x Certification Package Overview, validated against its dated schema",
+            cpo.json.as_bytes(),
+        )?;
+        let sdr = demarc_exchange::fedramp20x::sdr(res, lib)
+            .map_err(|e| InputError(format!("error: {e}")))?;
+        pack.write(
+            "fedramp/security-decision-record.json",
+            "FedRAMP 20x Security Decision Record, validated against its dated schema",
+            sdr.json.as_bytes(),
+        )?;
+    }
+
     // The matrix, CSV (every row) then XLSX.
     let assets: Vec<demarc_engine::AssetIx> = res.assets().collect();
     let filter = CellFilter::default();
