@@ -806,6 +806,15 @@ mod compliance_scope {
             cat.program_scope("k8s:self-managed", "hipaa"),
             ProgramScope::Unknown
         );
+        // A single-service SaaS file lists the programs its vendor's reports cover.
+        assert!(matches!(
+            cat.program_scope("saas:github", "soc2"),
+            ProgramScope::In(_)
+        ));
+        assert_eq!(
+            cat.program_scope("saas:github", "hipaa"),
+            ProgramScope::Unknown
+        );
         // Every service of a file with a list carries it.
         for s in cat.services.iter().filter(|s| s.provider == "aws") {
             assert!(s.program_sources.contains_key("hipaa"), "{}", s.id);
