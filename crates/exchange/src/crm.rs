@@ -21,8 +21,8 @@ use demarc_compliance::{Baseline, Library};
 use demarc_engine::{Resolution, Role};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
-use crate::workbook::{header_format, ownership_fill, properties, xlsx_error};
 use crate::ExchangeError;
+use crate::workbook::{header_format, ownership_fill, properties, xlsx_error};
 
 pub use import::import;
 
@@ -224,12 +224,24 @@ fn responsibility_text(row: &Row) -> String {
         Origination::Inherited => String::new(),
         Origination::Shared => format!(
             "Inherited from the provider: {}. Customer responsibility: {}.",
-            if provider.is_empty() { "(none named)".into() } else { provider.join("; ") },
-            if customer.is_empty() { "(none named)".into() } else { customer.join("; ") }
+            if provider.is_empty() {
+                "(none named)".into()
+            } else {
+                provider.join("; ")
+            },
+            if customer.is_empty() {
+                "(none named)".into()
+            } else {
+                customer.join("; ")
+            }
         ),
         Origination::Customer => format!(
             "Cannot be inherited: no provider carries it in this estate. Customer responsibility: {}.",
-            if customer.is_empty() { "(none named)".into() } else { customer.join("; ") }
+            if customer.is_empty() {
+                "(none named)".into()
+            } else {
+                customer.join("; ")
+            }
         ),
         Origination::NotApplicable => {
             "Not applicable: no asset in scope has a control that maps to it.".into()
@@ -254,7 +266,12 @@ fn notes_text(row: &Row) -> String {
     if !row.backing.by.is_empty() {
         parts.push(format!(
             "backed by {}",
-            row.backing.by.iter().cloned().collect::<Vec<_>>().join(", ")
+            row.backing
+                .by
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     parts.extend(row.blockers.iter().cloned());
@@ -300,10 +317,17 @@ fn write_workbook(
         &format!("{} CIS and CRM Workbook ({level})", estate.name),
         res.as_of(),
     ));
-    let head = header_format().set_align(FormatAlign::Center).set_align(FormatAlign::VerticalCenter);
+    let head = header_format()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
     let title = Format::new().set_bold().set_font_size(14);
-    let cell = Format::new().set_text_wrap().set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
-    let mark = Format::new().set_align(FormatAlign::Center).set_border(FormatBorder::Thin);
+    let cell = Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_border(FormatBorder::Thin);
+    let mark = Format::new()
+        .set_align(FormatAlign::Center)
+        .set_border(FormatBorder::Thin);
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
 
     // Instructions: who and what, where the template keeps them.
@@ -328,7 +352,12 @@ fn write_workbook(
             &title,
         )?;
         ws.write_string_with_format(2, 1, "System Name (CSP to complete all cells)", &head)?;
-        for (c, h) in [(1, "CSP"), (2, "System Name"), (4, "System Identifier"), (5, "Impact Level")] {
+        for (c, h) in [
+            (1, "CSP"),
+            (2, "System Name"),
+            (4, "System Identifier"),
+            (5, "Impact Level"),
+        ] {
             ws.write_string_with_format(3, c, h, &head)?;
         }
         ws.write_string(4, 1, &customer_name)?;

@@ -21,7 +21,9 @@ use std::path::Path;
 use calamine::{Reader, Xlsx};
 use demarc_engine::{Cell, Resolution};
 use demarc_model::Duty;
-use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    Color, DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError,
+};
 
 use crate::ExchangeError;
 
@@ -126,6 +128,17 @@ pub fn export_xlsx(res: &Resolution, path: &Path) -> Result<(), ExchangeError> {
 /// [`export_xlsx`], returning what the user should know about the result (a sheet cut at
 /// Excel's row limit).
 pub fn export_xlsx_with_notes(res: &Resolution, path: &Path) -> Result<Vec<String>, ExchangeError> {
+    export_xlsx_limited(res, path, XLSX_MAX_ROWS)
+}
+
+/// [`export_xlsx_with_notes`] with a lower row limit per sheet (for tests of the cut).
+#[doc(hidden)]
+pub fn export_xlsx_limited(
+    res: &Resolution,
+    path: &Path,
+    max_rows: u32,
+) -> Result<Vec<String>, ExchangeError> {
+    let max_rows = max_rows.clamp(3, XLSX_MAX_ROWS);
     let file = path.display().to_string();
     let err = |e: XlsxError| xlsx_error(&file, e);
     let mut wb = Workbook::new();
@@ -143,7 +156,9 @@ pub fn export_xlsx_with_notes(res: &Resolution, path: &Path) -> Result<Vec<Strin
         .filter_map(|(k, _, _)| ownership_fill(k).map(|f| (*k, f)))
         .collect();
     let fill_of = |k: &str| fills.iter().find(|(n, _)| *n == k).map(|(_, f)| f);
-    let note_fmt = Format::new().set_bold().set_font_color(Color::RGB(0xB91C1C));
+    let note_fmt = Format::new()
+        .set_bold()
+        .set_font_color(Color::RGB(0xB91C1C));
     let assets: Vec<demarc_engine::AssetIx> = res.assets().collect();
     let mut notes = Vec::new();
 
@@ -155,7 +170,7 @@ pub fn export_xlsx_with_notes(res: &Resolution, path: &Path) -> Result<Vec<Strin
         write_header(ws, 0, &headers, &GRID_WIDTHS, &bold).map_err(err)?;
         ws.set_freeze_panes(1, 1).map_err(err)?;
         let mut per_table: Vec<Option<Vec<&'static str>>> = vec![None; res.table_count()];
-        let room = (XLSX_MAX_ROWS - 2) as usize; // the header and a note row
+        let room = (max_rows - 2) as usize; // the header and a note row
         let mut n: u32 = 0;
         for (k, row) in demarc_report::matrix_grid_rows(res, &assets).enumerate() {
             if k == room && assets.len() > room {
@@ -163,7 +178,8 @@ pub fn export_xlsx_with_notes(res: &Resolution, path: &Path) -> Result<Vec<Strin
                 let msg = format!(
                     "Excel's row limit: {rest} more assets are not in this sheet; `demarc matrix --format csv` lists every asset"
                 );
-                ws.write_string_with_format(n + 1, 0, &msg, &note_fmt).map_err(err)?;
+                ws.write_string_with_format(n + 1, 0, &msg, &note_fmt)
+                    .map_err(err)?;
                 notes.push(format!("sheet Duties: {msg}"));
                 n += 1;
                 break;
@@ -177,7 +193,10 @@ pub fn export_xlsx_with_notes(res: &Resolution, path: &Path) -> Result<Vec<Strin
             });
             n += 1;
             for (c, v) in row.iter().enumerate() {
-                let fill = c.checked_sub(2).and_then(|d| owners.get(d)).and_then(|o| fill_of(o));
+                let fill = c
+                    .checked_sub(2)
+                    .and_then(|d| owners.get(d))
+                    .and_then(|o| fill_of(o));
                 match fill {
                     Some(f) => ws.write_string_with_format(n, c as u16, v, f),
                     None => ws.write_string(n, c as u16, v),
@@ -202,7 +221,7 @@ pub fn export_xlsx_with_notes(res: &Resolution, path: &Path) -> Result<Vec<Strin
             .iter()
             .map(|&a| res.table_cells(res.table_of(a)).len())
             .sum();
-        let room = (XLSX_MAX_ROWS - 2) as usize;
+        let room = (max_rows - 2) as usize;
         let mut n: u32 = 0;
         for (k, row) in demarc_report::matrix_rows_iter(res, &assets, &filter).enumerate() {
             if k == room && total > room {
@@ -210,7 +229,8 @@ pub fn export_xlsx_with_notes(res: &Resolution, path: &Path) -> Result<Vec<Strin
                     "Excel's row limit: {} of {total} rows are not in this sheet; `demarc matrix --rows --format csv` writes them all",
                     total - room
                 );
-                ws.write_string_with_format(n + 1, 0, &msg, &note_fmt).map_err(err)?;
+                ws.write_string_with_format(n + 1, 0, &msg, &note_fmt)
+                    .map_err(err)?;
                 notes.push(format!("sheet Cells: {msg}"));
                 n += 1;
                 break;
@@ -261,7 +281,8 @@ pub fn export_xlsx_with_notes(res: &Resolution, path: &Path) -> Result<Vec<Strin
             r += 1;
         }
         for note in &notes {
-            ws.write_string_with_format(r, 0, "note", &note_fmt).map_err(err)?;
+            ws.write_string_with_format(r, 0, "note", &note_fmt)
+                .map_err(err)?;
             ws.write_string(r, 1, note).map_err(err)?;
             r += 1;
         }
@@ -342,7 +363,10 @@ pub fn check_zip(name: &str, bytes: &[u8]) -> Result<(), ExchangeError> {
     let mut declared: u64 = 0;
     for i in 0..zip.len() {
         let f = zip.by_index_raw(i).map_err(|e| {
-            refuse(format!("zip entry {i}"), format!("the zip directory is damaged: {e}"))
+            refuse(
+                format!("zip entry {i}"),
+                format!("the zip directory is damaged: {e}"),
+            )
         })?;
         if f.size() > MAX_ENTRY_BYTES {
             return Err(refuse(
@@ -367,7 +391,10 @@ pub fn check_zip(name: &str, bytes: &[u8]) -> Result<(), ExchangeError> {
     let mut buf = vec![0u8; 64 << 10];
     for i in 0..zip.len() {
         let mut f = zip.by_index(i).map_err(|e| {
-            refuse(format!("zip entry {i}"), format!("the entry cannot be read: {e}"))
+            refuse(
+                format!("zip entry {i}"),
+                format!("the entry cannot be read: {e}"),
+            )
         })?;
         let entry = f.name().to_string();
         let mut n: u64 = 0;

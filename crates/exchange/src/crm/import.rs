@@ -113,9 +113,16 @@ fn classify(raw: &str) -> Option<Col> {
     if h.is_empty() {
         return None;
     }
-    let customer = ["customer", "customers", "agency", "agencies", "tenant", "consumer"]
-        .iter()
-        .any(|w| has_word(&h, w));
+    let customer = [
+        "customer",
+        "customers",
+        "agency",
+        "agencies",
+        "tenant",
+        "consumer",
+    ]
+    .iter()
+    .any(|w| has_word(&h, w));
     if h.contains("control id")
         || matches!(
             h.as_str(),
@@ -127,9 +134,17 @@ fn classify(raw: &str) -> Option<Col> {
     }
     // `Shared (Service Provider and Customer Responsibility)` is an origination box, not
     // the responsibilities text.
-    let prose = ["inheritance", "descri", "detail", "explan", "text", "comment", "narrative"]
-        .iter()
-        .any(|w| h.contains(w));
+    let prose = [
+        "inheritance",
+        "descri",
+        "detail",
+        "explan",
+        "text",
+        "comment",
+        "narrative",
+    ]
+    .iter()
+    .any(|w| h.contains(w));
     if has_word(&h, "shared") && !prose {
         return Some(Col::Origin(OriginBox::Shared));
     }
@@ -239,9 +254,9 @@ fn find_header(range: &Range<Data>) -> Found {
     let cell = |r: usize, c: usize| -> Option<String> { range.get((r, c)).and_then(text_of) };
     let mut id_only = None;
     for r in 0..range.height().min(HEADER_SCAN_ROWS) {
-        let Some(id_col) = (0..width).find(|&c| {
-            cell(r, c).is_some_and(|t| classify(&t) == Some(Col::Id))
-        }) else {
+        let Some(id_col) =
+            (0..width).find(|&c| cell(r, c).is_some_and(|t| classify(&t) == Some(Col::Id)))
+        else {
             continue;
         };
         // The next row continues the header when its id cell is not a control id and it
@@ -259,7 +274,12 @@ fn find_header(range: &Range<Data>) -> Found {
                 (Some(a), Some(b)) => Some(format!("{a} {b}")),
                 _ => None,
             };
-            let candidates = [sub.clone(), top.clone(), joined(&top, &sub), joined(&above, &top)];
+            let candidates = [
+                joined(&top, &sub),
+                sub.clone(),
+                top.clone(),
+                joined(&above, &top),
+            ];
             let found = candidates
                 .iter()
                 .flatten()
@@ -317,9 +337,15 @@ fn ticked(d: &Data) -> Result<bool, &'static str> {
         Data::Int(i) if *i == 0 || *i == 1 => Ok(*i == 1),
         Data::Float(f) if *f == 0.0 || *f == 1.0 => Ok(*f == 1.0),
         Data::String(s) => {
-            let w = words(s);
-            Ok(!(w.is_empty()
-                || matches!(w.as_str(), "no" | "n" | "false" | "0" | "none" | "unchecked")))
+            // `X`, `x`, `✓`, `Yes` tick a box; an empty cell, a dash or a "no" does not.
+            let t = s.trim();
+            let w = words(t);
+            Ok(!(t.is_empty()
+                || matches!(t, "-" | "–" | "—" | "☐")
+                || matches!(
+                    w.as_str(),
+                    "no" | "n" | "false" | "0" | "none" | "unchecked"
+                )))
         }
         other => Err(type_name(other)),
     }
@@ -389,13 +415,20 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<Facts, ExchangeError> {
                     continue;
                 };
                 let w = words(&t);
-                let below = range.get((r + 1, c)).and_then(text_of).filter(|v| !placeholder(v));
-                if matches!(w.as_str(), "csp" | "csp name" | "cloud service provider" | "service provider")
-                    && facts.provider_name.is_none()
+                let below = range
+                    .get((r + 1, c))
+                    .and_then(text_of)
+                    .filter(|v| !placeholder(v));
+                if matches!(
+                    w.as_str(),
+                    "csp" | "csp name" | "cloud service provider" | "service provider"
+                ) && facts.provider_name.is_none()
                 {
                     facts.provider_name = below;
-                } else if matches!(w.as_str(), "system name" | "cso name" | "cloud service offering")
-                    && facts.system_name.is_none()
+                } else if matches!(
+                    w.as_str(),
+                    "system name" | "cso name" | "cloud service offering"
+                ) && facts.system_name.is_none()
                 {
                     facts.system_name = below;
                 }
@@ -432,7 +465,11 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<Facts, ExchangeError> {
                 cols.push((*c, *k));
             }
         }
-        let id_col = cols.iter().find(|(_, k)| *k == Col::Id).map(|(c, _)| *c).unwrap_or(0);
+        let id_col = cols
+            .iter()
+            .find(|(_, k)| *k == Col::Id)
+            .map(|(c, _)| *c)
+            .unwrap_or(0);
         for r in header.first_data..range.height() {
             let row_no = r0 as usize + r + 1;
             let at = format!("sheet \"{sheet}\" row {row_no}");
@@ -749,7 +786,10 @@ pub fn import(name: &str, bytes: &[u8]) -> Result<Imported, ExchangeError> {
         provider = format!("p-{provider}").trim_end_matches('-').to_string();
     }
     let system = facts.system_name.clone();
-    let service_slug = system.as_deref().map(|s| slug(s, 40)).filter(|s| !s.is_empty());
+    let service_slug = system
+        .as_deref()
+        .map(|s| slug(s, 40))
+        .filter(|s| !s.is_empty());
     let checked = match facts.date {
         Some(d) => d,
         None => {
@@ -762,7 +802,10 @@ pub fn import(name: &str, bytes: &[u8]) -> Result<Imported, ExchangeError> {
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| name.to_string());
     let head = ServiceHead {
-        id: format!("{provider}:{}", service_slug.as_deref().unwrap_or("service")),
+        id: format!(
+            "{provider}:{}",
+            service_slug.as_deref().unwrap_or("service")
+        ),
         name: system.unwrap_or_else(|| format!("{provider_name} (FedRAMP CIS/CRM)")),
         provider,
         provider_name,
@@ -783,7 +826,13 @@ pub fn import(name: &str, bytes: &[u8]) -> Result<Imported, ExchangeError> {
         let n = built.unmapped.len();
         warnings.push(format!(
             "{n} requirements map to no demarc control and are not in the overlay: {}{}",
-            built.unmapped.iter().take(10).cloned().collect::<Vec<_>>().join(", "),
+            built
+                .unmapped
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
             if n > 10 { ", …" } else { "" }
         ));
     }
