@@ -216,33 +216,58 @@ pub fn export_xlsx_limited(
         let headers = demarc_report::row_headers(&filter);
         write_header(ws, 0, &headers, &ROW_WIDTHS, &bold).map_err(err)?;
         ws.set_freeze_panes(1, 1).map_err(err)?;
-        let own_col = headers.iter().position(|h| *h == "ownership").unwrap_or(5);
         let total: usize = assets
             .iter()
             .map(|&a| res.table_cells(res.table_of(a)).len())
             .sum();
         let room = (max_rows - 2) as usize;
         let mut n: u32 = 0;
-        for (k, row) in demarc_report::matrix_rows_iter(res, &assets, &filter).enumerate() {
-            if k == room && total > room {
-                let msg = format!(
-                    "Excel's row limit: {} of {total} rows are not in this sheet; `demarc matrix --rows --format csv` writes them all",
-                    total - room
-                );
-                ws.write_string_with_format(n + 1, 0, &msg, &note_fmt)
-                    .map_err(err)?;
-                notes.push(format!("sheet Cells: {msg}"));
-                n += 1;
-                break;
-            }
-            n += 1;
-            let fill = row.get(own_col).and_then(|o| fill_of(o));
-            for (c, v) in row.iter().enumerate() {
-                match fill {
-                    Some(f) => ws.write_string_with_format(n, c as u16, v, f),
-                    None => ws.write_string(n, c as u16, v),
+        // Each row is formatted as it is written, like `demarc matrix --rows` but without
+        // keeping every table's formatted rows: the sheet then costs no memory beyond the
+        // resolution.
+        let accountable = res.accountable();
+        let mut k = 0usize;
+        'assets: for &a in &assets {
+            let asset = res.asset(a);
+            let service = asset.service.to_string();
+            for c in res.cells_of(a) {
+                if k == room && total > room {
+                    let msg = format!(
+                        "Excel's row limit: {} of {total} rows are not in this sheet; `demarc matrix --rows --format csv` writes them all",
+                        total - room
+                    );
+                    ws.write_string_with_format(n + 1, 0, &msg, &note_fmt)
+                        .map_err(err)?;
+                    notes.push(format!("sheet Cells: {msg}"));
+                    n += 1;
+                    break 'assets;
                 }
-                .map_err(err)?;
+                k += 1;
+                n += 1;
+                let control = res.control_of(c);
+                let duty = c.duty.to_string();
+                let responsible = c.responsible_label();
+                let basis = demarc_report::deciding_basis(c);
+                let row: [&str; 9] = [
+                    &asset.id.value,
+                    &service,
+                    &control.id,
+                    &control.layer,
+                    &duty,
+                    c.ownership.as_str(),
+                    &responsible,
+                    accountable,
+                    &basis,
+                ];
+                debug_assert_eq!(row.len(), headers.len());
+                let fill = fill_of(c.ownership.as_str());
+                for (col, v) in row.iter().enumerate() {
+                    match fill {
+                        Some(f) => ws.write_string_with_format(n, col as u16, *v, f),
+                        None => ws.write_string(n, col as u16, *v),
+                    }
+                    .map_err(err)?;
+                }
             }
         }
         ws.autofilter(0, 0, n.max(1), headers.len() as u16 - 1)
