@@ -570,6 +570,39 @@ fn a_providers_renamed_and_rearranged_workbook_imports() {
 }
 
 #[test]
+fn without_a_csp_cell_the_title_names_the_provider_and_the_file_name_is_the_last_resort() {
+    let crm = || {
+        vec![
+            vec![S("Control ID"), S("Can Be Inherited from CSP")],
+            vec![S("PE-3"), S("Yes")],
+        ]
+    };
+    let titled = book(&[
+        (
+            "Instructions",
+            vec![vec![
+                S(""),
+                S(""),
+                S(
+                    "FedRAMP® System Security Plan (SSP) Appendix J: Fabrikam Cloud CIS and CRM Workbook",
+                ),
+            ]],
+        ),
+        ("CRM", crm()),
+    ]);
+    let ov = |bytes: &[u8], name: &str| -> serde_json::Value {
+        serde_saphyr::from_str(&crm::import(name, bytes).unwrap().overlay_yaml).unwrap()
+    };
+    let v = ov(&titled, "dir/x.xlsx");
+    assert_eq!(v["provider"], "fabrikam-cloud");
+    assert_eq!(v["services"][0]["id"], "fabrikam-cloud:fabrikam-cloud");
+    let v = ov(&book(&[("CRM", crm())]), "dir/Wide World CRM 2026.xlsx");
+    assert_eq!(v["provider"], "wide-world-crm-2026");
+    assert_eq!(v["provider_name"], "Wide World CRM 2026");
+    assert_eq!(v["services"][0]["id"], "wide-world-crm-2026:service");
+}
+
+#[test]
 fn a_label_split_over_two_header_rows_is_read() {
     let bytes = book(&[(
         "CRM",

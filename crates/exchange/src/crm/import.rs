@@ -81,6 +81,8 @@ pub struct Facts {
     /// From the `CSP` cell (the template's Instructions sheet), when filled in.
     pub provider_name: Option<String>,
     pub system_name: Option<String>,
+    /// The offering the template's title names (`Appendix J: <CSO> CIS and CRM Workbook`).
+    pub title_name: Option<String>,
     /// The workbook's own date (its document properties), for `source.checked`.
     pub date: Option<NaiveDate>,
     /// `(sheet, header row)` of each sheet read.
@@ -419,6 +421,15 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<Facts, ExchangeError> {
                     .get((r + 1, c))
                     .and_then(text_of)
                     .filter(|v| !placeholder(v));
+                // The template's title names the offering: `… Appendix J: <CSO> CIS and CRM
+                // Workbook`.
+                if facts.title_name.is_none()
+                    && let Some((_, rest)) = t.split_once("Appendix J:")
+                    && let Some((cso, _)) = rest.split_once("CIS and CRM")
+                    && !placeholder(cso)
+                {
+                    facts.title_name = Some(cso.trim().to_string());
+                }
                 if matches!(
                     w.as_str(),
                     "csp" | "csp name" | "cloud service provider" | "service provider"
@@ -780,12 +791,19 @@ pub fn import(name: &str, bytes: &[u8]) -> Result<Imported, ExchangeError> {
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| name.to_string());
-    let provider_name = facts.provider_name.clone().unwrap_or_else(|| stem.clone());
+    let provider_name = facts
+        .provider_name
+        .clone()
+        .or_else(|| facts.title_name.clone())
+        .unwrap_or_else(|| stem.clone());
     let mut provider = slug(&provider_name, 40);
     if provider.is_empty() || !provider.as_bytes()[0].is_ascii_lowercase() {
         provider = format!("p-{provider}").trim_end_matches('-').to_string();
     }
-    let system = facts.system_name.clone();
+    let system = facts
+        .system_name
+        .clone()
+        .or_else(|| facts.title_name.clone());
     let service_slug = system
         .as_deref()
         .map(|s| slug(s, 40))
