@@ -159,7 +159,8 @@ pub fn nist_800_53_label(oscal: &str) -> String {
 /// Normalises a NIST SP 800-53 id to its OSCAL form, case-insensitively: `AC-2` → `ac-2`,
 /// `AC-02` → `ac-2`, `AC-2(1)` and `AC-2.1` → `ac-2.1`, statement parts `AC-2a`, `AC-2(a)`,
 /// `AC-2 a.1` and `ac-2_smt.a.1` → `ac-2_smt.a` / `ac-2_smt.a.1`, `AC-2(1)(a)` →
-/// `ac-2.1_smt.a`. Normalising a normalised id returns it unchanged.
+/// `ac-2.1_smt.a`. The spellings of FedRAMP's workbooks are accepted too: `AC-02 (01)`
+/// (a space before the enhancement) and `AC-2 a.` (a part ending with a full stop). Normalising a normalised id returns it unchanged.
 pub fn normalise_nist_800_53(raw: &str) -> Result<String, String> {
     let bad = |why: &str| {
         Err(format!(
@@ -186,6 +187,13 @@ pub fn normalise_nist_800_53(raw: &str) -> Result<String, String> {
         return bad("expected a control number after the family");
     };
     let mut out = format!("{}-{number}", &s[..2]);
+    // FedRAMP's workbooks write a space before an enhancement: `AC-02 (01)`.
+    if b.get(i) == Some(&b' ')
+        && b.get(i + 1) == Some(&b'(')
+        && b.get(i + 2).is_some_and(u8::is_ascii_digit)
+    {
+        i += 1;
+    }
     // An enhancement: `(1)` or `.1`.
     if i < b.len() && (b[i] == b'(' || b[i] == b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit)
     {
@@ -215,6 +223,8 @@ pub fn normalise_nist_800_53(raw: &str) -> Result<String, String> {
     while j < b.len() {
         match b[j] {
             b'.' | b' ' if j + 1 < b.len() => j += 1,
+            // A part written as a list item ends with a full stop: `AC-2 a.`.
+            b'.' if !tokens.is_empty() => break,
             b'(' => {
                 let Some(close) = s[j..].find(')') else {
                     return bad("unclosed parenthesis");

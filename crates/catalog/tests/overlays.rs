@@ -604,6 +604,14 @@ fn nist_ids_normalise_to_their_oscal_form() {
         ("ac-2_smt", "ac-2_smt"),
         ("AC-2(1)(a)", "ac-2.1_smt.a"),
         ("ac-2.1_smt.a", "ac-2.1_smt.a"),
+        // FedRAMP workbook spellings.
+        ("AC-02 (01)", "ac-2.1"),
+        ("IA-05 (06)", "ia-5.6"),
+        ("AC-02 (a)", "ac-2_smt.a"),
+        ("AC-2 a.", "ac-2_smt.a"),
+        ("AC-2a.", "ac-2_smt.a"),
+        ("AC-2(3)(a)", "ac-2.3_smt.a"),
+        ("AC-2 (3) (a)", "ac-2.3_smt.a"),
     ] {
         assert_eq!(
             normalise_nist_800_53(written).as_deref(),
@@ -621,6 +629,8 @@ fn nist_ids_normalise_to_their_oscal_form() {
         "AC-2(",
         "AC-2(1",
         "AC-2.",
+        "AC-2 .",
+        "AC-2 (",
         "AC-2!",
         "AC-2(1)(2)",
         "AC-2_smt.",

@@ -9,25 +9,21 @@ use demarc_compliance::Library;
 use demarc_compliance::rollup::{self, Options};
 use demarc_engine::Resolution;
 use demarc_report::{CellFilter, Format, RowWriter};
-use rust_xlsxwriter::{Color, Format as XFormat, FormatBorder, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format as XFormat, Workbook, Worksheet, XlsxError};
 
 use crate::compliance_cmd::{hash_evidence_files, sha256_file};
 use crate::{InputError, json_out};
 
 /// Excel's row limit, less the header.
-const XLSX_MAX_ROWS: usize = 1_048_575;
+const XLSX_MAX_ROWS: usize = demarc_exchange::workbook::XLSX_MAX_ROWS as usize - 1;
 
-/// Colours of SSRM ownership in the workbook, with the legend's words.
-const OWNERSHIP_COLORS: [(&str, u32, &str); 4] = [
-    ("csp-owned", 0xDBEAFE, "the provider does it (inherited)"),
-    ("csc-owned", 0xDCFCE7, "the customer's own teams do it"),
-    ("shared", 0xFEF3C7, "provider and customer each do part"),
-    (
-        "third-party",
-        0xEDE9FE,
-        "a third party (MSSP, vendor) does it under contract",
-    ),
-];
+/// Colours of SSRM ownership in the workbook, with the legend's words: the colours every
+/// demarc workbook uses (`demarc_exchange::workbook`), without the matrix workbook's "mixed".
+fn ownership_colors() -> impl Iterator<Item = &'static (&'static str, u32, &'static str)> {
+    demarc_exchange::workbook::OWNERSHIP_COLORS
+        .iter()
+        .filter(|(k, _, _)| *k != "mixed")
+}
 
 struct Pack {
     dir: PathBuf,
@@ -402,13 +398,9 @@ fn write_workbook(
     dir: &Path,
 ) -> Result<bool, InputError> {
     let mut wb = Workbook::new();
-    let bold = XFormat::new()
-        .set_bold()
-        .set_background_color(Color::RGB(0xF3F4F6))
-        .set_border_bottom(FormatBorder::Thin);
-    let fills: Vec<(&str, XFormat)> = OWNERSHIP_COLORS
-        .iter()
-        .map(|(k, c, _)| (*k, XFormat::new().set_background_color(Color::RGB(*c))))
+    let bold = demarc_exchange::workbook::header_format();
+    let fills: Vec<(&str, XFormat)> = ownership_colors()
+        .filter_map(|(k, _, _)| demarc_exchange::workbook::ownership_fill(k).map(|f| (*k, f)))
         .collect();
     let fill_of = |k: &str| fills.iter().find(|(n, _)| *n == k).map(|(_, f)| f);
     let mut truncated = false;
@@ -527,7 +519,7 @@ fn write_workbook(
         let ws = wb.add_worksheet();
         ws.set_name("Legend").map_err(xlsx_err)?;
         header(ws, &["ownership", "meaning"], &bold).map_err(xlsx_err)?;
-        for (i, (k, _, meaning)) in OWNERSHIP_COLORS.iter().enumerate() {
+        for (i, (k, _, meaning)) in ownership_colors().enumerate() {
             let f = fill_of(k).cloned().unwrap_or_default();
             ws.write_string_with_format(i as u32 + 1, 0, *k, &f)
                 .map_err(xlsx_err)?;

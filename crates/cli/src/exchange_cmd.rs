@@ -104,9 +104,17 @@ pub(crate) fn export(cmd: ExportCommand) -> Result<u8, InputError> {
             let bytes = demarc_exchange::crm::export(&res, lib, b).map_err(exchange_error)?;
             write_bytes_atomic(out, &bytes)?;
         }
-        ExportCommand::Xlsx(_) => write_via_temp(out, |p| {
-            demarc_exchange::workbook::export_xlsx(&res, p).map_err(exchange_error)
-        })?,
+        ExportCommand::Xlsx(_) => {
+            let mut notes = Vec::new();
+            write_via_temp(out, |p| {
+                notes = demarc_exchange::workbook::export_xlsx_with_notes(&res, p)
+                    .map_err(exchange_error)?;
+                Ok(())
+            })?;
+            for n in &notes {
+                note(n);
+            }
+        }
         ExportCommand::FedrampCpo(_) => {
             let e = demarc_exchange::fedramp20x::cpo(&res, library()?).map_err(exchange_error)?;
             write_atomic(out, &e.json)?;
