@@ -243,6 +243,16 @@ pub(crate) fn run(
         "OSCAL 1.1.3 component definitions of the services and models the estate uses",
         comp.as_bytes(),
     )?;
+    let moderate = lib
+        .baseline("fedramp", "moderate")
+        .map_err(|e| InputError(format!("error: {}\n  help: {}", e.message, e.help)))?;
+    let crm = demarc_exchange::crm::export(res, lib, moderate)
+        .map_err(|e| InputError(format!("error: {e}")))?;
+    pack.write(
+        "fedramp/cis-crm-moderate.xlsx",
+        "FedRAMP Moderate Control Implementation Summary and Customer Responsibility Matrix, in FedRAMP's template layout",
+        &crm,
+    )?;
     if res.estate().offering.is_some() {
         let cpo = demarc_exchange::fedramp20x::cpo(res, lib)
             .map_err(|e| InputError(format!("error: {e}")))?;

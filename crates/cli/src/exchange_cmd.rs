@@ -201,6 +201,7 @@ pub(crate) fn import(
     file: &Path,
     output: &Path,
     json: bool,
+    naming: &demarc_exchange::overlay::Naming,
 ) -> Result<u8, InputError> {
     let bytes = read_input(file)?;
     let name = file.display().to_string();
@@ -235,7 +236,24 @@ pub(crate) fn import(
     // A leveraging SSP is only reported: it has nothing to put in an overlay.
     let wrote = !imported.overlay_yaml.is_empty();
     if wrote {
-        write_atomic(output, &imported.overlay_yaml)?;
+        let yaml = demarc_exchange::overlay::rename(&imported.overlay_yaml, naming)
+            .map_err(|e| InputError(format!("error: {name}: {e}")))?;
+        // The overlay must load before it is written: a bad --model or --service, or a
+        // defect in an importer, is reported here rather than by the next command.
+        demarc_catalog::CatalogBuilder::new()
+            .builtin()
+            .overlay(output.to_path_buf(), yaml.clone())
+            .build()
+            .map_err(|d| {
+                InputError(format!(
+                    "error: the overlay imported from {name} does not load as catalog data:\n{d}\n  help: check --provider, --service and --model (ids like `acme-cloud`, `acme-cloud:platform`, `saas`)"
+                ))
+            })?;
+        write_atomic(output, &yaml)?;
+    } else if !naming.is_empty() {
+        note(
+            "the document is reported, not imported: --provider, --service and --model have nothing to name",
+        );
     }
     if json {
         let mut v = imported.summary.clone();

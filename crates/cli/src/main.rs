@@ -353,6 +353,21 @@ enum Command {
         /// Summary format: table (default) or json.
         #[arg(short, long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
+        /// Catalog provider id for the imported service (default: derived from the document).
+        #[arg(long, value_name = "ID")]
+        provider: Option<String>,
+        /// The provider's display name.
+        #[arg(long, value_name = "NAME")]
+        provider_name: Option<String>,
+        /// Service id for the imported service, e.g. `acme-cloud:platform` (assets use it).
+        #[arg(long, value_name = "ID")]
+        service: Option<String>,
+        /// The service's display name.
+        #[arg(long, value_name = "NAME")]
+        service_name: Option<String>,
+        /// Generic model the service follows: iaas, caas, paas, faas, dbaas, saas, on-prem.
+        #[arg(long, value_name = "MODEL")]
+        model: Option<String>,
     },
     /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
     Completions { shell: clap_complete::Shell },
@@ -926,13 +941,25 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             file,
             output,
             format,
+            provider,
+            provider_name,
+            service,
+            service_name,
+            model,
         } => {
             if !matches!(format, FormatArg::Table | FormatArg::Json) {
                 return Err(InputError(
                     "error: `import` prints its summary as table or json\n  help: use --format table or --format json".into(),
                 ));
             }
-            exchange_cmd::import(kind, &file, &output, format == FormatArg::Json)
+            let naming = demarc_exchange::overlay::Naming {
+                provider,
+                provider_name,
+                service,
+                service_name,
+                model,
+            };
+            exchange_cmd::import(kind, &file, &output, format == FormatArg::Json, &naming)
         }
         Command::Compliance {
             path,

@@ -60,12 +60,3 @@ pub struct Imported {
     pub summary: serde_json::Value,
     pub warnings: Vec<String>,
 }
-
-fn not_built(what: &str) -> ExchangeError {
-    ExchangeError::new(
-        what,
-        "",
-        format!("{what} is not available in this build"),
-        "use a demarc release that includes it",
-    )
-}

@@ -297,6 +297,61 @@ pub fn build(head: &ServiceHead, facts: &[RequirementFact], catalog: &Catalog) -
     }
 }
 
+/// Names an imported overlay's provider and service differently from what the document
+/// suggested (`demarc import … --provider … --service … --model …`). Only the single-service
+/// overlays imports write are renamed; every field left `None` stays as it was.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Naming {
+    pub provider: Option<String>,
+    pub provider_name: Option<String>,
+    pub service: Option<String>,
+    pub service_name: Option<String>,
+    pub model: Option<String>,
+}
+
+impl Naming {
+    pub fn is_empty(&self) -> bool {
+        *self == Naming::default()
+    }
+}
+
+/// Applies `naming` to an overlay's YAML. The generated header comment is kept.
+pub fn rename(yaml: &str, naming: &Naming) -> Result<String, String> {
+    if naming.is_empty() {
+        return Ok(yaml.to_string());
+    }
+    let header: String = yaml
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut v: serde_json::Value =
+        serde_saphyr::from_str(yaml).map_err(|e| format!("the overlay does not read back: {e}"))?;
+    let set = |v: &mut serde_json::Value, k: &str, x: &Option<String>| {
+        if let (Some(x), Some(o)) = (x, v.as_object_mut()) {
+            o.insert(k.to_string(), serde_json::Value::String(x.clone()));
+        }
+    };
+    set(&mut v, "provider", &naming.provider);
+    set(&mut v, "provider_name", &naming.provider_name);
+    let services = v
+        .get_mut("services")
+        .and_then(|s| s.as_array_mut())
+        .ok_or("the overlay has no services")?;
+    if services.len() != 1 {
+        return Err(format!(
+            "the overlay has {} services; --service names one",
+            services.len()
+        ));
+    }
+    let svc = &mut services[0];
+    set(svc, "id", &naming.service);
+    set(svc, "name", &naming.service_name);
+    set(svc, "model", &naming.model);
+    let body = serde_saphyr::to_string(&v).map_err(|e| e.to_string())?;
+    Ok(format!("{header}{body}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
