@@ -244,6 +244,17 @@ pub(crate) fn walk<'r>(
                 .unwrap_or_default()
         })
         .collect();
+    // Per table, the cells whose control can need evidence at all (the catalog's and the
+    // settings' controls, and any template's): a class then looks only at those, not at every
+    // cell of its table (tens of thousands of classes × hundreds of cells otherwise).
+    let mut may_need = needs.clone();
+    for t in &template_needs {
+        for &c in t {
+            may_need[c] = true;
+        }
+    }
+    let mut candidates: Vec<Option<Vec<&std::sync::Arc<crate::cell::Cell>>>> =
+        vec![None; res.tables.len()];
     for (class_idx, class) in prepared.classes.iter().enumerate() {
         let table = &res.tables[class.table];
         if table.kind == ServiceKind::Unknown {
@@ -254,8 +265,10 @@ pub(crate) fn walk<'r>(
             .iter()
             .flat_map(|&t| template_needs[t as usize].iter().copied())
             .collect();
+        let cells = candidates[class.table]
+            .get_or_insert_with(|| table.cells.iter().filter(|c| may_need[c.control]).collect());
         let mut seen = BTreeSet::new();
-        for cell in &table.cells {
+        for cell in cells.iter() {
             if !(needs[cell.control] || required.contains(&cell.control))
                 || !cell.responsible.iter().any(|a| a.role != Role::Provider)
                 || !seen.insert(cell.control)
