@@ -127,6 +127,8 @@ pub(crate) struct ComplianceArgs<'a> {
     pub data: Option<&'a str>,
     pub mine: Option<&'a str>,
     pub fail_under: Option<f64>,
+    /// A row per statement part in table, CSV and Markdown output.
+    pub parts: bool,
     pub args: &'a EstateArgs,
 }
 
@@ -178,7 +180,7 @@ pub(crate) fn compliance(res: &Resolution, a: ComplianceArgs) -> Result<u8, Inpu
             party: mine.as_deref(),
         },
     );
-    render(&out, a.args.format)?;
+    render(&out, a.args.format, a.parts)?;
     Ok(match a.fail_under {
         Some(min) if readiness < min => crate::EXIT_GAPS,
         _ => 0,
@@ -208,8 +210,9 @@ fn mine_party(res: &Resolution, mine: Option<&str>) -> Result<Option<String>, In
     Ok(Some(p))
 }
 
-fn render(out: &api::ComplianceV1, format: FormatArg) -> Result<(), InputError> {
+fn render(out: &api::ComplianceV1, format: FormatArg, parts: bool) -> Result<(), InputError> {
     use demarc_report::compliance as rc;
+    let grid = |g: demarc_report::Grid| if parts { rc::with_parts(g, out) } else { g };
     match format {
         FormatArg::Json => print(&json_out(out)),
         FormatArg::Ndjson => write_stdout(|w| {
@@ -218,7 +221,9 @@ fn render(out: &api::ComplianceV1, format: FormatArg) -> Result<(), InputError> 
             }
             Ok(())
         }),
-        FormatArg::Csv => print(&rc::compliance_csv_grid(out).render_for(Format::Csv, term())),
+        FormatArg::Csv => {
+            print(&grid(rc::compliance_csv_grid(out)).render_for(Format::Csv, term()))
+        }
         FormatArg::Html => print(&rc::compliance_html(out)),
         FormatArg::Md => {
             let mut s = format!("# {}\n\n", out.framework.name);
@@ -228,7 +233,7 @@ fn render(out: &api::ComplianceV1, format: FormatArg) -> Result<(), InputError> 
             s.push('\n');
             s.push_str(&rc::parties_grid(out).render_for(Format::Md, term()));
             s.push('\n');
-            s.push_str(&rc::compliance_grid(out).render_for(Format::Md, term()));
+            s.push_str(&grid(rc::compliance_grid(out)).render_for(Format::Md, term()));
             print(&s)
         }
         _ => {
@@ -237,7 +242,7 @@ fn render(out: &api::ComplianceV1, format: FormatArg) -> Result<(), InputError> 
             s.push('\n');
             s.push_str(&rc::parties_grid(out).render_for(Format::Table, t));
             s.push('\n');
-            s.push_str(&rc::compliance_grid(out).render_for(Format::Table, t));
+            s.push_str(&grid(rc::compliance_grid(out)).render_for(Format::Table, t));
             print(&s)
         }
     }

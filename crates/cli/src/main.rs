@@ -304,6 +304,10 @@ enum Command {
         /// Exit 1 when readiness (percent of applicable requirements ready) is below this.
         #[arg(long, value_name = "PERCENT")]
         fail_under: Option<f64>,
+        /// Also a row per statement part (SP 800-53 `AC-2 a`) in table, CSV and Markdown
+        /// output (JSON always has them).
+        #[arg(long)]
+        parts: bool,
         #[command(flatten)]
         args: EstateArgs,
     },
@@ -970,6 +974,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             data,
             mine,
             fail_under,
+            parts,
             args,
         } => {
             let res = open(path.as_deref(), &args)?;
@@ -983,6 +988,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                     data: data.as_deref(),
                     mine: mine.as_deref(),
                     fail_under,
+                    parts,
                     args: &args,
                 },
             )

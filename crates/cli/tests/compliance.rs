@@ -519,3 +519,20 @@ fn audit_pack_is_complete_hashed_and_written_whole() {
         .collect();
     assert_eq!(left, vec!["pack".to_string()], "{left:?}");
 }
+
+#[test]
+fn parts_add_a_row_per_statement_part_with_what_covers_it() {
+    let a = acme_str();
+    let (code, csv, err) = demarc(&["compliance", &a, "-F", "fedramp", "-f", "csv", "--parts"]);
+    assert_eq!(code, 0, "{err}");
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert!(rows.len() > 323 * 3, "{}", rows.len());
+    let part = rows.iter().find(|x| &x[2] == "ac-2_smt.a").expect("AC-2 a");
+    assert_eq!(&part[3], "AC-2(a)");
+    assert_eq!(&part[0], "fedramp");
+    // AC-2 is mapped as a whole, so its parts are covered through the control.
+    assert_eq!(&part[6], "via the control");
+    // Parameters are filled from the FedRAMP baseline, never left as OSCAL insertions.
+    assert!(rows.iter().all(|x| !x[4].contains("{{")));
+}

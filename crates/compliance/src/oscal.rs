@@ -473,10 +473,12 @@ impl OscalCatalog {
             let choices: Vec<String> = p.choices.iter().map(|ch| self.render(ch, values)).collect();
             return format!("[{lead}: {}]", choices.join("; "));
         }
-        format!(
-            "[Assignment: organization-defined {}]",
-            p.label.as_deref().unwrap_or(id)
-        )
+        let label = p.label.as_deref().unwrap_or(id);
+        if label.starts_with("organization-defined") || label.starts_with("organisation-defined") {
+            format!("[Assignment: {label}]")
+        } else {
+            format!("[Assignment: organization-defined {label}]")
+        }
     }
 }
 

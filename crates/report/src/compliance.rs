@@ -121,6 +121,62 @@ pub fn parties_grid(c: &ComplianceV1) -> Grid {
     g
 }
 
+/// Adds a row per statement part under each requirement row of `g` (`--parts`): the part's
+/// label and prose, and what covers it (controls mapped to the part itself, or the whole
+/// control's mapping).
+pub fn with_parts(g: Grid, c: &ComplianceV1) -> Grid {
+    let mut out = Grid::new(g.headers.clone());
+    let width = g.headers.len();
+    let col = |name: &str, default: usize| {
+        g.headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or(default)
+            .min(width - 1)
+    };
+    // CSV names its columns; the table's first three are requirement, title, carried.
+    let (label_col, title_col, carried_col) = if g.headers.iter().any(|h| h == "label") {
+        (col("label", 0), col("title", 1), col("origination", 2))
+    } else {
+        (0, 1.min(width - 1), 2.min(width - 1))
+    };
+    let id_col = g.headers.iter().position(|h| h == "requirement");
+    let fixed: Vec<(usize, String)> = ["framework", "baseline"]
+        .iter()
+        .filter_map(|h| g.headers.iter().position(|x| x == h))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|i| (i, String::new()))
+        .collect();
+    for (row, r) in g.rows.into_iter().zip(&c.requirements) {
+        let keep: Vec<(usize, String)> = fixed.iter().map(|(i, _)| (*i, row[*i].clone())).collect();
+        out.rows.push(row);
+        for p in &r.parts {
+            let mut cells = vec![String::new(); width];
+            for (i, v) in &keep {
+                cells[*i] = v.clone();
+            }
+            if let Some(i) = id_col {
+                cells[i] = p.id.clone();
+            }
+            // SP 800-53 part ids name their whole path: `ac-2_smt.d.1` → `AC-2(d)(1)`.
+            cells[label_col] = if p.id.contains("_smt") {
+                demarc_catalog::nist_800_53_label(&p.id)
+            } else {
+                format!("{} {}", r.label, p.label)
+            };
+            cells[title_col] = p.prose.clone();
+            cells[carried_col] = match p.covered_by.as_str() {
+                "part" => format!("part: {}", p.controls.join(", ")),
+                "control" => "via the control".to_string(),
+                _ => "not mapped".to_string(),
+            };
+            out.rows.push(cells);
+        }
+    }
+    out
+}
+
 /// One row per requirement: the terminal and Markdown view.
 pub fn compliance_grid(c: &ComplianceV1) -> Grid {
     let mine = c.scope.party.as_deref();
