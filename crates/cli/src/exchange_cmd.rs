@@ -18,7 +18,14 @@ pub(crate) const MAX_IMPORT_BYTES: u64 = 64 << 20;
 pub(crate) enum ExportCommand {
     /// An OSCAL System Security Plan (JSON, OSCAL 1.1.3): one component per provider service,
     /// MSSP and customer team; leveraged authorizations; inherited/satisfied by component.
-    OscalSsp(ExportArgs),
+    OscalSsp {
+        #[command(flatten)]
+        export: ExportArgs,
+        /// The FedRAMP baseline of the implemented requirements: low, moderate (default),
+        /// high or li-saas.
+        #[arg(long, default_value = "moderate")]
+        baseline: String,
+    },
     /// An OSCAL component definition per service model.
     OscalComponent(ExportArgs),
     /// demarc's control → framework mappings in the OSCAL 1.2 mapping model.
@@ -71,7 +78,7 @@ fn library() -> Result<&'static Library, InputError> {
 
 pub(crate) fn export(cmd: ExportCommand) -> Result<u8, InputError> {
     let (a, what) = match &cmd {
-        ExportCommand::OscalSsp(a) => (a, "OSCAL SSP"),
+        ExportCommand::OscalSsp { export, .. } => (export, "OSCAL SSP"),
         ExportCommand::OscalComponent(a) => (a, "OSCAL component definition"),
         ExportCommand::OscalMapping(a) => (a, "OSCAL mapping"),
         ExportCommand::Crm { export, .. } => (export, "FedRAMP CIS/CRM workbook"),
@@ -82,9 +89,9 @@ pub(crate) fn export(cmd: ExportCommand) -> Result<u8, InputError> {
     let res = crate::open(a.path.as_deref(), &a.args)?;
     let out = &a.output;
     match &cmd {
-        ExportCommand::OscalSsp(_) => {
-            let text =
-                demarc_exchange::oscal::export_ssp(&res, library()?).map_err(exchange_error)?;
+        ExportCommand::OscalSsp { baseline, .. } => {
+            let text = demarc_exchange::oscal::export_ssp_at(&res, library()?, baseline)
+                .map_err(exchange_error)?;
             write_atomic(out, &text)?;
         }
         ExportCommand::OscalComponent(_) => {

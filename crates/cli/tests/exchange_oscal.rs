@@ -450,3 +450,50 @@ fn import_names_the_provider_and_service_as_asked_and_refuses_an_unknown_model()
     );
     assert!(!bad.exists());
 }
+
+#[test]
+fn ssp_baseline_sets_the_requirements_and_the_impact_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ssp-low.json");
+    let r = run(&[
+        "export",
+        "oscal-ssp",
+        "examples/acme",
+        "--baseline",
+        "low",
+        "--as-of",
+        AS_OF,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_valid(Model::Ssp, &doc);
+    let ssp = &doc["system-security-plan"];
+    assert_eq!(
+        ssp["control-implementation"]["implemented-requirements"]
+            .as_array()
+            .unwrap()
+            .len(),
+        156
+    );
+    assert_eq!(
+        ssp["system-characteristics"]["security-sensitivity-level"],
+        "fips-199-low"
+    );
+    let bad = dir.path().join("x.json");
+    let r = run(&[
+        "export",
+        "oscal-ssp",
+        "examples/acme",
+        "--baseline",
+        "privacy",
+        "--as-of",
+        AS_OF,
+        "-o",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("li-saas"), "{}", r.stderr);
+    assert!(!bad.exists());
+}

@@ -37,7 +37,17 @@ pub fn uuid_for(parts: &[&str]) -> String {
 
 /// A System Security Plan (OSCAL 1.1.3 JSON) for the estate.
 pub fn export_ssp(res: &Resolution, lib: &Library) -> Result<String, ExchangeError> {
-    let doc = ssp::build(res, lib)?;
+    export_ssp_at(res, lib, "moderate")
+}
+
+/// The SSP at a FedRAMP baseline (`low`, `moderate`, `high`, `li-saas`), with the FIPS 199
+/// impact levels that go with it.
+pub fn export_ssp_at(
+    res: &Resolution,
+    lib: &Library,
+    baseline: &str,
+) -> Result<String, ExchangeError> {
+    let doc = ssp::build(res, lib, baseline)?;
     finish(Model::Ssp, "oscal-ssp export", &doc)
 }
 

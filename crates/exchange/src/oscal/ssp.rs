@@ -184,14 +184,20 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) fn build(res: &Resolution, lib: &Library) -> Result<Value, ExchangeError> {
+pub(super) fn build(res: &Resolution, lib: &Library, level: &str) -> Result<Value, ExchangeError> {
     let estate = res.estate();
     let catalog = res.catalog();
     let as_of = res.as_of();
     let fail = |m: String, h: &str| ExchangeError::new("oscal-ssp export", "", m, h);
     let baseline = lib
-        .baseline("fedramp", "moderate")
+        .baseline("fedramp", level)
         .map_err(|e| fail(e.message, &e.help))?;
+    // FIPS 199 impact of the baseline: LI-SaaS is a low-impact baseline.
+    let fips = match level {
+        "high" => "fips-199-high",
+        "moderate" => "fips-199-moderate",
+        _ => "fips-199-low",
+    };
     let roll = rollup(
         lib,
         res,
@@ -512,7 +518,7 @@ pub(super) fn build(res: &Resolution, lib: &Library) -> Result<Value, ExchangeEr
                     if lapsed_note.is_empty() { String::new() } else { format!(" Lapsed attestations:{lapsed_note}") }
                 )),
                 "props": [prop("assets", res.asset_count().to_string())],
-                "security-sensitivity-level": "fips-199-moderate",
+                "security-sensitivity-level": fips,
                 "system-information": {"information-types": [{
                     "uuid": uuid_for(&["information-type", &estate_id]),
                     "title": "Estate data",
@@ -521,14 +527,14 @@ pub(super) fn build(res: &Resolution, lib: &Library) -> Result<Value, ExchangeEr
                     } else {
                         format!("The data the estate's assets hold, by demarc data class: {}.", data.into_iter().collect::<Vec<_>>().join(", "))
                     }),
-                    "confidentiality-impact": {"base": "fips-199-moderate"},
-                    "integrity-impact": {"base": "fips-199-moderate"},
-                    "availability-impact": {"base": "fips-199-moderate"},
+                    "confidentiality-impact": {"base": fips},
+                    "integrity-impact": {"base": fips},
+                    "availability-impact": {"base": fips},
                 }]},
                 "security-impact-level": {
-                    "security-objective-confidentiality": "fips-199-moderate",
-                    "security-objective-integrity": "fips-199-moderate",
-                    "security-objective-availability": "fips-199-moderate",
+                    "security-objective-confidentiality": fips,
+                    "security-objective-integrity": fips,
+                    "security-objective-availability": fips,
                 },
                 "status": {"state": "operational"},
                 "authorization-boundary": {"description": text(&format!(
