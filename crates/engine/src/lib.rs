@@ -37,6 +37,8 @@ mod callsheet;
 mod cell;
 mod checks;
 mod drill;
+mod incidents;
+mod annex;
 mod query;
 mod resolve;
 mod rules;
@@ -52,6 +54,11 @@ pub use cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
 pub use drill::{
     Drill, DrillCall, DutyLine, Inject, LogLine, Need, OwnerGroup, ProviderLine, Scenario,
     ScenarioError, Targets, builtin_scenario, builtin_scenarios,
+};
+pub use incidents::{FailureKind, IncidentFacts, IncidentHolder, SignOff, Timing};
+pub use annex::{
+    Annex, AnnexClause, AnnexContract, AnnexDuty, AnnexSystem, Comparison, EvidenceDue, KeptDuty,
+    LeftOut, LogShare, log_controls,
 };
 pub use query::{
     AssetIx, ClassInfo, Contact, EvidenceCoverage, Explanation, NotApplicable, RuleInfo,
