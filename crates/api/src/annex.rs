@@ -393,12 +393,13 @@ pub fn annex_diff(old: &AnnexV1, new: &AnnexV1) -> AnnexDiffV1 {
     let (o, n) = (flatten(old), flatten(new));
     let mut changes: BTreeMap<(String, Duty, String, Option<String>, Option<String>), Vec<String>> =
         BTreeMap::new();
-    let mut push = |kind: &str, k: &(String, Duty, String), old: Option<String>, new: Option<String>| {
-        changes
-            .entry((kind.to_string(), k.1, k.0.clone(), old, new))
-            .or_default()
-            .push(k.2.clone());
-    };
+    let mut push =
+        |kind: &str, k: &(String, Duty, String), old: Option<String>, new: Option<String>| {
+            changes
+                .entry((kind.to_string(), k.1, k.0.clone(), old, new))
+                .or_default()
+                .push(k.2.clone());
+        };
     for (k, v) in &n {
         match o.get(k) {
             None => push("added", k, None, v.2.clone()),

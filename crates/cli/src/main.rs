@@ -881,9 +881,12 @@ fn read_bounded(path: &Path, max: u64, what: &str) -> Result<String, InputError>
         return Err(fail(format!("{what} is not a regular file")));
     }
     let mut text = String::new();
-    std::io::Read::take(std::fs::File::open(path).map_err(|e| fail(e.to_string()))?, max + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| fail(e.to_string()))?;
+    std::io::Read::take(
+        std::fs::File::open(path).map_err(|e| fail(e.to_string()))?,
+        max + 1,
+    )
+    .read_to_string(&mut text)
+    .map_err(|e| fail(e.to_string()))?;
     if text.len() as u64 > max {
         return Err(fail(format!("{what} is larger than {} KiB", max / 1024)));
     }
@@ -930,7 +933,9 @@ fn annex_of(
                 draft.contracts.retain(|k| k.id.as_str() != id);
                 draft.contracts.push(demarc_model::Sp::new(contract));
                 demarc_model::validate(&draft, &**res.catalog_arc()).map_err(|d| {
-                    InputError(format!("error: the clauses of {c} do not fit the estate:\n{d}"))
+                    InputError(format!(
+                        "error: the clauses of {c} do not fit the estate:\n{d}"
+                    ))
                 })?;
                 let against = Arc::new(Prepared::new(Arc::new(draft), res.catalog_arc().clone()))
                     .resolve(res.as_of());
@@ -946,7 +951,8 @@ fn annex_of(
                     "error: --compare: `{c}` is neither a contract of `{}` in the estate nor a file\n  help: {}",
                     who.party,
                     if ids.is_empty() {
-                        "the party has no contract in the estate; give a YAML file holding one".to_string()
+                        "the party has no contract in the estate; give a YAML file holding one"
+                            .to_string()
                     } else {
                         format!("its contracts are {}", ids.join(", "))
                     }
@@ -1176,14 +1182,21 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             compare,
             diff,
             args,
-        } => annex_cmd(path.as_deref(), &party, compare.as_deref(), diff.as_deref(), &args),
+        } => annex_cmd(
+            path.as_deref(),
+            &party,
+            compare.as_deref(),
+            diff.as_deref(),
+            &args,
+        ),
         Command::Incidents { path, args } => {
             let res = open(path.as_deref(), &args)?;
             let v = api::IncidentsV1::new(&res, &res.incidents());
             match args.format {
                 FormatArg::Json => print(&json_out(&v))?,
                 FormatArg::Table | FormatArg::Csv | FormatArg::Md => print(
-                    &demarc_report::annex::incidents_grid(&v).render_for(args.format.into(), term()),
+                    &demarc_report::annex::incidents_grid(&v)
+                        .render_for(args.format.into(), term()),
                 )?,
                 _ => {
                     return Err(InputError(

@@ -243,11 +243,8 @@ impl Resolution {
         let t: Target = party.parse()?;
         let estate = self.estate();
         let Some(p) = estate.parties.get(&t.party) else {
-            let (m, h) = demarc_model::unknown(
-                "party",
-                &t.party,
-                estate.parties.keys().map(String::as_str),
-            );
+            let (m, h) =
+                demarc_model::unknown("party", &t.party, estate.parties.keys().map(String::as_str));
             return Err(format!("{m}\n  help: {h}"));
         };
         if let Some(team) = &t.team
@@ -642,9 +639,13 @@ impl Resolution {
                 .unwrap_or_else(|| who.to_string()),
             kind: match &who.team {
                 Some(_) => "team".into(),
-                None => party.map(|p| p.kind.as_str().to_string()).unwrap_or_default(),
+                None => party
+                    .map(|p| p.kind.as_str().to_string())
+                    .unwrap_or_default(),
             },
-            customer_name: cust.map(|c| c.name.clone()).unwrap_or_else(|| customer.clone()),
+            customer_name: cust
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| customer.clone()),
             customer,
             contracts,
             systems,
@@ -685,7 +686,8 @@ impl Resolution {
                     .iter()
                     .copied()
                     .filter(|&r| {
-                        rules[r].kind == RuleKind::Clause && rules[r].id.as_str().starts_with(&prefix)
+                        rules[r].kind == RuleKind::Clause
+                            && rules[r].id.as_str().starts_with(&prefix)
                     })
                     .collect();
                 for d in &s.duties {
@@ -726,14 +728,16 @@ impl Resolution {
             contract: contract.to_string(),
             left_out: left
                 .into_iter()
-                .map(|((service, env, control, duty, decided_by), assets)| LeftOut {
-                    service,
-                    env,
-                    assets,
-                    control,
-                    duty,
-                    decided_by,
-                })
+                .map(
+                    |((service, env, control, duty, decided_by), assets)| LeftOut {
+                        service,
+                        env,
+                        assets,
+                        control,
+                        duty,
+                        decided_by,
+                    },
+                )
                 .collect(),
             unused,
         }

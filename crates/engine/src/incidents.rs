@@ -97,12 +97,14 @@ pub struct IncidentFacts {
 
 /// The SLA of a duty on an asset: the failed control's own cell for that duty when a clause
 /// gave it one, else the strictest SLA any clause sets for that duty on the asset.
-fn sla_for(res: &Resolution, cells: &[Arc<Cell>], control: usize, duty: Duty) -> Option<(Duration, String)> {
+fn sla_for(
+    res: &Resolution,
+    cells: &[Arc<Cell>],
+    control: usize,
+    duty: Duty,
+) -> Option<(Duration, String)> {
     let label = |c: &Cell| {
-        let rule = c
-            .decisive()
-            .map(|b| b.rule.to_string())
-            .unwrap_or_default();
+        let rule = c.decisive().map(|b| b.rule.to_string()).unwrap_or_default();
         format!("{rule} ({} {})", res.control_of(c).id, c.duty)
     };
     if let Some(c) = cells
@@ -164,7 +166,8 @@ impl Resolution {
             let mut holders = Vec::new();
             let mut detect_sla: Option<(Duration, String)> = None;
             let mut respond_sla: Option<(Duration, String)> = None;
-            let strictest = |slot: &mut Option<(Duration, String)>, new: Option<(Duration, String)>| {
+            let strictest = |slot: &mut Option<(Duration, String)>,
+                             new: Option<(Duration, String)>| {
                 if let Some(n) = new
                     && slot.as_ref().is_none_or(|s| n.0 < s.0)
                 {

@@ -33,12 +33,12 @@
 //! ```
 
 mod analyse;
+mod annex;
 mod callsheet;
 mod cell;
 mod checks;
 mod drill;
 mod incidents;
-mod annex;
 mod query;
 mod resolve;
 mod rules;
@@ -49,6 +49,10 @@ pub use analyse::{
     Grouping, Hit, Members, Severity, Summary, Text, analyse, analyse_with, analyse_with_checks,
     codes, text,
 };
+pub use annex::{
+    Annex, AnnexClause, AnnexContract, AnnexDuty, AnnexSystem, Comparison, EvidenceDue, KeptDuty,
+    LeftOut, LogShare, log_controls,
+};
 pub use callsheet::{CallEntry, CallReason, CallSheet};
 pub use cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
 pub use drill::{
@@ -56,10 +60,6 @@ pub use drill::{
     ScenarioError, Targets, builtin_scenario, builtin_scenarios,
 };
 pub use incidents::{FailureKind, IncidentFacts, IncidentHolder, SignOff, Timing};
-pub use annex::{
-    Annex, AnnexClause, AnnexContract, AnnexDuty, AnnexSystem, Comparison, EvidenceDue, KeptDuty,
-    LeftOut, LogShare, log_controls,
-};
 pub use query::{
     AssetIx, ClassInfo, Contact, EvidenceCoverage, Explanation, NotApplicable, RuleInfo,
     ServiceInfo, TableId, Triage,

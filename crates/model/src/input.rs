@@ -189,7 +189,9 @@ pub(crate) fn timestamp_opt<'de, D: Deserializer<'de>>(
     let v = Sp::<ScalarText>::deserialize(d)?;
     let result = match v.value.0 {
         Ok(text) => parse_timestamp(text.trim()),
-        Err(found) => Err(format!("expected a timestamp (YYYY-MM-DDTHH:MMZ), found {found}")),
+        Err(found) => Err(format!(
+            "expected a timestamp (YYYY-MM-DDTHH:MMZ), found {found}"
+        )),
     };
     Ok(Some(Sp::at(
         result.unwrap_or_else(|m| {

@@ -869,13 +869,14 @@ fn incidents(c: &mut Checker<'_>, vocab: &dyn Vocabulary, controls: &[&str]) {
             {
                 c.error(
                     inc.control.loc,
-                    format!(
-                        "control `{}` has no `{}` duty",
-                        inc.control.value, inc.duty
-                    ),
+                    format!("control `{}` has no `{}` duty", inc.control.value, inc.duty),
                     format!(
                         "its duties are {}",
-                        duties.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+                        duties
+                            .iter()
+                            .map(|d| d.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 );
             }
@@ -933,7 +934,8 @@ fn incidents(c: &mut Checker<'_>, vocab: &dyn Vocabulary, controls: &[&str]) {
                         "the review of {} cannot sign off incident `{}`: it happened later, on {d}",
                         r.date, i.value
                     ),
-                    "a post-incident review is dated on or after the incident; add a new review".into(),
+                    "a post-incident review is dated on or after the incident; add a new review"
+                        .into(),
                 ),
                 Some(_) => {}
             }

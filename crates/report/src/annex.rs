@@ -104,7 +104,10 @@ fn blocks(a: &AnnexV1) -> Vec<Block> {
 
     b.push(H(2, "2. Schedule of duties by system".into()));
     if a.systems.is_empty() {
-        b.push(P(format!("The model gives {} no duty on any asset.", a.party)));
+        b.push(P(format!(
+            "The model gives {} no duty on any asset.",
+            a.party
+        )));
     }
     for (n, s) in a.systems.iter().enumerate() {
         b.push(H(
@@ -113,7 +116,10 @@ fn blocks(a: &AnnexV1) -> Vec<Block> {
                 "2.{} {}{} — {} asset(s)",
                 n + 1,
                 s.service,
-                s.env.as_ref().map(|e| format!(" ({e})")).unwrap_or_default(),
+                s.env
+                    .as_ref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default(),
                 s.assets.len()
             ),
         ));
@@ -241,12 +247,16 @@ fn blocks(a: &AnnexV1) -> Vec<Block> {
             )
             .collect(),
     ));
-    b.push(P("Escalation, in order (the accountable customer is last):".into()));
+    b.push(P(
+        "Escalation, in order (the accountable customer is last):".into(),
+    ));
     b.push(Ol(a.escalation.clone()));
 
     b.push(H(2, "5. Evidence to provide".into()));
     b.push(Table(
-        vec!["control", "duties", "assets", "cadence", "next due", "expired", "missing"],
+        vec![
+            "control", "duties", "assets", "cadence", "next due", "expired", "missing",
+        ],
         a.evidence
             .iter()
             .map(|e| {
@@ -309,7 +319,10 @@ fn blocks(a: &AnnexV1) -> Vec<Block> {
                             format!(
                                 "{}{}",
                                 l.service,
-                                l.env.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
+                                l.env
+                                    .as_ref()
+                                    .map(|e| format!(" ({e})"))
+                                    .unwrap_or_default()
                             ),
                             l.control.clone(),
                             l.duty.to_string(),
@@ -445,7 +458,11 @@ pub fn annex_html(a: &AnnexV1, docx: bool) -> String {
                 for (r, bad) in rows {
                     out.push_str("<tr>");
                     for c in r {
-                        let style = if bad { format!("{TD};{BAD}") } else { TD.to_string() };
+                        let style = if bad {
+                            format!("{TD};{BAD}")
+                        } else {
+                            TD.to_string()
+                        };
                         let _ = write!(out, "<td style=\"{style}\">{}</td>", esc(&c));
                     }
                     out.push_str("</tr>\n");
@@ -482,12 +499,7 @@ pub fn annex_diff_md(d: &AnnexDiffV1) -> String {
         d.changes.len() + usize::from(d.review_cadence.is_some())
     );
     if let Some(r) = &d.review_cadence {
-        let _ = writeln!(
-            out,
-            "- review cadence: {} → {}\n",
-            opt(&r.old),
-            opt(&r.new)
-        );
+        let _ = writeln!(out, "- review cadence: {} → {}\n", opt(&r.old), opt(&r.new));
     }
     if d.changes.is_empty() {
         out.push_str("No duty was added or dropped, and no SLA, cadence or clause changed.\n");

@@ -79,8 +79,12 @@ impl Check for Incidents {
                     .unwrap_or_default(),
             );
             let days = as_of.signed_duration_since(inc.date).num_days();
-            let (id, date, control, duty) =
-                (inc.id.value.clone(), inc.date, inc.control.value.clone(), inc.duty);
+            let (id, date, control, duty) = (
+                inc.id.value.clone(),
+                inc.date,
+                inc.control.value.clone(),
+                inc.duty,
+            );
             out.hit(
                 Hit {
                     code: INCIDENT_REVIEW_OPEN,
