@@ -391,8 +391,8 @@ fn flatten(a: &AnnexV1) -> BTreeMap<(String, Duty, String), DutyFacts> {
 /// SLAs, cadences and deciding clauses changed, one entry per change over all its assets.
 pub fn annex_diff(old: &AnnexV1, new: &AnnexV1) -> AnnexDiffV1 {
     let (o, n) = (flatten(old), flatten(new));
-    let mut changes: BTreeMap<(String, Duty, String, Option<String>, Option<String>), Vec<String>> =
-        BTreeMap::new();
+    type ChangeKey = (String, Duty, String, Option<String>, Option<String>);
+    let mut changes: BTreeMap<ChangeKey, Vec<String>> = BTreeMap::new();
     let mut push =
         |kind: &str, k: &(String, Duty, String), old: Option<String>, new: Option<String>| {
             changes

@@ -438,8 +438,8 @@ impl Resolution {
         // Logs: for every system and log control the party holds a duty on, who produces it
         // (configure) and who reads it (monitor).
         let logs_ids = log_controls();
-        let mut logs: BTreeMap<(String, Vec<String>, Vec<String>, Option<Duration>), LogShare> =
-            BTreeMap::new();
+        type LogKey = (String, Vec<String>, Vec<String>, Option<Duration>);
+        let mut logs: BTreeMap<LogKey, LogShare> = BTreeMap::new();
         for s in &systems {
             let Ok(a) = self.find_asset(&s.assets[0]) else {
                 continue;
@@ -671,8 +671,8 @@ impl Resolution {
         let rules = &against.prepared.rules;
         let catalog = against.catalog();
         let mut used: BTreeSet<usize> = BTreeSet::new();
-        let mut left: BTreeMap<(String, Option<String>, String, Duty, String), Vec<String>> =
-            BTreeMap::new();
+        type LeftKey = (String, Option<String>, String, Duty, String);
+        let mut left: BTreeMap<LeftKey, Vec<String>> = BTreeMap::new();
         for s in &annex.systems {
             for id in &s.assets {
                 let Ok(a) = against.find_asset(id) else {
