@@ -13,14 +13,16 @@
 //! assert_eq!(schema["title"], "CheckV1");
 //! ```
 
+pub mod annex;
 pub mod compliance;
 pub mod v1;
 
+pub use annex::*;
 pub use compliance::*;
 pub use v1::*;
 
 /// The names of the output shapes whose schema `demarc schema NAME` prints.
-pub const SCHEMAS: [&str; 14] = [
+pub const SCHEMAS: [&str; 17] = [
     "check",
     "cells",
     "cell",
@@ -35,6 +37,9 @@ pub const SCHEMAS: [&str; 14] = [
     "requirement",
     "evidence",
     "audit-pack",
+    "annex",
+    "annex-diff",
+    "incidents",
 ];
 
 /// The JSON Schema of one output shape, by name (see [`SCHEMAS`]).
@@ -53,6 +58,9 @@ pub fn schema(name: &str) -> Option<serde_json::Value> {
         "requirement" => schemars::schema_for!(compliance::RequirementV1),
         "evidence" => schemars::schema_for!(compliance::EvidenceRegisterV1),
         "audit-pack" => schemars::schema_for!(compliance::AuditPackV1),
+        "annex" => schemars::schema_for!(annex::AnnexV1),
+        "annex-diff" => schemars::schema_for!(annex::AnnexDiffV1),
+        "incidents" => schemars::schema_for!(annex::IncidentsV1),
         _ => return None,
     };
     serde_json::to_value(s).ok()

@@ -425,4 +425,7 @@ impl Vocabulary for Catalog {
     fn provider_ids(&self) -> Vec<&str> {
         self.providers.keys().map(String::as_str).collect()
     }
+    fn control_duties(&self, control: &str) -> Option<Vec<demarc_model::Duty>> {
+        self.control(control).map(|c| c.duties.clone())
+    }
 }

@@ -118,8 +118,10 @@ enum FormatArg {
     Sarif,
     /// JUnit XML, for CI test reports (`check` only).
     Junit,
-    /// A self-contained HTML page (`drill` and `compliance`).
+    /// A self-contained HTML page (`drill`, `compliance` and `annex`).
     Html,
+    /// HTML a word processor opens as a document: simple tables, inline styles (`annex`).
+    Docx,
 }
 
 impl From<FormatArg> for Format {
@@ -130,7 +132,9 @@ impl From<FormatArg> for Format {
             FormatArg::Csv => Format::Csv,
             FormatArg::Md => Format::Md,
             // Refused by `format_for` before any command renders.
-            FormatArg::Sarif | FormatArg::Junit | FormatArg::Html => Format::Table,
+            FormatArg::Sarif | FormatArg::Junit | FormatArg::Html | FormatArg::Docx => {
+                Format::Table
+            }
         }
     }
 }
@@ -140,7 +144,8 @@ impl From<FormatArg> for Format {
 fn format_for(command: &str, f: FormatArg) -> Result<(), InputError> {
     let owner = match f {
         FormatArg::Sarif | FormatArg::Junit => "check",
-        FormatArg::Html => "drill or compliance",
+        FormatArg::Html => "drill or compliance or annex",
+        FormatArg::Docx => "annex",
         _ => return Ok(()),
     };
     if owner.split(" or ").any(|o| o == command) {
@@ -372,6 +377,38 @@ enum Command {
         /// Generic model the service follows: iaas, caas, paas, faas, dbaas, saas, on-prem.
         #[arg(long, value_name = "MODEL")]
         model: Option<String>,
+    },
+    /// Draft the responsibility annex of a contract with PARTY (an MSSP, a vendor, or a team's
+    /// service agreement, `party/team`): per system, the duties the party holds with cadence and
+    /// SLA, what the customer keeps, log sharing, escalation, evidence due and the annex's
+    /// review cadence; duties no clause covers are marked "to be agreed". Formats: md (the
+    /// default), html, docx (docx-compatible HTML), json.
+    Annex {
+        /// Estate path (overrides --estate).
+        path: Option<PathBuf>,
+        /// The party (`shieldco`) or team (`acme/secops`) the annex is for.
+        #[arg(long, value_name = "PARTY")]
+        party: String,
+        /// A contract of the party in the estate (its id), or a YAML file holding one contract
+        /// as written under `contracts:`: list the party's duties its clauses leave out.
+        #[arg(long, value_name = "CONTRACT")]
+        compare: Option<String>,
+        /// An older annex: a previous `annex --format json` output (a `.json` file), or an
+        /// older estate (a file or a directory, e.g. a git worktree of an earlier commit),
+        /// resolved as of the same date. Prints what changed in the schedule.
+        #[arg(long, value_name = "OLD")]
+        diff: Option<PathBuf>,
+        #[command(flatten)]
+        args: EstateArgs,
+    },
+    /// List the incidents recorded in the estate: who held the failed duty on the incident's
+    /// date (with the deciding rule), time to detect and respond against the SLA, whether it
+    /// was a responsibility or an execution failure, its post-incident review and repeats.
+    Incidents {
+        /// Estate path (overrides --estate).
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        args: EstateArgs,
     },
     /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
     Completions { shell: clap_complete::Shell },
@@ -837,6 +874,156 @@ fn open(path: Option<&Path>, args: &EstateArgs) -> Result<Arc<Resolution>, Input
     Ok(timed("resolve", || prepared.resolve(as_of)))
 }
 
+/// The largest contract file `annex --compare` reads.
+const MAX_CONTRACT_BYTES: u64 = 1 << 20;
+
+/// Reads a regular file of at most `max` bytes.
+fn read_bounded(path: &Path, max: u64, what: &str) -> Result<String, InputError> {
+    let fail = |m: String| InputError(format!("error: {}: {m}", path.display()));
+    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail(format!("{what} is not a regular file")));
+    }
+    let mut text = String::new();
+    std::io::Read::take(
+        std::fs::File::open(path).map_err(|e| fail(e.to_string()))?,
+        max + 1,
+    )
+    .read_to_string(&mut text)
+    .map_err(|e| fail(e.to_string()))?;
+    if text.len() as u64 > max {
+        return Err(fail(format!("{what} is larger than {} KiB", max / 1024)));
+    }
+    Ok(text)
+}
+
+/// The annex of one party in the resolution, as JSON types, with an optional comparison.
+fn annex_of(
+    res: &Arc<Resolution>,
+    party: &str,
+    compare: Option<&str>,
+) -> Result<api::AnnexV1, InputError> {
+    let who = res
+        .annex_party(party)
+        .map_err(|e| InputError(format!("error: --party: {e}")))?;
+    let annex = res.annex(&who);
+    let comparison = match compare {
+        None => None,
+        Some(c) => {
+            let estate = res.estate();
+            if let Some(k) = estate.contracts.iter().find(|k| k.id.as_str() == c) {
+                if k.party.as_str() != who.party {
+                    return Err(InputError(format!(
+                        "error: contract `{c}` is with `{}`, not `{}`\n  help: compare the annex with a contract of the same party",
+                        k.party.value, who.party
+                    )));
+                }
+                Some(res.annex_compare(&annex, res, c))
+            } else if Path::new(c).is_file() {
+                let text = read_bounded(Path::new(c), MAX_CONTRACT_BYTES, "the contract")?;
+                let contract: demarc_model::Contract = serde_saphyr::from_str(&text).map_err(|e| {
+                    InputError(format!(
+                        "error: {c}: {e}\n  help: write one contract as under `contracts:` in the estate: `id`, `party`, `clauses`"
+                    ))
+                })?;
+                if contract.party.as_str() != who.party {
+                    return Err(InputError(format!(
+                        "error: {c}: the contract is with `{}`, not `{}`",
+                        contract.party.value, who.party
+                    )));
+                }
+                let id = contract.id.value.clone();
+                let mut draft = estate.clone();
+                draft.contracts.retain(|k| k.id.as_str() != id);
+                draft.contracts.push(demarc_model::Sp::new(contract));
+                demarc_model::validate(&draft, &**res.catalog_arc()).map_err(|d| {
+                    InputError(format!(
+                        "error: the clauses of {c} do not fit the estate:\n{d}"
+                    ))
+                })?;
+                let against = Arc::new(Prepared::new(Arc::new(draft), res.catalog_arc().clone()))
+                    .resolve(res.as_of());
+                Some(res.annex_compare(&annex, &against, &id))
+            } else {
+                let ids: Vec<&str> = estate
+                    .contracts
+                    .iter()
+                    .filter(|k| k.party.as_str() == who.party)
+                    .map(|k| k.id.as_str())
+                    .collect();
+                return Err(InputError(format!(
+                    "error: --compare: `{c}` is neither a contract of `{}` in the estate nor a file\n  help: {}",
+                    who.party,
+                    if ids.is_empty() {
+                        "the party has no contract in the estate; give a YAML file holding one"
+                            .to_string()
+                    } else {
+                        format!("its contracts are {}", ids.join(", "))
+                    }
+                )));
+            }
+        }
+    };
+    Ok(api::AnnexV1::new(res, &annex, comparison.as_ref()))
+}
+
+fn annex_cmd(
+    path: Option<&Path>,
+    party: &str,
+    compare: Option<&str>,
+    diff: Option<&Path>,
+    args: &EstateArgs,
+) -> Result<u8, InputError> {
+    let res = open(path, args)?;
+    let annex = annex_of(&res, party, compare)?;
+    if let Some(old_path) = diff {
+        let old = if old_path.extension().is_some_and(|e| e == "json") {
+            let text = read_bounded(old_path, 64 << 20, "the old annex")?;
+            let old: api::AnnexV1 = serde_json::from_str(&text).map_err(|e| {
+                InputError(format!(
+                    "error: {} is not a `demarc annex --format json` output: {e}",
+                    old_path.display()
+                ))
+            })?;
+            if old.party != annex.party {
+                return Err(InputError(format!(
+                    "error: {} is the annex of `{}`, not `{}`",
+                    old_path.display(),
+                    old.party,
+                    annex.party
+                )));
+            }
+            old
+        } else {
+            let old_res = open(Some(old_path), args)?;
+            annex_of(&old_res, party, None)?
+        };
+        let d = api::annex_diff(&old, &annex);
+        match args.format {
+            FormatArg::Json => print(&json_out(&d))?,
+            FormatArg::Table | FormatArg::Md => print(&demarc_report::annex::annex_diff_md(&d))?,
+            _ => {
+                return Err(InputError(
+                    "error: `annex --diff` writes md (the default) or json\n  help: use --format md or json".into(),
+                ));
+            }
+        }
+        return Ok(0);
+    }
+    match args.format {
+        FormatArg::Json => print(&json_out(&annex))?,
+        FormatArg::Html => print(&demarc_report::annex::annex_html(&annex, false))?,
+        FormatArg::Docx => print(&demarc_report::annex::annex_html(&annex, true))?,
+        FormatArg::Table | FormatArg::Md => print(&demarc_report::annex::annex_md(&annex))?,
+        _ => {
+            return Err(InputError(
+                "error: `annex` writes md (the default), html, docx or json\n  help: use --format md, html, docx or json".into(),
+            ));
+        }
+    }
+    Ok(0)
+}
+
 fn run(cli: Cli) -> Result<u8, InputError> {
     let catalog = Catalog::builtin();
     match &cli.command {
@@ -849,6 +1036,8 @@ fn run(cli: Cli) -> Result<u8, InputError> {
         Command::Compliance { args, .. } => format_for("compliance", args.format)?,
         Command::Evidence { args, .. } => format_for("evidence", args.format)?,
         Command::AuditPack { args, .. } => format_for("audit-pack", args.format)?,
+        Command::Annex { args, .. } => format_for("annex", args.format)?,
+        Command::Incidents { args, .. } => format_for("incidents", args.format)?,
         _ => {}
     }
     match cli.command {
@@ -992,6 +1181,36 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                     args: &args,
                 },
             )
+        }
+        Command::Annex {
+            path,
+            party,
+            compare,
+            diff,
+            args,
+        } => annex_cmd(
+            path.as_deref(),
+            &party,
+            compare.as_deref(),
+            diff.as_deref(),
+            &args,
+        ),
+        Command::Incidents { path, args } => {
+            let res = open(path.as_deref(), &args)?;
+            let v = api::IncidentsV1::new(&res, &res.incidents());
+            match args.format {
+                FormatArg::Json => print(&json_out(&v))?,
+                FormatArg::Table | FormatArg::Csv | FormatArg::Md => print(
+                    &demarc_report::annex::incidents_grid(&v)
+                        .render_for(args.format.into(), term()),
+                )?,
+                _ => {
+                    return Err(InputError(
+                        "error: `incidents` writes table (the default), json, csv or md\n  help: use --format table, json, csv or md".into(),
+                    ));
+                }
+            }
+            Ok(0)
         }
         Command::Evidence { path, within, args } => {
             let res = open(path.as_deref(), &args)?;
@@ -1199,7 +1418,8 @@ fn run(cli: Cli) -> Result<u8, InputError> {
                 | FormatArg::Md
                 | FormatArg::Sarif
                 | FormatArg::Junit
-                | FormatArg::Html => print(&demarc_report::explain_text(&e))?,
+                | FormatArg::Html
+                | FormatArg::Docx => print(&demarc_report::explain_text(&e))?,
                 FormatArg::Csv => {
                     let mut g = Grid::new(["step", "kind", "rule", "rule_id", "at", "url"]);
                     for (n, b) in e.cell.basis.iter().enumerate() {

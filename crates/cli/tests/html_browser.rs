@@ -233,3 +233,82 @@ fn compliance_page_renders_its_shares_in_colour_and_prints() {
         pdf.len()
     );
 }
+
+/// The responsibility annex: the HTML page is drawn (not blank) and prints to a PDF, and the
+/// docx-compatible HTML has no script and no style block (inline styles only).
+#[test]
+fn annex_renders_in_a_browser_and_prints() {
+    let run = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_demarc"))
+            .args([
+                "annex", "--party", "shieldco", "--format", format, "--as-of", AS_OF,
+            ])
+            .arg(acme())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let docx = run("docx");
+    assert!(
+        !docx.contains("<script") && !docx.contains("<style"),
+        "docx HTML has a script or style block"
+    );
+    assert!(
+        docx.contains("<table style="),
+        "docx HTML tables carry inline styles"
+    );
+    let Some(browser) = chromium() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set but chromium is not installed: `.ci/run` installs it with apt-get");
+        }
+        eprintln!("skipping: chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("annex.html");
+    std::fs::write(&html, run("html")).unwrap();
+    let url = format!("file://{}", html.display());
+    let png_path = dir.path().join("a.png");
+    let pdf_path = dir.path().join("a.pdf");
+    let profile = dir.path().join("profile");
+    render(
+        &browser,
+        &profile,
+        &url,
+        &format!("--screenshot={}", png_path.display()),
+    );
+    render(
+        &browser,
+        &profile,
+        &url,
+        &format!("--print-to-pdf={}", pdf_path.display()),
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let channels = frame.color_type.samples();
+    let pixels: Vec<(u8, u8, u8)> = buf[..frame.buffer_size()]
+        .chunks(channels)
+        .map(|p| (p[0], p[1], p[2]))
+        .collect();
+    let white = pixels
+        .iter()
+        .filter(|&&(r, g, b)| r > 245 && g > 245 && b > 245)
+        .count();
+    assert!(
+        white * 100 / pixels.len() < 97,
+        "the annex page is blank: {white} of {} pixels white",
+        pixels.len()
+    );
+    let pdf = std::fs::read(&pdf_path).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    assert!(pdf.len() > 20_000, "PDF is only {} bytes", pdf.len());
+}

@@ -103,6 +103,8 @@ pub mod codes {
     pub const ACCEPTANCE_UNMATCHED: &str = crate::checks::ACCEPTANCE_UNMATCHED;
     pub const OUT_OF_SCOPE: &str = crate::checks::OUT_OF_SCOPE;
     pub const SCOPE_UNKNOWN: &str = crate::checks::SCOPE_UNKNOWN;
+    pub const INCIDENT_REVIEW_OPEN: &str = crate::checks::INCIDENT_REVIEW_OPEN;
+    pub const INCIDENT_REPEATED: &str = crate::checks::INCIDENT_REPEATED;
 
     /// Every built-in code with its documentation, in code order.
     pub fn all() -> Vec<super::CodeInfo> {

@@ -33,10 +33,12 @@
 //! ```
 
 mod analyse;
+mod annex;
 mod callsheet;
 mod cell;
 mod checks;
 mod drill;
+mod incidents;
 mod query;
 mod resolve;
 mod rules;
@@ -47,12 +49,17 @@ pub use analyse::{
     Grouping, Hit, Members, Severity, Summary, Text, analyse, analyse_with, analyse_with_checks,
     codes, text,
 };
+pub use annex::{
+    Annex, AnnexClause, AnnexContract, AnnexDuty, AnnexSystem, Comparison, EvidenceDue, KeptDuty,
+    LeftOut, LogShare, log_controls,
+};
 pub use callsheet::{CallEntry, CallReason, CallSheet};
 pub use cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
 pub use drill::{
     Drill, DrillCall, DutyLine, Inject, LogLine, Need, OwnerGroup, ProviderLine, Scenario,
     ScenarioError, Targets, builtin_scenario, builtin_scenarios,
 };
+pub use incidents::{FailureKind, IncidentFacts, IncidentHolder, SignOff, Timing};
 pub use query::{
     AssetIx, ClassInfo, Contact, EvidenceCoverage, Explanation, NotApplicable, RuleInfo,
     ServiceInfo, TableId, Triage,

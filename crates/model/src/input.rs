@@ -145,3 +145,59 @@ pub(crate) fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Sp<u32>>
         v.loc,
     )))
 }
+
+/// Reads a timestamp: RFC 3339 (`2026-09-03T01:40:00Z`, `…+02:00`), or without seconds
+/// (`2026-09-03T01:40Z`), or without an offset (`2026-09-03 01:40`, taken as UTC). The result
+/// is in UTC.
+pub fn parse_timestamp(s: &str) -> Result<chrono::NaiveDateTime, String> {
+    let shown: String = s.chars().take(40).collect();
+    let bad = || {
+        format!(
+            "`{shown}` is not a timestamp: write YYYY-MM-DDTHH:MM[:SS] with `Z` or an offset such as `+02:00` (UTC when none is given), e.g. 2026-09-03T01:40Z"
+        )
+    };
+    // The date part is read strictly first, so a bad date says what is wrong with it.
+    if s.len() < 16 || !s.is_char_boundary(10) {
+        return Err(bad());
+    }
+    parse_date(&s[..10])?;
+    let t = s.replacen(' ', "T", 1);
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(&t) {
+        return Ok(d.naive_utc());
+    }
+    // RFC 3339 without seconds: insert `:00` before the offset.
+    if t.len() >= 16 && t.is_char_boundary(16) {
+        let (head, tail) = t.split_at(16);
+        if tail.starts_with(['Z', 'z', '+', '-'])
+            && let Ok(d) = chrono::DateTime::parse_from_rfc3339(&format!("{head}:00{tail}"))
+        {
+            return Ok(d.naive_utc());
+        }
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(&t, f) {
+            return Ok(d);
+        }
+    }
+    Err(bad())
+}
+
+/// An optional timestamp (with `#[serde(default)]`); see [`parse_timestamp`].
+pub(crate) fn timestamp_opt<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Sp<chrono::NaiveDateTime>>, D::Error> {
+    let v = Sp::<ScalarText>::deserialize(d)?;
+    let result = match v.value.0 {
+        Ok(text) => parse_timestamp(text.trim()),
+        Err(found) => Err(format!(
+            "expected a timestamp (YYYY-MM-DDTHH:MMZ), found {found}"
+        )),
+    };
+    Ok(Some(Sp::at(
+        result.unwrap_or_else(|m| {
+            defer(v.loc.line, v.loc.column, m);
+            NaiveDate::MIN.and_hms_opt(0, 0, 0).expect("midnight")
+        }),
+        v.loc,
+    )))
+}

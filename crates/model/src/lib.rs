@@ -35,7 +35,7 @@ pub use diag::{
 };
 pub use duration::Duration;
 pub use entry::{Entry, Owner, ServiceSource, Source, SourceLocation};
-pub use input::parse_date;
+pub use input::{parse_date, parse_timestamp};
 pub use intern::{Interner, Sym, Tags};
 pub use inventory::{CSV_COLUMNS, MAX_ERRORS_PER_FILE};
 pub use load::{
@@ -70,6 +70,7 @@ pub struct Estate {
     pub assets: Vec<Asset>,
     pub evidence: Vec<Sp<Evidence>>,
     pub reviews: Vec<Review>,
+    pub incidents: Vec<Sp<Incident>>,
     pub templates: BTreeMap<String, Sp<Template>>,
     pub apply: Vec<Sp<Apply>>,
     pub accepted: Vec<Sp<Acceptance>>,

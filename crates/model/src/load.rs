@@ -575,7 +575,7 @@ fn parse_doc(file: u32, path: &Path, mut text: String) -> Result<EstateDoc, Vec<
 }
 
 /// The top-level keys of an estate file.
-const ESTATE_KEYS: [&str; 14] = [
+const ESTATE_KEYS: [&str; 15] = [
     "version",
     "estate",
     "customer",
@@ -589,6 +589,7 @@ const ESTATE_KEYS: [&str; 14] = [
     "assets",
     "evidence",
     "reviews",
+    "incidents",
     "inventory",
 ];
 
@@ -875,6 +876,7 @@ fn merge(sources: Vec<SourceFile>, docs: Vec<EstateDoc>) -> Result<Estate, Diagn
         }
         out.evidence.extend(doc.evidence);
         out.reviews.extend(doc.reviews);
+        out.incidents.extend(doc.incidents);
         merge_map(
             &mut out.templates,
             doc.templates,

@@ -664,6 +664,51 @@ pub struct Review {
     pub by: String,
     #[serde(default)]
     pub notes: Option<String>,
+    /// Incidents (ids under `incidents:`) this review signs off: it closes their post-incident
+    /// review (DM019). The review must not be dated before the incident.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incidents: Vec<Sp<String>>,
+}
+
+/// An incident recorded against the map: a duty that failed on some assets, when it was
+/// detected and responded to, and what changed because of it. `demarc incidents` resolves who
+/// held the duty on the incident's date; it stays an open post-incident review (DM019) until a
+/// review lists it under `incidents:`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Incident {
+    /// A unique id, e.g. `INC-2026-007`.
+    pub id: Sp<String>,
+    /// The day it happened (or began).
+    #[serde(deserialize_with = "crate::input::date")]
+    pub date: NaiveDate,
+    /// The assets it concerned (at least one).
+    pub assets: Vec<Sp<String>>,
+    /// What happened, in a sentence or two.
+    pub summary: String,
+    /// The control whose duty failed.
+    pub control: Sp<String>,
+    /// The duty that failed (configure, patch, monitor, respond, audit).
+    pub duty: Duty,
+    /// When it began: `2026-09-03T01:40Z`, `2026-09-03T01:40:00+02:00` or `2026-09-03 01:40`
+    /// (UTC when no offset is given).
+    #[serde(default, deserialize_with = "crate::input::timestamp_opt")]
+    #[schemars(with = "Option<String>")]
+    pub started: Option<Sp<chrono::NaiveDateTime>>,
+    /// When it was detected (same forms as `started`).
+    #[serde(default, deserialize_with = "crate::input::timestamp_opt")]
+    #[schemars(with = "Option<String>")]
+    pub detected: Option<Sp<chrono::NaiveDateTime>>,
+    /// When the response began (same forms as `started`).
+    #[serde(default, deserialize_with = "crate::input::timestamp_opt")]
+    #[schemars(with = "Option<String>")]
+    pub responded: Option<Sp<chrono::NaiveDateTime>>,
+    /// The changes it led to (to the map, to contracts, to tooling).
+    #[serde(default)]
+    pub changes: Vec<String>,
+    /// Where the post-incident review write-up is kept (a link or document id).
+    #[serde(default)]
+    pub review: Option<String>,
 }
 
 /// A service the catalog does not know, described by the estate.
@@ -821,6 +866,9 @@ pub struct EstateDoc {
     pub evidence: Vec<Sp<Evidence>>,
     #[serde(default)]
     pub reviews: Vec<Review>,
+    /// Incidents recorded against the map (see docs/incidents.md).
+    #[serde(default)]
+    pub incidents: Vec<Sp<Incident>>,
     /// Named responsibility templates (by data class or risk tier).
     #[serde(default)]
     pub templates: BTreeMap<String, Sp<Template>>,

@@ -18,6 +18,10 @@ pub trait Vocabulary {
     fn layer_ids(&self) -> Vec<&str>;
     fn framework_ids(&self) -> Vec<&str>;
     fn provider_ids(&self) -> Vec<&str>;
+    /// The duties of a control, when the vocabulary knows them (`None`: not checked).
+    fn control_duties(&self, _control: &str) -> Option<Vec<crate::Duty>> {
+        None
+    }
 }
 
 /// The longest id (asset, party, team, contract, clause, service), in bytes. Ids are copied
@@ -804,6 +808,7 @@ pub fn validate_at(
     for (key, svc) in &estate.services {
         c.id_len("service id", key, svc.loc);
     }
+    incidents(&mut c, vocab, &set);
 
     if c.errors.is_empty() {
         Ok(())
@@ -813,6 +818,128 @@ pub fn validate_at(
             key(a).cmp(&key(b))
         });
         Err(Diagnostics(c.errors))
+    }
+}
+
+/// Incidents: unique ids, known assets and control, a duty the control has, timestamps in
+/// order and not before the incident's day; reviews that sign one off name a known incident
+/// and are not dated before it.
+fn incidents(c: &mut Checker<'_>, vocab: &dyn Vocabulary, controls: &[&str]) {
+    let estate = c.estate;
+    let mut seen: HashMap<&str, Loc> = HashMap::new();
+    for inc in &estate.incidents {
+        let id = &inc.id;
+        c.id_len("incident id", id, id.loc);
+        c.text_len("the incident's summary", Some(&inc.summary), id.loc);
+        if id.trim().is_empty() {
+            c.error(
+                id.loc,
+                "an incident's `id` is empty".into(),
+                "give it a unique id, e.g. `INC-2026-007`".into(),
+            );
+        } else if let Some(prev) = seen.get(id.as_str()) {
+            let prev = estate.place(*prev);
+            c.error(
+                id.loc,
+                format!("incident `{}` is recorded twice", id.value),
+                format!(
+                    "the first is at {}; incident ids must be unique",
+                    crate::load::fmt_place(&prev)
+                ),
+            );
+        } else {
+            seen.insert(id.as_str(), id.loc);
+        }
+        if inc.assets.is_empty() {
+            c.error(
+                id.loc,
+                format!("incident `{}` names no asset", id.value),
+                "list the assets it concerned under `assets:`".into(),
+            );
+        }
+        for a in &inc.assets {
+            if !c.asset_ids.contains_key(a.as_str()) {
+                let (m, h) = unknown("asset", a, c.asset_ids.keys().copied());
+                c.error(a.loc, m, h);
+            }
+        }
+        if controls.contains(&inc.control.as_str()) {
+            if let Some(duties) = vocab.control_duties(&inc.control)
+                && !duties.contains(&inc.duty)
+            {
+                c.error(
+                    inc.control.loc,
+                    format!("control `{}` has no `{}` duty", inc.control.value, inc.duty),
+                    format!(
+                        "its duties are {}",
+                        duties
+                            .iter()
+                            .map(|d| d.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+        } else {
+            c.check_in("control", &inc.control, controls);
+        }
+        let day_start = inc.date.and_hms_opt(0, 0, 0).expect("midnight");
+        let stamps = [
+            ("started", &inc.started),
+            ("detected", &inc.detected),
+            ("responded", &inc.responded),
+        ];
+        let mut last: Option<(&str, chrono::NaiveDateTime)> = None;
+        for (name, t) in stamps {
+            let Some(t) = t else { continue };
+            if t.value < day_start {
+                c.error(
+                    t.loc,
+                    format!(
+                        "incident `{}` is dated {}, but `{name}` is {} UTC, the day before",
+                        id.value, inc.date, t.value
+                    ),
+                    "`date` is the day it happened or began: no timestamp may be earlier".into(),
+                );
+            } else if let Some((prev, pt)) = last
+                && t.value < pt
+            {
+                c.error(
+                    t.loc,
+                    format!(
+                        "incident `{}` was {name} at {} UTC, before it was {prev} ({} UTC)",
+                        id.value, t.value, pt
+                    ),
+                    "timestamps go in order: started, then detected, then responded".into(),
+                );
+            }
+            last = Some((name, t.value));
+        }
+    }
+    let dates: HashMap<&str, NaiveDate> = estate
+        .incidents
+        .iter()
+        .map(|i| (i.id.as_str(), i.date))
+        .collect();
+    for r in &estate.reviews {
+        for i in &r.incidents {
+            match dates.get(i.as_str()) {
+                None => {
+                    let (m, h) = unknown("incident", i, dates.keys().copied());
+                    c.error(i.loc, m, h);
+                }
+                Some(d) if r.date < *d => c.error(
+                    i.loc,
+                    format!(
+                        "the review of {} cannot sign off incident `{}`: it happened later, on {d}",
+                        r.date, i.value
+                    ),
+                    "a post-incident review is dated on or after the incident; add a new review"
+                        .into(),
+                ),
+                Some(_) => {}
+            }
+        }
     }
 }
 

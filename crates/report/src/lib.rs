@@ -12,6 +12,7 @@
 //! assert_eq!(g.render(Format::Csv, false), "asset,owner\nvm1,acme/platform\n");
 //! ```
 
+pub mod annex;
 pub mod compliance;
 pub mod drill;
 pub mod html;

@@ -8,6 +8,7 @@ mod compliance_scope;
 mod evidence;
 mod expiry;
 mod hygiene;
+mod incidents;
 mod ownership;
 mod review;
 
@@ -17,10 +18,11 @@ pub use acceptance::ACCEPTANCE_UNMATCHED;
 pub use compliance_scope::{OUT_OF_SCOPE, SCOPE_UNKNOWN};
 pub(crate) use evidence::{Facts as EvidenceFacts, walk as evidence_walk};
 pub use hygiene::{FUTURE_DATE, UNMATCHED_RULE};
+pub use incidents::{INCIDENT_REPEATED, INCIDENT_REVIEW_OPEN};
 
 /// The built-in checks, in the order they run (the order does not change the result: gaps
 /// are sorted at the end).
-pub fn builtin() -> [&'static dyn Check; 8] {
+pub fn builtin() -> [&'static dyn Check; 9] {
     [
         &ownership::Ownership,
         &expiry::Expiry,
@@ -30,5 +32,6 @@ pub fn builtin() -> [&'static dyn Check; 8] {
         &hygiene::Hygiene,
         &acceptance::Acceptances,
         &compliance_scope::ComplianceScope,
+        &incidents::Incidents,
     ]
 }
