@@ -14,13 +14,15 @@
 //! ```
 
 pub mod compliance;
+pub mod inventory;
 pub mod v1;
 
 pub use compliance::*;
+pub use inventory::*;
 pub use v1::*;
 
 /// The names of the output shapes whose schema `demarc schema NAME` prints.
-pub const SCHEMAS: [&str; 14] = [
+pub const SCHEMAS: [&str; 18] = [
     "check",
     "cells",
     "cell",
@@ -35,6 +37,10 @@ pub const SCHEMAS: [&str; 14] = [
     "requirement",
     "evidence",
     "audit-pack",
+    "inventory",
+    "policy",
+    "ingest",
+    "drift",
 ];
 
 /// The JSON Schema of one output shape, by name (see [`SCHEMAS`]).
@@ -53,6 +59,10 @@ pub fn schema(name: &str) -> Option<serde_json::Value> {
         "requirement" => schemars::schema_for!(compliance::RequirementV1),
         "evidence" => schemars::schema_for!(compliance::EvidenceRegisterV1),
         "audit-pack" => schemars::schema_for!(compliance::AuditPackV1),
+        "inventory" => schemars::schema_for!(inventory::InventoryV1),
+        "policy" => schemars::schema_for!(inventory::PolicyV1),
+        "ingest" => schemars::schema_for!(inventory::IngestV1),
+        "drift" => schemars::schema_for!(inventory::DriftV1),
         _ => return None,
     };
     serde_json::to_value(s).ok()
