@@ -120,10 +120,14 @@ pub fn open(
         .strip_bom(true)
         .utf8_passthru(true)
         .build(counted);
-    let mut reader = BufReader::with_capacity(PEEK, decoded);
-    let head = reader
-        .fill_buf()
+    // The first block, read whole (the decoder hands out small pieces), then the rest.
+    let mut decoded = decoded;
+    let mut first = Vec::with_capacity(PEEK);
+    (&mut decoded)
+        .take(PEEK as u64)
+        .read_to_end(&mut first)
         .map_err(|e| ReadError::msg(format!("cannot read: {e}")))?;
+    let head = first.as_slice();
     let start = head
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -166,6 +170,7 @@ pub fn open(
             }
         }
     };
+    let reader = BufReader::with_capacity(PEEK, std::io::Cursor::new(first).chain(decoded));
     Ok((
         Box::new(Counting {
             inner: reader,
@@ -183,6 +188,8 @@ struct Ctx<'a, 's> {
     sink: RefCell<&'s mut Sink<'a>>,
     path: RefCell<Vec<String>>,
     sink_error: RefCell<Option<String>>,
+    /// Whether the document had anything this reader knows (a resource list).
+    recognized: std::cell::Cell<bool>,
 }
 
 impl Ctx<'_, '_> {
@@ -233,12 +240,25 @@ impl<'de> Visitor<'de> for Top<'_, '_, '_> {
         f.write_str("a JSON object or array")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.0.recognized.set(true);
         SeqOf(self.0, Kind::Element).visit_seq(seq)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let ctx = self.0;
         while let Some(key) = map.next_key::<String>()? {
             ctx.path.borrow_mut().push(format!(".{key}"));
+            if matches!(
+                key.as_str(),
+                "resources"
+                    | "values"
+                    | "planned_values"
+                    | "resource_changes"
+                    | "configurationItems"
+                    | "Results"
+                    | "items"
+            ) {
+                ctx.recognized.set(true);
+            }
             match key.as_str() {
                 "resources" => map.next_value_seed(SeqOf(ctx, Kind::TfState))?,
                 "values" | "planned_values" => map.next_value_seed(Values(ctx))?,
@@ -403,6 +423,7 @@ pub fn walk(
                 sink: RefCell::new(sink),
                 path: RefCell::new(Vec::new()),
                 sink_error: RefCell::new(None),
+                recognized: std::cell::Cell::new(false),
             };
             let mut de = serde_json::Deserializer::from_reader(reader);
             let r = Top(&ctx).deserialize(&mut de).and_then(|_| de.end());
@@ -424,6 +445,11 @@ pub fn walk(
                     offset: Some(count.get()),
                     path: Some(ctx.path_string()),
                 });
+            }
+            if !ctx.recognized.get() {
+                return Err(ReadError::msg(
+                    "unknown inventory format: a JSON document with none of the keys this reader knows (`resources`, `values`, `planned_values`, `resource_changes` for Terraform; `configurationItems` or `Results` for AWS Config; `data` for Azure Resource Graph; `items` for a Kubernetes list) and not an array of resources",
+                ));
             }
             Ok(())
         }
