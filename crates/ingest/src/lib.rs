@@ -280,7 +280,7 @@ pub fn ingest(
                     .map(|&i| &decl[i]);
                 r.asset = matched
                     .map(|d| d.id.clone())
-                    .unwrap_or_else(|| r.id.clone());
+                    .unwrap_or_else(|| asset_id(&r.id));
                 if r.service.is_none() && matched.is_none() {
                     *summary
                         .unmapped
@@ -364,6 +364,23 @@ pub fn ingest(
     Ok(summary)
 }
 
+/// An estate asset id for a resource's stable id: asset ids use letters, digits and
+/// `-_.:@+` only, so `/` becomes `:`, an index `[0]` or `["k"]` becomes `.0` or `.k`, and any
+/// other character `_`. The stable id itself is kept as `external_id` and in the sidecar.
+pub fn asset_id(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for c in id.chars() {
+        match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' | '.' | ':' | '@' | '+' => out.push(c),
+            '/' => out.push(':'),
+            '[' => out.push('.'),
+            ']' | '"' => {}
+            _ => out.push('_'),
+        }
+    }
+    out.trim_start_matches(':').to_string()
+}
+
 /// A type name for counting (`(no type)` when the source gives none).
 fn type_label(t: &str) -> &str {
     if t.is_empty() { "(no type)" } else { t }
@@ -403,8 +420,10 @@ fn asset_row(r: &ResourceV1, matched: Option<&Declared>, first: &str, as_of: &st
             m.insert("service".into(), Value::String(d.service.clone()));
         }
     }
-    if agree(&r.external_id, matched.map(|d| &d.external_id)) {
-        m.insert("external_id".into(), r.external_id.clone().into());
+    // The stable id is the external id when the source has none of its own.
+    let external = r.external_id.clone().or_else(|| Some(r.id.clone()));
+    if agree(&external, matched.map(|d| &d.external_id)) {
+        m.insert("external_id".into(), external.into());
     }
     if agree(&r.account, matched.map(|d| &d.account)) {
         m.insert("account".into(), r.account.clone().into());
