@@ -255,7 +255,7 @@ pub fn ingest(
                 *formats.entry(source_name(&r.source)).or_default() += 1;
                 count += 1;
                 total_items += 1;
-                if total_items % 1024 == 0 {
+                if total_items.is_multiple_of(1024) {
                     progress.advance(raw.get(), total_items);
                 }
                 if r.id.is_empty() {
@@ -322,18 +322,14 @@ pub fn ingest(
             return Err(fail(Some(path), e));
         }
         let format = if formats.is_empty() {
-            if shape == read::Shape::Csv {
-                map::CSV
-            } else {
-                "empty"
-            }
+            if shape == read::Shape::Csv { map::CSV } else { "empty" }.to_string()
         } else {
-            formats.keys().copied().collect::<Vec<_>>().join("+").leak()
+            formats.keys().copied().collect::<Vec<_>>().join("+")
         };
         progress.advance(raw.get(), total_items);
         summary.files.push(IngestFileV1 {
             path: path.display().to_string(),
-            format: format.to_string(),
+            format,
             bytes: raw.get(),
             resources: count,
         });
