@@ -322,7 +322,12 @@ pub fn ingest(
             return Err(fail(Some(path), e));
         }
         let format = if formats.is_empty() {
-            if shape == read::Shape::Csv { map::CSV } else { "empty" }.to_string()
+            if shape == read::Shape::Csv {
+                map::CSV
+            } else {
+                "empty"
+            }
+            .to_string()
         } else {
             formats.keys().copied().collect::<Vec<_>>().join("+")
         };
