@@ -15,14 +15,16 @@
 
 pub mod annex;
 pub mod compliance;
+pub mod inventory;
 pub mod v1;
 
 pub use annex::*;
 pub use compliance::*;
+pub use inventory::*;
 pub use v1::*;
 
 /// The names of the output shapes whose schema `demarc schema NAME` prints.
-pub const SCHEMAS: [&str; 17] = [
+pub const SCHEMAS: [&str; 21] = [
     "check",
     "cells",
     "cell",
@@ -40,6 +42,10 @@ pub const SCHEMAS: [&str; 17] = [
     "annex",
     "annex-diff",
     "incidents",
+    "inventory",
+    "policy",
+    "ingest",
+    "drift",
 ];
 
 /// The JSON Schema of one output shape, by name (see [`SCHEMAS`]).
@@ -61,6 +67,10 @@ pub fn schema(name: &str) -> Option<serde_json::Value> {
         "annex" => schemars::schema_for!(annex::AnnexV1),
         "annex-diff" => schemars::schema_for!(annex::AnnexDiffV1),
         "incidents" => schemars::schema_for!(annex::IncidentsV1),
+        "inventory" => schemars::schema_for!(inventory::InventoryV1),
+        "policy" => schemars::schema_for!(inventory::PolicyV1),
+        "ingest" => schemars::schema_for!(inventory::IngestV1),
+        "drift" => schemars::schema_for!(inventory::DriftV1),
         _ => return None,
     };
     serde_json::to_value(s).ok()

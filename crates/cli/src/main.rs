@@ -5,6 +5,7 @@ mod audit_pack;
 mod catalog_cmd;
 mod compliance_cmd;
 mod exchange_cmd;
+mod ingest_cmd;
 mod init;
 
 use std::io::{IsTerminal, Read, Write};
@@ -104,6 +105,10 @@ struct EstateArgs {
     /// estate's `settings.catalog`.
     #[arg(long = "catalog", value_name = "DIR")]
     catalogs: Vec<PathBuf>,
+    /// Do not load the newest inventory snapshot of the estate directory
+    /// (`.demarc/inventory/`, written by `demarc ingest inventory`).
+    #[arg(long, env = "DEMARC_NO_SNAPSHOT")]
+    no_snapshot: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -410,6 +415,34 @@ enum Command {
         #[command(flatten)]
         args: EstateArgs,
     },
+    /// Bring what discovery tools found into the estate (`ingest inventory`).
+    Ingest {
+        #[command(subcommand)]
+        command: ingest_cmd::IngestCommand,
+    },
+    /// Drift between the estate and its latest inventory snapshot: undeclared assets, declared
+    /// assets gone, unmapped resource types, assets whose service, env or data class changed,
+    /// services first seen after the latest review (DM021–DM025). Exits 1 when drift is found.
+    Drift {
+        /// Estate directory (overrides --estate).
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        args: EstateArgs,
+    },
+    /// Evaluate configuration rules written in Rego (built in, plus --rules DIR) over the
+    /// latest inventory snapshot. Exits 1 when a rule fails.
+    Policy {
+        /// Estate directory (overrides --estate).
+        path: Option<PathBuf>,
+        /// A directory of your own `.rego` rules.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// Only the rules of --rules.
+        #[arg(long)]
+        no_builtin: bool,
+        #[command(flatten)]
+        args: EstateArgs,
+    },
     /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) to stdout, e.g. `demarc man > demarc.1`.
@@ -671,6 +704,7 @@ fn load(
     progress.phase(&format!("loading {}", path.display()));
     let options = demarc_model::LoadOptions {
         inventory: args.inventory.clone(),
+        no_snapshot: args.no_snapshot,
     };
     let mut interner = demarc_model::Interner::new();
     let estate = timed("load", || {
@@ -1128,6 +1162,14 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             Ok(0)
         }
         Command::Catalog { command } => catalog_cmd::run(catalog, command),
+        Command::Ingest { command } => ingest_cmd::run(command),
+        Command::Drift { path, args } => ingest_cmd::drift(path.as_deref(), &args),
+        Command::Policy {
+            path,
+            rules,
+            no_builtin,
+            args,
+        } => ingest_cmd::policy(path.as_deref(), rules.as_deref(), no_builtin, &args),
         Command::Export { command } => exchange_cmd::export(command),
         Command::Import {
             kind,

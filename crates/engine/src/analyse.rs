@@ -111,6 +111,7 @@ pub mod codes {
         let mut v: Vec<super::CodeInfo> = crate::checks::builtin()
             .iter()
             .flat_map(|c| c.codes().iter().copied())
+            .chain(crate::checks::drift::CODES.iter().copied())
             .collect();
         v.sort_by_key(|c| c.code);
         v

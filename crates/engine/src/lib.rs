@@ -55,6 +55,7 @@ pub use annex::{
 };
 pub use callsheet::{CallEntry, CallReason, CallSheet};
 pub use cell::{Assignee, Basis, BasisKind, Cell, Ownership, Role};
+pub use checks::drift::{Drift, DriftFacts};
 pub use drill::{
     Drill, DrillCall, DutyLine, Inject, LogLine, Need, OwnerGroup, ProviderLine, Scenario,
     ScenarioError, Targets, builtin_scenario, builtin_scenarios,

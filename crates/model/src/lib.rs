@@ -39,8 +39,9 @@ pub use input::{parse_date, parse_timestamp};
 pub use intern::{Interner, Sym, Tags};
 pub use inventory::{CSV_COLUMNS, MAX_ERRORS_PER_FILE};
 pub use load::{
-    EstateFiles, LoadOptions, MAX_FILE_BYTES, ROOT_FILES, estate_files, find_estate_root,
-    load_path, load_sources, load_sources_with, never_estate, unknown_field_hint,
+    EstateFiles, LoadOptions, MAX_FILE_BYTES, ROOT_FILES, SNAPSHOT_DIR, estate_files,
+    find_estate_root, latest_snapshot, load_path, load_sources, load_sources_with, never_estate,
+    snapshots, unknown_field_hint,
 };
 pub use origin::{Origin, SourceFile, SourceKind};
 pub use span::{Loc, Sp};

@@ -22,6 +22,38 @@ pub struct LoadOptions {
     /// Inventory files to add to the estate (`--inventory FILE`), after those the estate's
     /// `inventory:` key names. JSON Lines (`.jsonl`, `.ndjson`) or CSV (`.csv`).
     pub inventory: Vec<PathBuf>,
+    /// Leave out the newest ingested inventory snapshot (`DIR/.demarc/inventory/`,
+    /// [`latest_snapshot`]) that an estate directory otherwise loads automatically.
+    pub no_snapshot: bool,
+}
+
+/// Where `demarc ingest inventory` keeps an estate directory's inventory snapshots.
+pub const SNAPSHOT_DIR: &str = ".demarc/inventory";
+
+/// The inventory snapshots of the estate directory `dir`, oldest first: the
+/// `DIR/.demarc/inventory/*.jsonl` files other than their `*.resources.jsonl` sidecars, in name
+/// order (names start with a UTC timestamp, so name order is time order). Files being written
+/// (hidden `.tmp` names) are never listed.
+pub fn snapshots(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir.join(SNAPSHOT_DIR)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                !n.starts_with('.') && n.ends_with(".jsonl") && !n.ends_with(".resources.jsonl")
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The newest inventory snapshot of the estate directory `dir`, if it has any.
+pub fn latest_snapshot(dir: &Path) -> Option<PathBuf> {
+    snapshots(dir).pop()
 }
 
 /// The names of an estate's root file, in the order they are looked for. A directory is an
@@ -74,6 +106,18 @@ pub fn load_path(
         Err(_) => Vec::new(),
     };
     let found = estate_files(path, &root, &overlays)?;
+    // The newest ingested snapshot is an inventory source like any other, after those the
+    // estate and the caller name.
+    let with_snapshot;
+    let options = match latest_snapshot(path) {
+        Some(s) if !options.no_snapshot => {
+            let mut o = options.clone();
+            o.inventory.push(s);
+            with_snapshot = o;
+            &with_snapshot
+        }
+        _ => options,
+    };
     let mut sources = Vec::with_capacity(found.files.len());
     let mut errors = Vec::new();
     for f in &found.files {

@@ -24,6 +24,7 @@ fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
 fn load(path: &Path, inventory: &[PathBuf]) -> Result<Estate, String> {
     let options = LoadOptions {
         inventory: inventory.to_vec(),
+        ..LoadOptions::default()
     };
     load_path(path, &options, &mut Interner::new()).map_err(|d| d.to_string())
 }
@@ -124,6 +125,7 @@ fn repeated_inventory_strings_are_interned_into_the_callers_interner() {
         &estate,
         &LoadOptions {
             inventory: vec![inv],
+            ..LoadOptions::default()
         },
         &mut interner,
     )

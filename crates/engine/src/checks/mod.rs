@@ -5,6 +5,7 @@
 pub(crate) mod acceptance;
 mod attestation;
 mod compliance_scope;
+pub mod drift;
 mod evidence;
 mod expiry;
 mod hygiene;

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Checkov vs `demarc policy` on generated Terraform plans (1k, 10k, 100k resources), with
+# rules whose semantics match the chosen Checkov checks exactly:
+#   CKV_AWS_20 (S3 ACL public-read / public-read-write), CKV_AWS_16 (RDS storage_encrypted),
+#   CKV_AWS_17 (RDS publicly_accessible), CKV_AWS_3 (EBS encrypted), CKV_AWS_7 (KMS rotation),
+#   CKV_AWS_24 (SG ingress 0.0.0.0/0 to 22), CKV_AWS_28 (DynamoDB PITR).
+# Prints a markdown table; fails when the failing-resource sets differ. Not run in CI.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+work=${WORK:-$(mktemp -d)}
+cd "$here/.."
+cargo build --release -q -p demarc
+demarc=${CARGO_TARGET_DIR:-target}/release/demarc
+[ -x "$work/venv/bin/checkov" ] || { python3 -m venv "$work/venv"; "$work/venv/bin/pip" -q install checkov; }
+checks=CKV_AWS_20,CKV_AWS_16,CKV_AWS_17,CKV_AWS_3,CKV_AWS_7,CKV_AWS_24,CKV_AWS_28
+mkdir -p "$work/rules"
+cat > "$work/rules/ckv.rego" <<'REGO'
+package bench.ckv
+import rego.v1
+metadata := {"id": "CKV", "title": "checkov-equivalent", "control": "secure-configuration", "severity": "medium"}
+tf(t) := [r | some r in input.resources; r.type == t]
+deny contains {"resource": r.id, "message": "CKV_AWS_20"} if { some r in tf("aws_s3_bucket"); r.config.acl in {"public-read", "public-read-write"} }
+deny contains {"resource": r.id, "message": "CKV_AWS_16"} if { some r in tf("aws_db_instance"); not r.config.storage_encrypted == true }
+deny contains {"resource": r.id, "message": "CKV_AWS_17"} if { some r in tf("aws_db_instance"); r.config.publicly_accessible == true }
+deny contains {"resource": r.id, "message": "CKV_AWS_3"} if { some r in tf("aws_ebs_volume"); not r.config.encrypted == true }
+deny contains {"resource": r.id, "message": "CKV_AWS_7"} if { some r in tf("aws_kms_key"); not r.config.enable_key_rotation == true }
+deny contains {"resource": r.id, "message": "CKV_AWS_24"} if { some r in tf("aws_security_group"); some i in r.config.ingress; "0.0.0.0/0" in i.cidr_blocks; i.from_port <= 22; 22 <= i.to_port }
+deny contains {"resource": r.id, "message": "CKV_AWS_28"} if { some r in tf("aws_dynamodb_table"); not r.config.point_in_time_recovery[0].enabled == true }
+REGO
+echo "| resources | checkov (s) | demarc ingest + policy (s) | speed-up | same results |"
+echo "|---|---|---|---|---|"
+for n in 1000 10000 100000; do
+  python3 "$here/gen_tfplan.py" $n > "$work/plan.json"
+  est="$work/estate-$n"; rm -rf "$est"; mkdir -p "$est"
+  printf 'version: 1\nestate: bench\ncustomer: me\nparties:\n  me: {kind: customer, name: Me}\n' > "$est/estate.yaml"
+  t0=$(date +%s.%N)
+  "$work/venv/bin/checkov" --skip-download -f "$work/plan.json" --framework terraform_plan --check $checks -o json > "$work/checkov.json" || true
+  t1=$(date +%s.%N)
+  "$demarc" -q ingest inventory "$work/plan.json" -e "$est" > /dev/null
+  "$demarc" -q policy "$est" --no-builtin --rules "$work/rules" --format json > "$work/demarc.json" || true
+  t2=$(date +%s.%N)
+  python3 - "$work/checkov.json" "$work/demarc.json" > "$work/cmp.txt" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c = c if isinstance(c, list) else [c]
+ck = {(f["check_id"], f["resource"]) for r in c for f in r.get("results", {}).get("failed_checks", [])}
+d = {(x["message"], x["resource"]) for x in json.load(open(sys.argv[2]))["results"]}
+print("yes" if ck == d else f"NO: checkov-only {len(ck - d)}, demarc-only {len(d - ck)}")
+PY
+  awk -v n=$n -v a="$t0" -v b="$t1" -v c="$t2" -v same="$(cat "$work/cmp.txt")" \
+    'BEGIN { printf "| %d | %.2f | %.2f | %.0fx | %s |\n", n, b - a, c - b, (b - a) / (c - b), same }'
+done

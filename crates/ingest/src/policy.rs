@@ -1,0 +1,217 @@
+//! Configuration checks in Rego, evaluated with regorus over [`InventoryV1`].
+//!
+//! A rule file is a Rego (v1) module in its own package that defines
+//! `metadata := {"id", "title", "control", "severity"}` (the catalog control it checks, one of
+//! `info low medium high critical`) and a set `deny` of `{"resource": <resource id>,
+//! "message": <text>}` objects. Built-in rules (`rules/*.rego`, embedded in the binary) can
+//! use the helpers of package `demarc.lib`; a user's rules (`--rules DIR`, every `*.rego`
+//! file) can too. Results are [`PolicyResultV1`]s: rule, resource, asset, control, severity
+//! and message, ready to be attributed as findings.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use demarc_api::{InventoryV1, PolicyResultV1, PolicyRuleV1, PolicySeverityV1};
+use demarc_catalog::Catalog;
+use serde_json::Value;
+
+/// The built-in rule files: `(name, text)`.
+pub const BUILTIN: [(&str, &str); 11] = [
+    ("lib.rego", include_str!("../rules/lib.rego")),
+    (
+        "public_storage.rego",
+        include_str!("../rules/public_storage.rego"),
+    ),
+    (
+        "encryption_at_rest.rego",
+        include_str!("../rules/encryption_at_rest.rego"),
+    ),
+    (
+        "storage_logging.rego",
+        include_str!("../rules/storage_logging.rego"),
+    ),
+    ("mfa.rego", include_str!("../rules/mfa.rego")),
+    (
+        "access_key_age.rego",
+        include_str!("../rules/access_key_age.rego"),
+    ),
+    (
+        "key_rotation.rego",
+        include_str!("../rules/key_rotation.rego"),
+    ),
+    (
+        "management_ports.rego",
+        include_str!("../rules/management_ports.rego"),
+    ),
+    (
+        "default_credentials.rego",
+        include_str!("../rules/default_credentials.rego"),
+    ),
+    ("backups.rego", include_str!("../rules/backups.rego")),
+    (
+        "audit_logging.rego",
+        include_str!("../rules/audit_logging.rego"),
+    ),
+];
+
+/// A loaded set of rules.
+pub struct Policy {
+    engine: regorus::Engine,
+    /// `(package, file)` of every module that declares `metadata` and `deny`.
+    modules: Vec<(String, String)>,
+}
+
+/// Which rules to load.
+pub struct RuleSources {
+    pub builtin: bool,
+    /// A directory of the user's `.rego` files.
+    pub dir: Option<PathBuf>,
+}
+
+fn rego_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read rules directory {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rego") && p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("{} holds no `.rego` file", dir.display()));
+    }
+    Ok(files)
+}
+
+impl Policy {
+    /// Loads and compiles the rules. A syntax error is an error naming the file and line.
+    pub fn load(sources: &RuleSources) -> Result<Policy, String> {
+        let mut engine = regorus::Engine::new();
+        let mut modules = Vec::new();
+        let mut add =
+            |engine: &mut regorus::Engine, file: String, text: String| -> Result<(), String> {
+                let declares = text.contains("metadata") && text.contains("deny");
+                let package = engine
+                    .add_policy(file.clone(), text)
+                    .map_err(|e| format!("{e}"))?;
+                if declares {
+                    modules.push((package, file));
+                }
+                Ok(())
+            };
+        if sources.builtin {
+            for (name, text) in BUILTIN {
+                add(&mut engine, format!("builtin:{name}"), text.to_string())?;
+            }
+        }
+        if let Some(dir) = &sources.dir {
+            for f in rego_files(dir)? {
+                let text =
+                    std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+                add(&mut engine, f.display().to_string(), text)?;
+            }
+        }
+        Ok(Policy { engine, modules })
+    }
+
+    /// Each rule's metadata, checked against the catalog (the control must exist).
+    pub fn rules(&mut self, catalog: &Catalog) -> Result<Vec<PolicyRuleV1>, String> {
+        let mut out = Vec::new();
+        for (package, file) in &self.modules {
+            let meta = self
+                .engine
+                .eval_rule(format!("{package}.metadata"))
+                .map_err(|e| format!("{file}: {e}"))?;
+            let meta: Value = serde_json::to_value(&meta).map_err(|e| e.to_string())?;
+            let field = |k: &str| -> Result<String, String> {
+                meta.get(k).and_then(Value::as_str).map(str::to_string).ok_or_else(|| {
+                    format!(
+                        "{file}: `metadata` of {package} has no `{k}` (it needs id, title, control and severity)"
+                    )
+                })
+            };
+            let control = field("control")?;
+            if catalog.control(&control).is_none() {
+                let hint =
+                    demarc_model::suggest(&control, catalog.controls.iter().map(|c| c.id.as_str()))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                return Err(format!(
+                    "{file}: rule {package} names control `{control}`, which the catalog does not have{hint}"
+                ));
+            }
+            let severity = field("severity")?;
+            let severity: PolicySeverityV1 = serde_json::from_value(Value::String(
+                severity.clone(),
+            ))
+            .map_err(|_| {
+                format!(
+                    "{file}: severity `{severity}` is not one of info, low, medium, high, critical"
+                )
+            })?;
+            out.push(PolicyRuleV1 {
+                id: field("id")?,
+                title: field("title")?,
+                control,
+                severity,
+                file: file.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Evaluates every rule over `input`; results sorted by rule, then resource.
+    pub fn evaluate(
+        &mut self,
+        input: &InventoryV1,
+        rules: &[PolicyRuleV1],
+    ) -> Result<Vec<PolicyResultV1>, String> {
+        let json = serde_json::to_value(input).map_err(|e| e.to_string())?;
+        self.engine.set_input(regorus::Value::from(json));
+        let assets: HashMap<&str, &str> = input
+            .resources
+            .iter()
+            .map(|r| (r.id.as_str(), r.asset.as_str()))
+            .collect();
+        let mut out = Vec::new();
+        for ((package, file), rule) in self.modules.iter().zip(rules) {
+            let deny = self
+                .engine
+                .eval_rule(format!("{package}.deny"))
+                .map_err(|e| format!("{file}: {e}"))?;
+            let deny: Value = serde_json::to_value(&deny).map_err(|e| e.to_string())?;
+            let items = match deny {
+                Value::Array(a) => a,
+                Value::Null => Vec::new(),
+                other => vec![other],
+            };
+            for d in items {
+                let resource = d
+                    .get("resource")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let message = d
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| rule.title.clone());
+                out.push(PolicyResultV1 {
+                    rule: rule.id.clone(),
+                    asset: assets
+                        .get(resource.as_str())
+                        .copied()
+                        .unwrap_or(resource.as_str())
+                        .to_string(),
+                    resource,
+                    control: rule.control.clone(),
+                    severity: rule.severity,
+                    message,
+                });
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+}
