@@ -14,13 +14,15 @@
 //! ```
 
 pub mod compliance;
+pub mod findings;
 pub mod v1;
 
 pub use compliance::*;
+pub use findings::*;
 pub use v1::*;
 
 /// The names of the output shapes whose schema `demarc schema NAME` prints.
-pub const SCHEMAS: [&str; 14] = [
+pub const SCHEMAS: [&str; 17] = [
     "check",
     "cells",
     "cell",
@@ -35,6 +37,9 @@ pub const SCHEMAS: [&str; 14] = [
     "requirement",
     "evidence",
     "audit-pack",
+    "findings",
+    "finding",
+    "findings-ingest",
 ];
 
 /// The JSON Schema of one output shape, by name (see [`SCHEMAS`]).
@@ -53,6 +58,9 @@ pub fn schema(name: &str) -> Option<serde_json::Value> {
         "requirement" => schemars::schema_for!(compliance::RequirementV1),
         "evidence" => schemars::schema_for!(compliance::EvidenceRegisterV1),
         "audit-pack" => schemars::schema_for!(compliance::AuditPackV1),
+        "findings" => schemars::schema_for!(findings::FindingsV1),
+        "finding" => schemars::schema_for!(findings::FindingV1),
+        "findings-ingest" => schemars::schema_for!(findings::FindingsIngestV1),
         _ => return None,
     };
     serde_json::to_value(s).ok()

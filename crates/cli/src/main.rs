@@ -5,6 +5,7 @@ mod audit_pack;
 mod catalog_cmd;
 mod compliance_cmd;
 mod exchange_cmd;
+mod findings_cmd;
 mod init;
 
 use std::io::{IsTerminal, Read, Write};
@@ -368,6 +369,47 @@ enum Command {
         /// Generic model the service follows: iaas, caas, paas, faas, dbaas, saas, on-prem.
         #[arg(long, value_name = "MODEL")]
         model: Option<String>,
+    },
+    /// Who must fix which security finding, by when: the latest findings snapshot (stored by
+    /// `ingest-findings`) attributed to controls, assets, the responsible party or team and
+    /// the SLA their contract sets; overdue findings, findings on provider-owned duties (with
+    /// the provider's escalation path), on undeclared assets and mapping to no control. Exits 1
+    /// when an open finding is at or above --fail-on.
+    Findings {
+        /// Estate directory (overrides --estate).
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        args: EstateArgs,
+        /// Group open findings by party (and team), control, asset or severity.
+        #[arg(long, value_enum, default_value_t = findings_cmd::ByArg::Party)]
+        by: findings_cmd::ByArg,
+        /// Lowest severity of an open finding that makes the command exit 1.
+        #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
+        fail_on: SeverityArg,
+        /// List passed, manual, suppressed and resolved findings too.
+        #[arg(long)]
+        all: bool,
+        /// List only overdue findings.
+        #[arg(long)]
+        overdue: bool,
+        /// Findings listed in table and md output, most urgent first (0 = all).
+        #[arg(long, default_value_t = 25)]
+        limit: usize,
+    },
+    /// Read findings files (Prowler OCSF JSON, AWS Security Hub ASFF, SARIF 2.1.0; the format
+    /// is recognised from the content) and store them as the as-of date's snapshot under
+    /// `ESTATE/.demarc/findings/`, written whole or not at all. (Temporary spelling of
+    /// `demarc ingest findings`.)
+    #[command(hide = true)]
+    IngestFindings {
+        /// The findings files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        args: EstateArgs,
+        /// Group the summary by party (and team), control, asset or severity.
+        #[arg(long, value_enum, default_value_t = findings_cmd::ByArg::Party)]
+        by: findings_cmd::ByArg,
     },
     /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
     Completions { shell: clap_complete::Shell },
@@ -935,6 +977,24 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             Ok(0)
         }
         Command::Catalog { command } => catalog_cmd::run(catalog, command),
+        Command::Findings {
+            path,
+            args,
+            by,
+            fail_on,
+            all,
+            overdue,
+            limit,
+        } => findings_cmd::report(findings_cmd::ReportArgs {
+            path: path.as_deref(),
+            args: &args,
+            by,
+            fail_on,
+            all,
+            overdue,
+            limit,
+        }),
+        Command::IngestFindings { files, args, by } => findings_cmd::ingest(&files, &args, by),
         Command::Export { command } => exchange_cmd::export(command),
         Command::Import {
             kind,

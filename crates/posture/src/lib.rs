@@ -19,9 +19,11 @@ mod formats;
 mod finding;
 pub mod read;
 pub mod snapshot;
+mod summary;
 mod table;
 
 pub use attribute::{AssetMatch, Attribution, Attributor, ControlVia, PartyContact, Route};
 pub use finding::{Finding, Kind, Resource, Severity, SourceFormat, Status};
 pub use read::{ReadError, ReadOptions, ReadSummary, read_findings};
+pub use summary::{Fact, Group, GroupBy, Summary, Tally, placeholder};
 pub use table::{CheckTable, TableEntry};

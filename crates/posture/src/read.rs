@@ -609,6 +609,9 @@ fn scan(
                 }
             }
             2 => {
+                if sc.layout == Layout::Array && sc.depth == 0 && c == b'[' {
+                    sc.active = true;
+                }
                 if sc.layout == Layout::FindingsKey
                     && sc.depth == 1
                     && c == b'['
