@@ -100,7 +100,11 @@ pub struct FindingV1 {
 }
 
 impl FindingV1 {
-    pub fn new(at: &posture::Attributor<'_>, f: &posture::Finding, a: &posture::Attribution) -> Self {
+    pub fn new(
+        at: &posture::Attributor<'_>,
+        f: &posture::Finding,
+        a: &posture::Attribution,
+    ) -> Self {
         let res = at.resolution();
         let contact = a
             .party

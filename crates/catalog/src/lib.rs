@@ -44,8 +44,14 @@ pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
 /// (start-up stays flat); `demarc-posture` parses them when a findings command needs them and
 /// its tests check every control id against the catalog.
 pub fn check_tables() -> &'static [(&'static str, &'static str)] {
-    &[(
-        "checks/prowler.yaml",
-        include_str!("../data/checks/prowler.yaml"),
-    )]
+    &[
+        (
+            "checks/prowler.yaml",
+            include_str!("../data/checks/prowler.yaml"),
+        ),
+        (
+            "checks/checkov.yaml",
+            include_str!("../data/checks/checkov.yaml"),
+        ),
+    ]
 }

@@ -86,8 +86,8 @@ pub(crate) fn ingest(files: &[PathBuf], args: &EstateArgs, by: ByArg) -> Result<
     // Every input must be a readable regular file before any work.
     let mut sizes = Vec::new();
     for f in files {
-        let meta = std::fs::metadata(f)
-            .map_err(|e| InputError(format!("error: {}: {e}", f.display())))?;
+        let meta =
+            std::fs::metadata(f).map_err(|e| InputError(format!("error: {}: {e}", f.display())))?;
         if !meta.is_file() {
             return Err(InputError(format!(
                 "error: {}: not a regular file\n  help: give findings files (Prowler OCSF JSON, ASFF or SARIF)",
@@ -236,10 +236,10 @@ pub(crate) fn ingest(files: &[PathBuf], args: &EstateArgs, by: ByArg) -> Result<
             text.push_str(&summary_lines(&out.summary));
             print(&text)?;
             if !out.groups.is_empty() {
-                print(&groups_grid(&out.groups, by_g).render_for(
-                    if md { Format::Md } else { Format::Table },
-                    term(),
-                ))?;
+                print(
+                    &groups_grid(&out.groups, by_g)
+                        .render_for(if md { Format::Md } else { Format::Table }, term()),
+                )?;
             }
         }
     }
@@ -310,7 +310,12 @@ fn listed(all: bool, overdue: bool, f: &Finding, a: &posture::Attribution) -> bo
 }
 
 /// Most urgent first: most days overdue, then severity, then earliest due, then file order.
-type Urgency = (i64, posture::Severity, std::cmp::Reverse<chrono::NaiveDate>, std::cmp::Reverse<(u32, u64)>);
+type Urgency = (
+    i64,
+    posture::Severity,
+    std::cmp::Reverse<chrono::NaiveDate>,
+    std::cmp::Reverse<(u32, u64)>,
+);
 
 fn urgency(f: &Finding, a: &posture::Attribution) -> Urgency {
     (
@@ -384,7 +389,8 @@ pub(crate) fn report(o: ReportArgs<'_>) -> Result<u8, InputError> {
         let a = at.attribute(&f);
         let fact = Fact::new(by, &at, &f, &a);
         let item = if streaming_only {
-            listed(o.all, o.overdue, &f, &a).then(|| Row::Api(Box::new(api::FindingV1::new(&at, &f, &a))))
+            listed(o.all, o.overdue, &f, &a)
+                .then(|| Row::Api(Box::new(api::FindingV1::new(&at, &f, &a))))
         } else if keep > 0 && listed(o.all, o.overdue, &f, &a) {
             Some(Row::Kept(Box::new((urgency(&f, &a), f, a))))
         } else {
@@ -552,13 +558,19 @@ pub(crate) fn report(o: ReportArgs<'_>) -> Result<u8, InputError> {
             };
             if !providers.is_empty() {
                 let head = "Findings on provider-owned duties: raise them with the provider";
-                print(&if md { format!("\n## {head}\n\n") } else { format!("\n{head}:\n") })?;
+                print(&if md {
+                    format!("\n## {head}\n\n")
+                } else {
+                    format!("\n{head}:\n")
+                })?;
                 let mut g = Grid::new(["provider", "open", "contact", "phone", "escalation"]);
                 for p in providers {
                     g.row([
                         p.name.clone().unwrap_or_else(|| p.key.clone()),
                         p.open.to_string(),
-                        p.contact.clone().unwrap_or_else(|| "(none in the estate)".into()),
+                        p.contact
+                            .clone()
+                            .unwrap_or_else(|| "(none in the estate)".into()),
                         p.phone.clone().unwrap_or_default(),
                         p.escalation.join(" → "),
                     ]);
@@ -571,10 +583,13 @@ pub(crate) fn report(o: ReportArgs<'_>) -> Result<u8, InputError> {
                 } else {
                     "Findings".to_string()
                 };
-                print(&if md { format!("\n## {head}\n\n") } else { format!("\n{head}:\n") })?;
+                print(&if md {
+                    format!("\n## {head}\n\n")
+                } else {
+                    format!("\n{head}:\n")
+                })?;
                 let mut g = Grid::new([
-                    "severity", "due", "overdue", "owner", "control", "duty", "sla", "asset",
-                    "check", "resource",
+                    "severity", "due", "overdue", "owner", "control", "asset", "check",
                 ]);
                 for (_, f, a) in &top {
                     let v = api::FindingV1::new(&at, f, a);
@@ -583,16 +598,20 @@ pub(crate) fn report(o: ReportArgs<'_>) -> Result<u8, InputError> {
                         v.due.map(|d| d.to_string()).unwrap_or_default(),
                         v.days_overdue.map(|d| format!("{d}d")).unwrap_or_default(),
                         v.owner.clone().unwrap_or_else(|| format!("({})", v.route)),
-                        v.control.clone().unwrap_or_default(),
-                        v.duty.map(|d| d.as_str().to_string()).unwrap_or_default(),
-                        v.sla.clone().unwrap_or_default(),
-                        v.asset.clone().unwrap_or_default(),
+                        match (&v.control, v.duty) {
+                            (Some(c), Some(d)) => format!("{c} ({})", d.as_str()),
+                            (Some(c), None) => c.clone(),
+                            _ => "(none)".into(),
+                        },
+                        v.asset.clone().unwrap_or_else(|| {
+                            v.resource
+                                .uid
+                                .clone()
+                                .or(v.resource.name.clone())
+                                .map(|r| format!("({r})"))
+                                .unwrap_or_default()
+                        }),
                         v.check.clone(),
-                        v.resource
-                            .uid
-                            .clone()
-                            .or(v.resource.name.clone())
-                            .unwrap_or_default(),
                     ]);
                 }
                 print(&g.render_for(fmt, term()))?;
@@ -619,8 +638,23 @@ enum Row {
 }
 
 const CSV_HEADERS: [&str; 17] = [
-    "severity", "status", "overdue", "days_overdue", "due", "first_seen", "owner", "route",
-    "control", "duty", "sla", "asset", "check", "title", "resource", "tool", "id",
+    "severity",
+    "status",
+    "overdue",
+    "days_overdue",
+    "due",
+    "first_seen",
+    "owner",
+    "route",
+    "control",
+    "duty",
+    "sla",
+    "asset",
+    "check",
+    "title",
+    "resource",
+    "tool",
+    "id",
 ];
 
 fn csv_row(v: &api::FindingV1) -> [String; 17] {
@@ -639,7 +673,11 @@ fn csv_row(v: &api::FindingV1) -> [String; 17] {
         v.asset.clone().unwrap_or_default(),
         v.check.clone(),
         v.title.clone(),
-        v.resource.uid.clone().or(v.resource.name.clone()).unwrap_or_default(),
+        v.resource
+            .uid
+            .clone()
+            .or(v.resource.name.clone())
+            .unwrap_or_default(),
         v.tool.clone(),
         v.id.clone(),
     ]

@@ -160,7 +160,9 @@ const DUTY_ORDER: [Duty; 5] = [
 ];
 
 fn tail(uid: &str) -> &str {
-    uid.rsplit(['/', ':']).find(|s| !s.is_empty()).unwrap_or(uid)
+    uid.rsplit(['/', ':'])
+        .find(|s| !s.is_empty())
+        .unwrap_or(uid)
 }
 
 impl<'r> Attributor<'r> {
@@ -271,11 +273,19 @@ impl<'r> Attributor<'r> {
                 return Some((a, AssetMatch::Id));
             }
         }
+        // A Terraform address (`aws_s3_bucket.order-exports`) names the resource last.
+        let address = r
+            .uid
+            .as_deref()
+            .filter(|u| !u.contains([':', '/']))
+            .and_then(|u| u.rsplit_once('.'))
+            .map(|(_, n)| n);
         let names = r
             .name
             .as_deref()
             .into_iter()
-            .chain(r.uid.as_deref().map(tail));
+            .chain(r.uid.as_deref().map(tail))
+            .chain(address);
         for n in names {
             if let Some(&a) = self.ext.get(n)
                 && same_account(a)

@@ -242,7 +242,11 @@ pub(crate) fn iso_day(s: &str) -> Option<NaiveDate> {
 
 /// The day of an epoch time in seconds or (OCSF's unit) milliseconds.
 pub(crate) fn epoch_day(t: i64) -> Option<NaiveDate> {
-    let secs = if t.abs() > 100_000_000_000 { t / 1000 } else { t };
+    let secs = if t.abs() > 100_000_000_000 {
+        t / 1000
+    } else {
+        t
+    };
     chrono::DateTime::from_timestamp(secs, 0).map(|d| d.date_naive())
 }
 
@@ -255,7 +259,10 @@ mod tests {
         assert_eq!(nist_id("AC-2").as_deref(), Some("ac-2"));
         assert_eq!(nist_id("ac_2_1").as_deref(), Some("ac-2.1"));
         assert_eq!(nist_id("AC-2(1)").as_deref(), Some("ac-2.1"));
-        assert_eq!(nist_id("NIST.800-53.r5 SC-28(1)").as_deref(), Some("sc-28.1"));
+        assert_eq!(
+            nist_id("NIST.800-53.r5 SC-28(1)").as_deref(),
+            Some("sc-28.1")
+        );
         assert_eq!(nist_id("CIS 1.1"), None);
     }
 

@@ -267,9 +267,20 @@ fn push_category(out: &mut Vec<String>, raw: &str) {
 
 fn kind_of(categories: &[String]) -> Kind {
     let any = |ws: &[&str]| categories.iter().any(|c| ws.contains(&c.as_str()));
-    if any(&["vulnerabilities", "vulnerability", "cve", "software-vulnerabilities"]) {
+    if any(&[
+        "vulnerabilities",
+        "vulnerability",
+        "cve",
+        "software-vulnerabilities",
+    ]) {
         Kind::Vulnerability
-    } else if any(&["ttps", "effects", "unusual-behaviors", "threat-detection", "threat"]) {
+    } else if any(&[
+        "ttps",
+        "effects",
+        "unusual-behaviors",
+        "threat-detection",
+        "threat",
+    ]) {
         Kind::Detection
     } else {
         Kind::Misconfiguration
@@ -328,6 +339,19 @@ fn ocsf(raw: Raw<'_>, source: u32, record: u64) -> Finding {
         .as_ref()
         .and_then(|c| own(&c.provider))
         .or_else(|| from_uid.map(|(p, _)| p.to_string()))
+        .or_else(|| {
+            // Prowler's Kubernetes findings carry no `cloud`: their resources are namespaced
+            // and typed `Kubernetes…`.
+            raw.resources
+                .first()
+                .filter(|r| {
+                    r.namespace.is_some()
+                        || r.kind
+                            .as_deref()
+                            .is_some_and(|k| k.starts_with("Kubernetes"))
+                })
+                .map(|_| "kubernetes".to_string())
+        })
         .map(|p| p.to_ascii_lowercase());
     let tool = raw
         .metadata
@@ -448,9 +472,31 @@ fn asff(raw: Raw<'_>, source: u32, record: u64) -> Finding {
         || product
             .as_deref()
             .is_some_and(|p| p.eq_ignore_ascii_case("prowler"));
+    // Prowler's check id, Security Hub's control id, else the finding type (GuardDuty's
+    // `Backdoor:EC2-C&CActivity.B!DNS`) or the CVE an Inspector finding is titled with.
+    let title = own(&raw.title);
+    let cve = title
+        .as_deref()
+        .and_then(|t| t.split_whitespace().next())
+        .filter(|w| w.starts_with("CVE-") || w.starts_with("GHSA-"))
+        .map(str::to_string);
+    let from_type = raw
+        .types
+        .first()
+        .filter(|t| {
+            ["TTPs", "Effects", "Unusual Behaviors"]
+                .iter()
+                .any(|p| t.starts_with(p))
+        })
+        .and_then(|t| t.rsplit('/').next())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
     let check = if let Some(c) = generator.strip_prefix("prowler-") {
         c.to_string()
     } else if let Some(c) = compliance.and_then(|c| own(&c.control_id)) {
+        c
+    } else if let Some(c) = cve.or(from_type) {
         c
     } else {
         generator.clone()
@@ -535,7 +581,7 @@ fn asff(raw: Raw<'_>, source: u32, record: u64) -> Finding {
         id: own(&raw.asff_id).unwrap_or_else(|| format!("{check}#{record}")),
         format: SourceFormat::Asff,
         tool,
-        title: own(&raw.title).unwrap_or_else(|| check.clone()),
+        title: title.unwrap_or_else(|| check.clone()),
         check,
         severity,
         status,
@@ -702,7 +748,10 @@ pub(crate) fn sarif(bytes: &[u8], source: u32) -> Result<Vec<Finding>, ReadError
         let no_rule = Rule::default();
         for r in &run.results {
             record += 1;
-            if r.kind.as_deref().is_some_and(|k| k == "pass" || k == "notApplicable") {
+            if r.kind
+                .as_deref()
+                .is_some_and(|k| k == "pass" || k == "notApplicable")
+            {
                 continue;
             }
             let rule = r
@@ -721,18 +770,21 @@ pub(crate) fn sarif(bytes: &[u8], source: u32) -> Result<Vec<Finding>, ReadError
                 .default_configuration
                 .as_ref()
                 .and_then(|c| c.level.as_deref()));
-            let tag_sev = rule
-                .properties
-                .tags
-                .iter()
-                .find_map(|t| Severity::from_word(t).filter(|_| t.chars().all(|c| c.is_ascii_uppercase())));
+            let tag_sev = rule.properties.tags.iter().find_map(|t| {
+                Severity::from_word(t).filter(|_| t.chars().all(|c| c.is_ascii_uppercase()))
+            });
             let severity = sev_score
                 .map(Severity::from_score)
                 .or(tag_sev)
                 .or_else(|| level.and_then(Severity::from_word))
                 .unwrap_or(Severity::Medium);
             let mut categories = Vec::new();
-            for t in rule.properties.tags.iter().chain(props.into_iter().flat_map(|p| &p.tags)) {
+            for t in rule
+                .properties
+                .tags
+                .iter()
+                .chain(props.into_iter().flat_map(|p| &p.tags))
+            {
                 if Severity::from_word(t).is_none() && t != "security" {
                     push_category(&mut categories, t);
                 }
@@ -766,7 +818,11 @@ pub(crate) fn sarif(bytes: &[u8], source: u32) -> Result<Vec<Finding>, ReadError
                 .as_ref()
                 .and_then(|t| t.text.clone())
                 .or_else(|| rule.name.clone())
-                .or_else(|| message.as_ref().map(|m| m.lines().next().unwrap_or("").to_string()))
+                .or_else(|| {
+                    message
+                        .as_ref()
+                        .map(|m| m.lines().next().unwrap_or("").to_string())
+                })
                 .unwrap_or_else(|| check.clone());
             let id = r
                 .partial_fingerprints
@@ -797,7 +853,7 @@ pub(crate) fn sarif(bytes: &[u8], source: u32) -> Result<Vec<Finding>, ReadError
                 provider: None,
                 resource: Resource {
                     uid: logical.clone().or_else(|| uri.clone()),
-                    name: logical.as_ref().and(uri.clone()),
+                    name: None,
                     kind: None,
                     region: None,
                     account: None,

@@ -15,8 +15,8 @@
 //! passed in).
 
 mod attribute;
-mod formats;
 mod finding;
+mod formats;
 pub mod read;
 pub mod snapshot;
 mod summary;

@@ -188,9 +188,7 @@ fn detect(peek: &[u8]) -> Result<Detected, ReadError> {
                 Ok(Detected::Sarif)
             } else if has(b"\"Findings\"") {
                 Ok(Detected::Elements(Layout::FindingsKey))
-            } else if has(b"\"class_uid\"")
-                || has(b"\"SchemaVersion\"")
-                || has(b"\"finding_info\"")
+            } else if has(b"\"class_uid\"") || has(b"\"SchemaVersion\"") || has(b"\"finding_info\"")
             {
                 Ok(Detected::Elements(Layout::Sequence))
             } else {
@@ -363,29 +361,35 @@ pub(crate) fn stream<T: Send>(
                 }
             }
         };
-        let result = split(head, &mut input, layout, &mut |job: Job| {
-            let mut job = Some(job);
-            loop {
-                while let Ok((seq, r)) = res_rx.try_recv() {
-                    pending.insert(seq, r);
-                }
-                drain(&mut pending, &mut next, &mut error);
-                if error.is_some() {
-                    return false;
-                }
-                match job_tx.try_send(job.take().expect("job")) {
-                    Ok(()) => return true,
-                    Err(mpsc::TrySendError::Full(j)) => {
-                        job = Some(j);
-                        // Wait for a result rather than spin.
-                        if let Ok((seq, r)) = res_rx.recv() {
-                            pending.insert(seq, r);
-                        }
+        let result = split(
+            head,
+            &mut input,
+            layout,
+            &mut |job: Job| {
+                let mut job = Some(job);
+                loop {
+                    while let Ok((seq, r)) = res_rx.try_recv() {
+                        pending.insert(seq, r);
                     }
-                    Err(mpsc::TrySendError::Disconnected(_)) => return false,
+                    drain(&mut pending, &mut next, &mut error);
+                    if error.is_some() {
+                        return false;
+                    }
+                    match job_tx.try_send(job.take().expect("job")) {
+                        Ok(()) => return true,
+                        Err(mpsc::TrySendError::Full(j)) => {
+                            job = Some(j);
+                            // Wait for a result rather than spin.
+                            if let Ok((seq, r)) = res_rx.recv() {
+                                pending.insert(seq, r);
+                            }
+                        }
+                        Err(mpsc::TrySendError::Disconnected(_)) => return false,
+                    }
                 }
-            }
-        }, progress);
+            },
+            progress,
+        );
         drop(job_tx);
         for (seq, r) in res_rx.iter() {
             pending.insert(seq, r);
@@ -517,6 +521,14 @@ fn split(
     Ok((records, end))
 }
 
+/// The end of `buf[s..e]` without trailing whitespace.
+fn trim_end(buf: &[u8], s: usize, mut e: usize) -> usize {
+    while e > s && buf[e - 1].is_ascii_whitespace() {
+        e -= 1;
+    }
+    e
+}
+
 /// Byte classes outside strings.
 const fn classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -635,7 +647,7 @@ fn scan(
                         return err(i, "mismatched closing bracket");
                     }
                     if let Some(s) = sc.elem.take() {
-                        ranges.push((s, i));
+                        ranges.push((s, trim_end(buf, s, i)));
                     } else if sc.after_comma {
                         return err(i, "a comma before the closing bracket");
                     }
@@ -656,7 +668,7 @@ fn scan(
             4 => {
                 if sc.active && sc.depth == sc.target {
                     match sc.elem.take() {
-                        Some(s) => ranges.push((s, i)),
+                        Some(s) => ranges.push((s, trim_end(buf, s, i))),
                         None => return err(i, "a comma where a finding was expected"),
                     }
                     sc.after_comma = true;
@@ -700,7 +712,11 @@ mod tests {
 
     #[test]
     fn arrays_split_into_their_elements_whatever_the_strings_hold() {
-        let got = elements(r#"[ {"a": "x,]}\"["}, {"b": [1, {"c": 2}]} ]"#, Layout::Array).unwrap();
+        let got = elements(
+            r#"[ {"a": "x,]}\"["}, {"b": [1, {"c": 2}]} ]"#,
+            Layout::Array,
+        )
+        .unwrap();
         assert_eq!(got, [r#"{"a": "x,]}\"["}"#, r#"{"b": [1, {"c": 2}]}"#]);
         assert_eq!(elements("[]", Layout::Array).unwrap().len(), 0);
     }
@@ -718,7 +734,7 @@ mod tests {
     #[test]
     fn a_truncated_array_is_an_error_at_its_end() {
         let e = elements(r#"[{"a": 1}, {"b": "#, Layout::Array).unwrap_err();
-        assert_eq!(e.offset, Some(16));
+        assert_eq!(e.offset, Some(17));
         assert!(e.message.contains("truncated"), "{e}");
         let e = elements(r#"[{"a": 1},, {"b": 2}]"#, Layout::Array).unwrap_err();
         assert_eq!(e.offset, Some(10));

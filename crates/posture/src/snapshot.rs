@@ -116,10 +116,7 @@ pub fn read<T: Send>(
             match item {
                 Item::Header(h) if header.is_none() && count == 0 => {
                     if h.schema != SCHEMA {
-                        return Err(format!(
-                            "snapshot schema `{}` is not `{SCHEMA}`",
-                            h.schema
-                        ));
+                        return Err(format!("snapshot schema `{}` is not `{SCHEMA}`", h.schema));
                     }
                     header = Some(h);
                     Ok(())

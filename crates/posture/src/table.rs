@@ -35,7 +35,10 @@ struct File {
 #[serde(untagged)]
 enum RawEntry {
     Control(String),
-    Full { control: String, duty: Option<String> },
+    Full {
+        control: String,
+        duty: Option<String>,
+    },
 }
 
 impl RawEntry {
