@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use crate::finding::{Finding, SourceFormat};
 
 /// Bytes read per block.
-const BLOCK: usize = 4 << 20;
+const BLOCK: usize = 1 << 20;
 /// The largest single finding accepted.
 const MAX_ELEMENT: usize = 64 << 20;
 /// The largest SARIF document accepted (SARIF is read whole).
@@ -296,7 +296,7 @@ pub(crate) fn stream<T: Send>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<(u64, u64), ReadError> {
     let workers = workers.max(1);
-    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(workers * 2);
+    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(workers + 1);
     let job_rx = Mutex::new(job_rx);
     let (res_tx, res_rx) = mpsc::channel::<(u64, Parsed<T>)>();
     std::thread::scope(|scope| {
