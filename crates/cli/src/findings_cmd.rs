@@ -423,7 +423,7 @@ pub(crate) fn report(o: ReportArgs<'_>) -> Result<u8, InputError> {
                 Some(Row::Kept(k)) => {
                     top.push(*k);
                     if top.len() >= keep.saturating_mul(2).max(1024) {
-                        top.sort_by(|a, b| b.0.cmp(&a.0));
+                        top.sort_by_key(|b| std::cmp::Reverse(b.0));
                         top.truncate(keep);
                     }
                 }
@@ -459,17 +459,17 @@ pub(crate) fn report(o: ReportArgs<'_>) -> Result<u8, InputError> {
             Err(InputError(format!("error: cannot write the output: {e}")))
         }
     };
-    if let Some(w) = csv {
-        if let Err(e) = w.finish().and_then(|mut w| w.flush()) {
-            finish_err(e)?;
-        }
+    if let Some(w) = csv
+        && let Err(e) = w.finish().and_then(|mut w| w.flush())
+    {
+        finish_err(e)?;
     }
-    if let Some(mut w) = nd {
-        if let Err(e) = w.flush() {
-            finish_err(e)?;
-        }
+    if let Some(mut w) = nd
+        && let Err(e) = w.flush()
+    {
+        finish_err(e)?;
     }
-    top.sort_by(|a, b| b.0.cmp(&a.0));
+    top.sort_by_key(|b| std::cmp::Reverse(b.0));
     top.truncate(keep);
 
     let snap = api::FindingsSnapshotV1 {

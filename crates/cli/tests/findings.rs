@@ -90,12 +90,8 @@ fn ingest(estate: &Path, files: &[String]) -> Run {
     let mut args = vec!["ingest-findings"];
     args.extend(files.iter().map(String::as_str));
     let e = estate.display().to_string();
-    let r = {
-        let mut a = args.clone();
-        a.extend(["-e", &e, "--as-of", AS_OF, "-q"]);
-        run(&a)
-    };
-    r
+    args.extend(["-e", &e, "--as-of", AS_OF, "-q"]);
+    run(&args)
 }
 
 fn all_fixtures() -> Vec<String> {
@@ -122,6 +118,16 @@ fn json(r: &Run) -> Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}\n{}\n{}", r.stdout, r.stderr))
 }
 
+/// The output validates against `demarc schema NAME`.
+fn assert_valid(name: &str, v: &Value) {
+    let s = run(&["schema", name]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    let schema: Value = serde_json::from_str(&s.stdout).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
 fn find<'a>(v: &'a Value, check: &str, resource: &str) -> &'a Value {
     v["findings"]
         .as_array()
@@ -145,6 +151,7 @@ fn acme_findings_route_to_shieldco_acme_teams_and_aws_with_their_sla() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = json(&r);
     assert_eq!(v["schema"], "demarc.findings/v1");
+    assert_valid("findings", &v);
 
     // The S3 bucket without access logging: acme's to configure, and nobody is named.
     let f = find(
@@ -300,6 +307,7 @@ fn formats_are_recognised_from_content_whatever_the_file_is_called() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = json(&r);
     assert_eq!(v["schema"], "demarc.findings-ingest/v1");
+    assert_valid("findings-ingest", &v);
     let formats: Vec<&str> = v["snapshot"]["sources"]
         .as_array()
         .unwrap()

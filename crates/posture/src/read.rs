@@ -284,6 +284,9 @@ struct Job {
 
 type Parsed<T> = Result<Vec<T>, ReadError>;
 
+/// Parses one element (its bytes, its 1-based number).
+pub(crate) type ParseFn<'a, T> = &'a (dyn Fn(&[u8], u64) -> Result<T, ElementError> + Sync);
+
 /// Splits the input into elements and parses them on `workers` threads; returns the number
 /// of elements and of bytes.
 pub(crate) fn stream<T: Send>(
@@ -291,7 +294,7 @@ pub(crate) fn stream<T: Send>(
     mut input: impl Read,
     layout: Layout,
     workers: usize,
-    parse: &(dyn Fn(&[u8], u64) -> Result<T, ElementError> + Sync),
+    parse: ParseFn<'_, T>,
     sink: &mut dyn FnMut(T) -> Result<(), String>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(u64, u64), ReadError> {
@@ -676,10 +679,8 @@ fn scan(
                     sc.value_is_findings = false;
                 }
             }
-            5 => {
-                if sc.layout == Layout::FindingsKey && sc.depth == 1 {
-                    sc.value_is_findings = sc.key_is_findings;
-                }
+            5 if sc.layout == Layout::FindingsKey && sc.depth == 1 => {
+                sc.value_is_findings = sc.key_is_findings;
             }
             _ => {}
         }
