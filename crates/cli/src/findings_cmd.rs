@@ -132,6 +132,7 @@ pub(crate) fn ingest(files: &[PathBuf], args: &EstateArgs, by: ByArg) -> Result<
     );
     w.write_all(&line).map_err(|e| fail(&e))?;
 
+    let carried = first_seen_before(&dir, as_of);
     let table = CheckTable::builtin();
     let at = Attributor::new(&res, table, as_of);
     let by_g: GroupBy = by.into();
@@ -143,8 +144,12 @@ pub(crate) fn ingest(files: &[PathBuf], args: &EstateArgs, by: ByArg) -> Result<
             .map_err(|e| InputError(format!("error: {}: {e}", f.display())))?;
         let pb = bar(sizes[i], &f.display().to_string());
         let map = |mut x: Finding| {
-            // A finding whose tool gives no first-seen time is first seen on this ingest.
-            x.first_seen.get_or_insert(as_of);
+            // A finding whose tool gives no first-seen time was first seen when demarc first
+            // ingested it: on this ingest, or as an earlier snapshot recorded.
+            if x.first_seen.is_none() {
+                x.first_seen = Some(carried.get(&x.key()).copied().unwrap_or(as_of));
+                x.seen_by_ingest = true;
+            }
             let a = at.attribute(&x);
             let fact = Fact::new(by_g, &at, &x, &a);
             let mut l = Vec::with_capacity(512);
@@ -244,6 +249,54 @@ pub(crate) fn ingest(files: &[PathBuf], args: &EstateArgs, by: ByArg) -> Result<
         }
     }
     Ok(0)
+}
+
+/// The first-seen dates demarc gave findings whose tool gives none, from the latest snapshot
+/// on or before `as_of` (a damaged or missing one carries nothing). Only those findings are
+/// kept, so a Prowler-sized snapshot costs nothing here.
+fn first_seen_before(
+    dir: &Path,
+    as_of: chrono::NaiveDate,
+) -> std::collections::HashMap<u64, chrono::NaiveDate> {
+    let mut out = std::collections::HashMap::new();
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(date) = posture::snapshot::pick(names.iter().map(String::as_str), as_of) else {
+        return out;
+    };
+    let Ok(file) = std::fs::File::open(dir.join(posture::snapshot::file_name(date))) else {
+        return out;
+    };
+    let map = |f: Finding| {
+        f.seen_by_ingest
+            .then(|| f.first_seen.map(|d| (f.key(), d)))
+            .flatten()
+    };
+    let read = posture::snapshot::read(
+        std::io::BufReader::new(file),
+        posture::ReadOptions::default(),
+        &map,
+        &mut |x| {
+            if let Some((k, d)) = x {
+                let e = out.entry(k).or_insert(d);
+                *e = (*e).min(d);
+            }
+            Ok(())
+        },
+        &mut |_| {},
+    );
+    if let Err(e) = read {
+        crate::warn(&format!(
+            "the snapshot of {date} cannot be read ({e}); first-seen dates start again today"
+        ));
+        out.clear();
+    }
+    out
 }
 
 fn summary_lines(s: &api::FindingsSummaryV1) -> String {
@@ -446,6 +499,11 @@ pub(crate) fn report(o: ReportArgs<'_>) -> Result<u8, InputError> {
                 _ => {}
             }
             Ok(())
+        },
+        &mut |n| {
+            if let Some(b) = &pb {
+                b.set_position(n);
+            }
         },
     );
     if let Some(b) = pb {
@@ -699,13 +757,19 @@ fn second_pass<R>(
                 let a = at.attribute(&f);
                 listed(all, overdue, &f, &a).then(|| api::FindingV1::new(at, &f, &a))
             };
-            posture::snapshot::read(input, posture::ReadOptions::default(), &map, &mut |v| {
-                if let Some(v) = v {
-                    // The renderer stopped (a closed pipe): stop reading quietly.
-                    let _ = tx.send(v);
-                }
-                Ok(())
-            })
+            posture::snapshot::read(
+                input,
+                posture::ReadOptions::default(),
+                &map,
+                &mut |v| {
+                    if let Some(v) = v {
+                        // The renderer stopped (a closed pipe): stop reading quietly.
+                        let _ = tx.send(v);
+                    }
+                    Ok(())
+                },
+                &mut |_| {},
+            )
         });
         let mut it = rx.into_iter();
         let r = render(&mut it);

@@ -496,6 +496,17 @@ fn the_snapshot_read_is_the_latest_on_or_before_the_as_of_date() {
     assert_eq!(old["summary"]["total"], 3);
     let r = run(&["findings", &e, "--as-of", "2026-10-01"]);
     assert_eq!(r.code, 2);
+
+    // SARIF gives no first-seen time: the Checkov findings keep the date they were first
+    // ingested on, so their due dates do not move with every scan.
+    let now = json(&report(
+        dir.path(),
+        &["--format", "json", "--fail-on", "never"],
+    ));
+    let f = find(&now, "CKV_AWS_18", "order-exports");
+    assert_eq!(f["first_seen"], "2026-11-01");
+    let f = find(&now, "CVE-2024-45490", "checkout-fn");
+    assert_eq!(f["first_seen"], AS_OF);
 }
 
 /// The shared Prowler examples (four providers with placeholder values, and 1,500 synthetic

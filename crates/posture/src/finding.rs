@@ -191,6 +191,10 @@ pub struct Finding {
     /// When the tool first saw it (else when it reported it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<NaiveDate>,
+    /// True when the tool gave no first-seen time and `first_seen` is when demarc first
+    /// ingested it (carried from snapshot to snapshot, see [`Finding::key`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub seen_by_ingest: bool,
     /// NIST SP 800-53 requirement ids it cites, in OSCAL form (`ac-2.1`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nist: Vec<String>,
@@ -206,6 +210,27 @@ pub struct Finding {
     pub source: u32,
     #[serde(default)]
     pub record: u64,
+}
+
+impl Finding {
+    /// A stable 64-bit identity (tool, check, id, resource) for carrying facts such as the
+    /// first-seen date from one snapshot to the next.
+    pub fn key(&self) -> u64 {
+        // FNV-1a: the same on every platform and every run.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for part in [
+            self.tool.as_str(),
+            self.check.as_str(),
+            self.id.as_str(),
+            self.resource.uid.as_deref().unwrap_or(""),
+        ] {
+            for b in part.bytes().chain([0xff]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    }
 }
 
 /// Normalises a NIST SP 800-53 id as tools write it (`AC-2(1)`, `ac_2_1`, `NIST.800-53.r5

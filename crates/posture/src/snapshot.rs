@@ -83,6 +83,7 @@ pub fn read<T: Send>(
     options: ReadOptions,
     map: &(dyn Fn(Finding) -> T + Sync),
     sink: &mut dyn FnMut(T) -> Result<(), String>,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<Info, ReadError> {
     let mut header: Option<Header> = None;
     let mut end: Option<End> = None;
@@ -135,7 +136,7 @@ pub fn read<T: Send>(
                 }
             }
         },
-        &mut |_| {},
+        progress,
     )?;
     let header = header.ok_or_else(|| bad("the snapshot is empty".into()))?;
     let end = end.ok_or_else(|| {
