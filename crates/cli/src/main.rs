@@ -371,7 +371,7 @@ enum Command {
         model: Option<String>,
     },
     /// Who must fix which security finding, by when: the latest findings snapshot (stored by
-    /// `ingest-findings`) attributed to controls, assets, the responsible party or team and
+    /// `demarc ingest findings`) attributed to controls, assets, the responsible party or team and
     /// the SLA their contract sets; overdue findings, findings on provider-owned duties (with
     /// the provider's escalation path), on undeclared assets and mapping to no control. Exits 1
     /// when an open finding is at or above --fail-on.
