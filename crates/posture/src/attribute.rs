@@ -148,7 +148,17 @@ pub struct Attributor<'r> {
     nist: FxHashMap<String, Vec<usize>>,
     ext: FxHashMap<&'r str, AssetIx>,
     ext_lower: FxHashMap<String, AssetIx>,
+    ids: FxHashMap<&'r str, AssetIx>,
     ids_lower: FxHashMap<String, AssetIx>,
+}
+
+/// Looks `key` up ignoring ASCII case, allocating only when it has upper-case letters.
+fn get_ci<V: Copy>(map: &FxHashMap<String, V>, key: &str) -> Option<V> {
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        map.get(&key.to_ascii_lowercase()).copied()
+    } else {
+        map.get(key).copied()
+    }
 }
 
 const DUTY_ORDER: [Duty; 5] = [
@@ -182,6 +192,7 @@ impl<'r> Attributor<'r> {
         }
         let mut ext = FxHashMap::default();
         let mut ext_lower = FxHashMap::default();
+        let mut ids = FxHashMap::default();
         let mut ids_lower = FxHashMap::default();
         for a in res.assets() {
             let asset = res.asset(a);
@@ -189,6 +200,7 @@ impl<'r> Attributor<'r> {
                 ext.entry(x).or_insert(a);
                 ext_lower.entry(x.to_ascii_lowercase()).or_insert(a);
             }
+            ids.insert(asset.id.as_str(), a);
             ids_lower
                 .entry(asset.id.as_str().to_ascii_lowercase())
                 .or_insert(a);
@@ -200,6 +212,7 @@ impl<'r> Attributor<'r> {
             nist,
             ext,
             ext_lower,
+            ids,
             ids_lower,
         }
     }
@@ -266,10 +279,12 @@ impl<'r> Attributor<'r> {
             if let Some(&a) = self.ext.get(uid) {
                 return Some((a, AssetMatch::ExternalId));
             }
-            if let Some(&a) = self.ext_lower.get(&uid.to_ascii_lowercase()) {
+            if let Some(a) = get_ci(&self.ext_lower, uid) {
                 return Some((a, AssetMatch::ExternalId));
             }
-            if let Ok(a) = self.res.find_asset(uid) {
+            // Not `Resolution::find_asset`: its "did you mean" would scan every asset id for
+            // every finding that names no asset.
+            if let Some(&a) = self.ids.get(uid) {
                 return Some((a, AssetMatch::Id));
             }
         }
@@ -292,7 +307,7 @@ impl<'r> Attributor<'r> {
             {
                 return Some((a, AssetMatch::ExternalId));
             }
-            if let Some(&a) = self.ids_lower.get(&n.to_ascii_lowercase())
+            if let Some(a) = get_ci(&self.ids_lower, n)
                 && same_account(a)
             {
                 return Some((a, AssetMatch::Name));

@@ -178,7 +178,7 @@ impl<'de> Deserialize<'de> for NistRefs {
             ) -> Result<NistRefs, A::Error> {
                 let mut out = Vec::new();
                 while let Some(k) = m.next_key::<Cow<'de, str>>()? {
-                    let k = k.to_ascii_lowercase();
+                    // `NIST-800-53-Revision-5`, `nist_800_53_revision_4_aws`: digits only.
                     if k.contains("800-53") || k.contains("800_53") {
                         let ids: Vec<Cow<'de, str>> = m.next_value()?;
                         out.extend(ids.into_iter().map(Cow::into_owned));
@@ -366,22 +366,25 @@ fn ocsf(raw: Raw<'_>, source: u32, record: u64) -> Finding {
         .and_then(Severity::from_word)
         .or(raw.severity_id.map(Severity::from_ocsf_id))
         .unwrap_or_default();
-    let word = |s: &Option<S<'_>>| s.as_deref().map(|s| s.trim().to_ascii_lowercase());
-    let status = if raw.muted == Some(true) {
-        Status::Suppressed
-    } else {
-        match (
-            word(&raw.status_code).as_deref(),
-            word(&raw.status).as_deref(),
-            word(&raw.state).as_deref(),
-        ) {
-            (_, Some("suppressed"), _) | (_, _, Some("suppressed")) => Status::Suppressed,
-            (_, Some("resolved"), _) | (_, _, Some("resolved")) => Status::Resolved,
-            (Some("pass"), _, _) | (None, Some("pass"), _) => Status::Passed,
-            (Some("manual"), _, _) | (None, Some("manual"), _) => Status::Manual,
-            _ => Status::Open,
-        }
+    let is = |s: &Option<S<'_>>, w: &str| {
+        s.as_deref()
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case(w))
     };
+    let code =
+        |w: &str| is(&raw.status_code, w) || (raw.status_code.is_none() && is(&raw.status, w));
+    let status =
+        if raw.muted == Some(true) || is(&raw.status, "suppressed") || is(&raw.state, "suppressed")
+        {
+            Status::Suppressed
+        } else if is(&raw.status, "resolved") || is(&raw.state, "resolved") {
+            Status::Resolved
+        } else if code("pass") {
+            Status::Passed
+        } else if code("manual") {
+            Status::Manual
+        } else {
+            Status::Open
+        };
     let res = raw.resources.first();
     let resource = Resource {
         uid: res.and_then(|r| own(&r.uid)),
