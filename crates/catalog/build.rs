@@ -42,6 +42,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     entries.sort();
     for p in entries {
         if p.is_dir() {
+            // Tool check → control tables are read by demarc-posture when a findings command
+            // needs them, not on every start-up (see `demarc_catalog::check_tables`).
+            if p.file_name().is_some_and(|n| n == "checks") {
+                continue;
+            }
             walk(&p, out);
         } else if p.extension().is_some_and(|e| e == "yaml") {
             out.push(p);

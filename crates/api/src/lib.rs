@@ -15,16 +15,18 @@
 
 pub mod annex;
 pub mod compliance;
+pub mod findings;
 pub mod inventory;
 pub mod v1;
 
 pub use annex::*;
 pub use compliance::*;
+pub use findings::*;
 pub use inventory::*;
 pub use v1::*;
 
 /// The names of the output shapes whose schema `demarc schema NAME` prints.
-pub const SCHEMAS: [&str; 21] = [
+pub const SCHEMAS: [&str; 24] = [
     "check",
     "cells",
     "cell",
@@ -46,6 +48,9 @@ pub const SCHEMAS: [&str; 21] = [
     "policy",
     "ingest",
     "drift",
+    "findings",
+    "finding",
+    "findings-ingest",
 ];
 
 /// The JSON Schema of one output shape, by name (see [`SCHEMAS`]).
@@ -71,6 +76,9 @@ pub fn schema(name: &str) -> Option<serde_json::Value> {
         "policy" => schemars::schema_for!(inventory::PolicyV1),
         "ingest" => schemars::schema_for!(inventory::IngestV1),
         "drift" => schemars::schema_for!(inventory::DriftV1),
+        "findings" => schemars::schema_for!(findings::FindingsV1),
+        "finding" => schemars::schema_for!(findings::FindingV1),
+        "findings-ingest" => schemars::schema_for!(findings::FindingsIngestV1),
         _ => return None,
     };
     serde_json::to_value(s).ok()

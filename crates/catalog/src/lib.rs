@@ -38,3 +38,20 @@ pub use types::*;
 pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
     data::FILES
 }
+
+/// The built-in tool check → control tables, `(path under data/, YAML text)`, e.g.
+/// `checks/prowler.yaml`. They are not part of the catalog that [`Catalog::builtin`] loads
+/// (start-up stays flat); `demarc-posture` parses them when a findings command needs them and
+/// its tests check every control id against the catalog.
+pub fn check_tables() -> &'static [(&'static str, &'static str)] {
+    &[
+        (
+            "checks/prowler.yaml",
+            include_str!("../data/checks/prowler.yaml"),
+        ),
+        (
+            "checks/checkov.yaml",
+            include_str!("../data/checks/checkov.yaml"),
+        ),
+    ]
+}

@@ -29,6 +29,19 @@ pub(crate) enum IngestCommand {
         #[command(flatten)]
         args: EstateArgs,
     },
+    /// Read findings files (Prowler OCSF JSON, AWS Security Hub ASFF, SARIF 2.1.0; the format
+    /// is recognised from the content) and store them as the as-of date's snapshot under
+    /// DIR/.demarc/findings/, written whole or not at all; `demarc findings` attributes them.
+    Findings {
+        /// The findings files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        args: EstateArgs,
+        /// Group the summary by party (and team), control, asset or severity.
+        #[arg(long, value_enum, default_value_t = crate::findings_cmd::ByArg::Party)]
+        by: crate::findings_cmd::ByArg,
+    },
 }
 
 fn estate_dir(path: Option<&Path>, args: &EstateArgs) -> Result<PathBuf, InputError> {
@@ -69,6 +82,9 @@ pub(crate) fn run(command: IngestCommand) -> Result<u8, InputError> {
             custodian_type,
             args,
         } => inventory(&files, custodian_type, &args),
+        IngestCommand::Findings { files, args, by } => {
+            crate::findings_cmd::ingest(&files, &args, by)
+        }
     }
 }
 

@@ -5,6 +5,7 @@ mod audit_pack;
 mod catalog_cmd;
 mod compliance_cmd;
 mod exchange_cmd;
+mod findings_cmd;
 mod ingest_cmd;
 mod init;
 
@@ -415,7 +416,8 @@ enum Command {
         #[command(flatten)]
         args: EstateArgs,
     },
-    /// Bring what discovery tools found into the estate (`ingest inventory`).
+    /// Bring what discovery tools and scanners found into the estate: `ingest inventory`
+    /// (resources) and `ingest findings` (security findings).
     Ingest {
         #[command(subcommand)]
         command: ingest_cmd::IngestCommand,
@@ -442,6 +444,32 @@ enum Command {
         no_builtin: bool,
         #[command(flatten)]
         args: EstateArgs,
+    },
+    /// Who must fix which security finding, by when: the latest findings snapshot (stored by
+    /// `demarc ingest findings`) attributed to controls, assets, the responsible party or team and
+    /// the SLA their contract sets; overdue findings, findings on provider-owned duties (with
+    /// the provider's escalation path), on undeclared assets and mapping to no control. Exits 1
+    /// when an open finding is at or above --fail-on.
+    Findings {
+        /// Estate directory (overrides --estate).
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        args: EstateArgs,
+        /// Group open findings by party (and team), control, asset or severity.
+        #[arg(long, value_enum, default_value_t = findings_cmd::ByArg::Party)]
+        by: findings_cmd::ByArg,
+        /// Lowest severity of an open finding that makes the command exit 1.
+        #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
+        fail_on: SeverityArg,
+        /// List passed, manual, suppressed and resolved findings too.
+        #[arg(long)]
+        all: bool,
+        /// List only overdue findings.
+        #[arg(long)]
+        overdue: bool,
+        /// Findings listed in table and md output, most urgent first (0 = all).
+        #[arg(long, default_value_t = 25)]
+        limit: usize,
     },
     /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
     Completions { shell: clap_complete::Shell },
@@ -1170,6 +1198,23 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             no_builtin,
             args,
         } => ingest_cmd::policy(path.as_deref(), rules.as_deref(), no_builtin, &args),
+        Command::Findings {
+            path,
+            args,
+            by,
+            fail_on,
+            all,
+            overdue,
+            limit,
+        } => findings_cmd::report(findings_cmd::ReportArgs {
+            path: path.as_deref(),
+            args: &args,
+            by,
+            fail_on,
+            all,
+            overdue,
+            limit,
+        }),
         Command::Export { command } => exchange_cmd::export(command),
         Command::Import {
             kind,

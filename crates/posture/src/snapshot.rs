@@ -1,0 +1,152 @@
+//! Snapshots: the normalised findings of one ingest, as JSON Lines under
+//! `<estate>/.demarc/findings/<as-of>.ndjson`. The first line is a [`Header`], the last an
+//! [`End`] (so a cut-off file is detected); every line between is one [`Finding`]. The caller
+//! writes the file atomically; this module only makes and reads the lines.
+
+use std::io::Read;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::finding::{Finding, SourceFormat};
+use crate::read::{ElementError, Layout, ReadError, ReadOptions, stream};
+
+/// The schema id in every snapshot's header.
+pub const SCHEMA: &str = "demarc.findings-snapshot/v1";
+/// The directory, relative to the estate directory, that holds the snapshots.
+pub const DIR: &str = ".demarc/findings";
+
+/// The first line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub schema: String,
+    /// The snapshot's date: the as-of date of the ingest.
+    pub as_of: NaiveDate,
+    /// The input files, in the order given.
+    pub sources: Vec<String>,
+}
+
+/// One input file of a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    pub path: String,
+    pub format: Option<SourceFormat>,
+    pub findings: u64,
+    pub bytes: u64,
+}
+
+/// The last line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct End {
+    pub end: bool,
+    pub findings: u64,
+    pub sources: Vec<SourceInfo>,
+}
+
+/// The snapshot file name for a date.
+pub fn file_name(as_of: NaiveDate) -> String {
+    format!("{as_of}.ndjson")
+}
+
+/// Of these file names, the snapshot to read as of a date: the latest dated on or before it.
+pub fn pick<'a>(names: impl IntoIterator<Item = &'a str>, as_of: NaiveDate) -> Option<NaiveDate> {
+    names
+        .into_iter()
+        .filter_map(|n| n.strip_suffix(".ndjson"))
+        .filter_map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .filter(|d| *d <= as_of)
+        .max()
+}
+
+/// Appends a JSON line.
+pub fn line<T: Serialize>(v: &T, out: &mut Vec<u8>) {
+    serde_json::to_writer(&mut *out, v).expect("snapshot lines serialise");
+    out.push(b'\n');
+}
+
+/// What [`read`] found besides the findings.
+#[derive(Debug, Clone)]
+pub struct Info {
+    pub header: Header,
+    pub end: End,
+}
+
+enum Item<T> {
+    Header(Header),
+    Finding(T),
+    End(End),
+}
+
+/// Reads a snapshot, calling `map` on worker threads and `sink` in file order.
+pub fn read<T: Send>(
+    input: impl Read,
+    options: ReadOptions,
+    map: &(dyn Fn(Finding) -> T + Sync),
+    sink: &mut dyn FnMut(T) -> Result<(), String>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Info, ReadError> {
+    let mut header: Option<Header> = None;
+    let mut end: Option<End> = None;
+    let mut count = 0u64;
+    let bad = |m: String| ReadError {
+        offset: None,
+        record: None,
+        message: m,
+    };
+    stream(
+        Vec::new(),
+        input,
+        Layout::Sequence,
+        options.workers,
+        &|b, _| {
+            let json = |e| ElementError::json(b, e);
+            if b.starts_with(b"{\"schema\"") {
+                serde_json::from_slice(b).map(Item::Header).map_err(json)
+            } else if b.starts_with(b"{\"end\"") {
+                serde_json::from_slice(b).map(Item::End).map_err(json)
+            } else {
+                serde_json::from_slice::<Finding>(b)
+                    .map(|f| Item::Finding(map(f)))
+                    .map_err(json)
+            }
+        },
+        &mut |item| {
+            if end.is_some() {
+                return Err("content after the snapshot's last line".into());
+            }
+            match item {
+                Item::Header(h) if header.is_none() && count == 0 => {
+                    if h.schema != SCHEMA {
+                        return Err(format!("snapshot schema `{}` is not `{SCHEMA}`", h.schema));
+                    }
+                    header = Some(h);
+                    Ok(())
+                }
+                Item::Header(_) => Err("a second snapshot header".into()),
+                Item::Finding(t) => {
+                    if header.is_none() {
+                        return Err("the snapshot has no header line".into());
+                    }
+                    count += 1;
+                    sink(t)
+                }
+                Item::End(e) => {
+                    end = Some(e);
+                    Ok(())
+                }
+            }
+        },
+        progress,
+    )?;
+    let header = header.ok_or_else(|| bad("the snapshot is empty".into()))?;
+    let end = end.ok_or_else(|| {
+        bad("the snapshot is incomplete (no end line): ingest the findings again".into())
+    })?;
+    if end.findings != count {
+        return Err(bad(format!(
+            "the snapshot says {} findings but holds {count}",
+            end.findings
+        )));
+    }
+    Ok(Info { header, end })
+}
