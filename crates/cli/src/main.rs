@@ -888,31 +888,14 @@ fn ndjson_line<T: serde::Serialize>(w: &mut dyn Write, v: &T) -> std::io::Result
 /// renamed into place. A target that exists and is not a regular file (a symlink, a device, a
 /// FIFO) is refused rather than replaced.
 fn write_atomic(path: &Path, contents: &str) -> Result<(), InputError> {
-    if let Ok(meta) = std::fs::symlink_metadata(path)
-        && !meta.file_type().is_file()
-    {
-        return Err(InputError(format!(
-            "error: {} exists and is not a regular file\n  help: give the path of a new or regular file",
-            path.display()
-        )));
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let fail = |e: &dyn std::fmt::Display| {
-        InputError(format!("error: cannot write {}: {e}", path.display()))
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".demarc-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| fail(&e))?;
-    tmp.write_all(contents.as_bytes())
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| fail(&e))?;
-    tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(())
+    exchange_cmd::write_via_temp(path, |tmp| {
+        std::fs::File::create(tmp)
+            .and_then(|mut f| {
+                f.write_all(contents.as_bytes())?;
+                f.sync_all()
+            })
+            .map_err(|e| InputError(format!("error: cannot write {}: {e}", path.display())))
+    })
 }
 
 /// Loads, validates and resolves the estate at `path` as of the date the arguments give.

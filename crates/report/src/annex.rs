@@ -383,34 +383,6 @@ pub fn annex_md(a: &AnnexV1) -> String {
     out
 }
 
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
-/// Inline `code` spans as `<code>`; everything else escaped.
-fn inline(s: &str) -> String {
-    let mut out = String::new();
-    for (n, part) in s.split('`').enumerate() {
-        if n % 2 == 1 {
-            let _ = write!(out, "<code>{}</code>", esc(part));
-        } else {
-            out.push_str(&esc(part));
-        }
-    }
-    out
-}
-
 const TABLE: &str = "border-collapse:collapse;width:100%;font-size:10pt;margin:6pt 0";
 const TH: &str =
     "border:1px solid #999;padding:3pt 5pt;text-align:left;vertical-align:top;background:#e8eef4";
@@ -424,7 +396,7 @@ pub fn annex_html(a: &AnnexV1, docx: bool) -> String {
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Responsibility annex: {}</title>",
-        esc(&a.party_name)
+        crate::esc(&a.party_name)
     );
     if docx {
         out.push_str("<meta name=\"ProgId\" content=\"Word.Document\">");
@@ -440,10 +412,18 @@ pub fn annex_html(a: &AnnexV1, docx: bool) -> String {
                     2 => "font-size:14pt;border-bottom:1px solid #999;margin:16pt 0 6pt",
                     _ => "font-size:12pt;margin:12pt 0 4pt",
                 };
-                let _ = writeln!(out, "<h{n} style=\"{style}\">{}</h{n}>", inline(&t));
+                let _ = writeln!(
+                    out,
+                    "<h{n} style=\"{style}\">{}</h{n}>",
+                    crate::inline_code(&t)
+                );
             }
             Block::P(t) => {
-                let _ = writeln!(out, "<p style=\"margin:4pt 0\">{}</p>", inline(&t));
+                let _ = writeln!(
+                    out,
+                    "<p style=\"margin:4pt 0\">{}</p>",
+                    crate::inline_code(&t)
+                );
             }
             Block::Table(head, rows) => {
                 if rows.is_empty() {
@@ -452,7 +432,7 @@ pub fn annex_html(a: &AnnexV1, docx: bool) -> String {
                 }
                 let _ = write!(out, "<table style=\"{TABLE}\"><thead><tr>");
                 for h in head {
-                    let _ = write!(out, "<th style=\"{TH}\">{}</th>", esc(h));
+                    let _ = write!(out, "<th style=\"{TH}\">{}</th>", crate::esc(h));
                 }
                 out.push_str("</tr></thead><tbody>\n");
                 for (r, bad) in rows {
@@ -463,7 +443,7 @@ pub fn annex_html(a: &AnnexV1, docx: bool) -> String {
                         } else {
                             TD.to_string()
                         };
-                        let _ = write!(out, "<td style=\"{style}\">{}</td>", esc(&c));
+                        let _ = write!(out, "<td style=\"{style}\">{}</td>", crate::esc(&c));
                     }
                     out.push_str("</tr>\n");
                 }
@@ -472,7 +452,7 @@ pub fn annex_html(a: &AnnexV1, docx: bool) -> String {
             Block::Ol(items) => {
                 out.push_str("<ol style=\"margin:4pt 0\">");
                 for it in items {
-                    let _ = write!(out, "<li>{}</li>", esc(&it));
+                    let _ = write!(out, "<li>{}</li>", crate::esc(&it));
                 }
                 out.push_str("</ol>\n");
             }

@@ -348,20 +348,7 @@ pub fn cross_notes(x: &ComplianceCrossV1) -> String {
     out
 }
 
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
+pub use crate::esc;
 
 /// A stacked bar of shares as inline SVG (no scripts, no external assets).
 pub fn bar_svg(parts: &[(&str, f64, &str)], width: u32) -> String {

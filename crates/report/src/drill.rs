@@ -235,34 +235,6 @@ pub fn drill_md(d: &DrillV1) -> String {
     out
 }
 
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
-/// Inline `code` spans of the generated text as `<code>`; everything else escaped.
-fn inline(s: &str) -> String {
-    let mut out = String::new();
-    for (n, part) in s.split('`').enumerate() {
-        if n % 2 == 1 {
-            let _ = write!(out, "<code>{}</code>", esc(part));
-        } else {
-            out.push_str(&esc(part));
-        }
-    }
-    out
-}
-
 fn html_table(out: &mut String, head: &[&str], rows: &[impl AsRef<[String]>]) {
     if rows.is_empty() {
         out.push_str("<p><em>(none)</em></p>\n");
@@ -270,7 +242,7 @@ fn html_table(out: &mut String, head: &[&str], rows: &[impl AsRef<[String]>]) {
     }
     out.push_str("<table><thead><tr>");
     for h in head {
-        let _ = write!(out, "<th>{}</th>", esc(h));
+        let _ = write!(out, "<th>{}</th>", crate::esc(h));
     }
     out.push_str("</tr></thead><tbody>\n");
     for r in rows {
@@ -278,7 +250,7 @@ fn html_table(out: &mut String, head: &[&str], rows: &[impl AsRef<[String]>]) {
         let bad = r.iter().any(|c| c.contains("UNASSIGNED") || c == "nobody");
         out.push_str(if bad { "<tr class=\"bad\">" } else { "<tr>" });
         for c in r {
-            let _ = write!(out, "<td>{}</td>", esc(c));
+            let _ = write!(out, "<td>{}</td>", crate::esc(c));
         }
         out.push_str("</tr>\n");
     }
@@ -302,40 +274,44 @@ pub fn drill_html(d: &DrillV1) -> String {
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Drill: {}</title><style>{STYLE}</style></head><body>\n",
-        esc(&s.title)
+        crate::esc(&s.title)
     );
-    let _ = writeln!(out, "<h1>Tabletop drill: {}</h1>", esc(&s.title));
+    let _ = writeln!(out, "<h1>Tabletop drill: {}</h1>", crate::esc(&s.title));
     let _ = writeln!(
         out,
         "<p>Estate <code>{}</code>, as of {}; scenario <code>{}</code>; {} stays accountable. Exposed assets: {}. demarc {}.</p>",
-        esc(&d.estate),
+        crate::esc(&d.estate),
         d.as_of,
-        esc(&s.id),
-        esc(&d.accountable),
+        crate::esc(&s.id),
+        crate::esc(&d.accountable),
         d.assets.len(),
         env!("CARGO_PKG_VERSION")
     );
-    let _ = writeln!(out, "<blockquote>{}</blockquote>", esc(&s.narrative));
+    let _ = writeln!(out, "<blockquote>{}</blockquote>", crate::esc(&s.narrative));
     out.push_str("<h2>Facilitator's script</h2>\n");
     for i in &d.injects {
         let _ = writeln!(
             out,
             "<section class=\"inject\"><h3>{}. {}</h3><p class=\"ask\">Ask: {}</p>",
             i.number,
-            esc(&i.title),
-            inline(&i.prompt)
+            crate::esc(&i.title),
+            crate::inline_code(&i.prompt)
         );
         if !i.facts.is_empty() {
             out.push_str("<p>What the estate says:</p><ul>");
             for f in &i.facts {
-                let _ = write!(out, "<li>{}</li>", inline(f));
+                let _ = write!(out, "<li>{}</li>", crate::inline_code(f));
             }
             out.push_str("</ul>\n");
         }
         if !i.findings.is_empty() {
             out.push_str("<p>Problems the table should find:</p><ul>");
             for f in &i.findings {
-                let _ = write!(out, "<li class=\"finding\">⚠ {}</li>", inline(f));
+                let _ = write!(
+                    out,
+                    "<li class=\"finding\">⚠ {}</li>",
+                    crate::inline_code(f)
+                );
             }
             out.push_str("</ul>\n");
         }
@@ -343,7 +319,7 @@ pub fn drill_html(d: &DrillV1) -> String {
     }
     out.push_str("<h2>Reference</h2>\n");
     for (title, head, rows) in reference(d) {
-        let _ = writeln!(out, "<h3>{}</h3>", esc(title));
+        let _ = writeln!(out, "<h3>{}</h3>", crate::esc(title));
         html_table(&mut out, &head, &rows);
     }
     out.push_str("</body></html>\n");

@@ -379,6 +379,38 @@ fn colorize(cell: comfy_table::Cell, text: &str) -> comfy_table::Cell {
     }
 }
 
+/// Escapes text for HTML element content and attribute values: the one escape every
+/// hand-built page (drill, annex, compliance) uses.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Inline `code` spans of generated text as `<code>`; everything else escaped.
+pub(crate) fn inline_code(s: &str) -> String {
+    let mut out = String::new();
+    for (n, part) in s.split('`').enumerate() {
+        if n % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(&esc(part));
+            out.push_str("</code>");
+        } else {
+            out.push_str(&esc(part));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
