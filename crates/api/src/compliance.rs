@@ -100,11 +100,21 @@ pub struct ComplianceSummaryV1 {
     pub inherited_cells: usize,
     /// Inherited cells backed by an in-date attestation covering the framework and service.
     pub backed_cells: usize,
+    /// Shares of the applicable requirements' cells, in percent: the provider alone, shared,
+    /// the customer's side alone. Requirement shares count a requirement as shared as soon as
+    /// one asset differs; these weigh the work itself.
+    #[serde(default)]
+    pub cells_provider_pct: f64,
+    #[serde(default)]
+    pub cells_shared_pct: f64,
+    #[serde(default)]
+    pub cells_customer_pct: f64,
 }
 
 impl From<&rollup::Summary> for ComplianceSummaryV1 {
     fn from(s: &rollup::Summary) -> Self {
         let a = s.applicable();
+        let cells = s.cells_provider + s.cells_shared + s.cells_customer;
         ComplianceSummaryV1 {
             requirements: s.requirements,
             not_addressed: s.not_addressed,
@@ -122,6 +132,9 @@ impl From<&rollup::Summary> for ComplianceSummaryV1 {
             at_risk: s.at_risk,
             inherited_cells: s.inherited_cells,
             backed_cells: s.backed_cells,
+            cells_provider_pct: pct(s.cells_provider, cells),
+            cells_shared_pct: pct(s.cells_shared, cells),
+            cells_customer_pct: pct(s.cells_customer, cells),
         }
     }
 }

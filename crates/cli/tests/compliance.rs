@@ -226,6 +226,10 @@ fn cross_view_explains_why_frameworks_differ() {
                 + s["shared_pct"].as_f64().unwrap()
                 + s["customer_pct"].as_f64().unwrap();
             assert!((sum - 100.0).abs() < 0.2, "{sum}");
+            let work = s["cells_provider_pct"].as_f64().unwrap()
+                + s["cells_shared_pct"].as_f64().unwrap()
+                + s["cells_customer_pct"].as_f64().unwrap();
+            assert!((work - 100.0).abs() < 0.2, "{work}");
         }
         assert!(!f["notes"].as_array().unwrap().is_empty());
     }

@@ -209,6 +209,13 @@ pub struct Summary {
     /// Inherited cells backed by an in-date attestation, of all inherited cells.
     pub backed_cells: usize,
     pub inherited_cells: usize,
+    /// Cells of applicable requirements by who carries them: the provider alone, provider
+    /// and customer together, the customer's side alone (its teams or a third party). A
+    /// requirement spread over many assets is rarely wholly inherited, so these weights say
+    /// how much of the work is the provider's where requirement counts cannot.
+    pub cells_provider: usize,
+    pub cells_shared: usize,
+    pub cells_customer: usize,
 }
 
 impl Summary {
@@ -821,6 +828,18 @@ pub fn rollup(lib: &Library, res: &Resolution, opts: &Options) -> Result<Rollup,
         }
         summary.backed_cells += row.backing.backed;
         summary.inherited_cells += row.backing.cells;
+        if matches!(
+            row.origination,
+            Origination::Inherited | Origination::Shared | Origination::Customer
+        ) {
+            for (k, v) in &row.ownership {
+                match *k {
+                    "csp-owned" => summary.cells_provider += v,
+                    "shared" => summary.cells_shared += v,
+                    _ => summary.cells_customer += v,
+                }
+            }
+        }
         for s in &row.shares {
             let p = parties
                 .entry(s.label.clone())

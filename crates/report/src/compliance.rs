@@ -85,6 +85,12 @@ pub fn compliance_header(c: &ComplianceV1) -> String {
         s.applicable,
         s.at_risk
     ));
+    out.push_str(&format!(
+        "by the work (cells of those requirements): {}% the provider's, {}% shared, {}% yours\n",
+        fmt_pct(s.cells_provider_pct),
+        fmt_pct(s.cells_shared_pct),
+        fmt_pct(s.cells_customer_pct)
+    ));
     if s.inherited_cells > 0 {
         out.push_str(&format!(
             "inherited cells backed by an in-date attestation: {} of {}\n",
@@ -311,6 +317,7 @@ pub fn cross_grid(x: &ComplianceCrossV1) -> Grid {
         "inherited",
         "shared",
         "yours",
+        "work: provider / shared / yours",
         "not addressed",
         "ready",
     ]);
@@ -326,6 +333,12 @@ pub fn cross_grid(x: &ComplianceCrossV1) -> Grid {
             format!("{}%", fmt_pct(s.inherited_pct)),
             format!("{}%", fmt_pct(s.shared_pct)),
             format!("{}%", fmt_pct(s.customer_pct)),
+            format!(
+                "{}% / {}% / {}%",
+                fmt_pct(s.cells_provider_pct),
+                fmt_pct(s.cells_shared_pct),
+                fmt_pct(s.cells_customer_pct)
+            ),
             s.not_addressed.to_string(),
             format!("{}%", fmt_pct(s.readiness_pct)),
         ]);
