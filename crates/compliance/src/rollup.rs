@@ -332,7 +332,18 @@ enum TableBacking {
         by: String,
         until: Option<NaiveDate>,
     },
-    Unbacked(String),
+    /// Why nothing backs it, and the attestations that would have but lapsed (as dated
+    /// risks for what they used to back).
+    Unbacked { why: String, lapsed: Vec<Risk> },
+}
+
+impl TableBacking {
+    fn unbacked(why: String) -> TableBacking {
+        TableBacking::Unbacked {
+            why,
+            lapsed: Vec::new(),
+        }
+    }
 }
 
 struct Ctx<'a> {
@@ -346,21 +357,22 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn backing(&self, provider: Option<&str>, service: &str) -> TableBacking {
         let Some(pkey) = provider else {
-            return TableBacking::Unbacked(format!("{service}: no provider is known"));
+            return TableBacking::unbacked(format!("{service}: no provider is known"));
         };
         let base_service = service.split_once('#').map_or(service, |(s, _)| s);
         let Some(party) = self.res.estate().parties.get(pkey) else {
-            return TableBacking::Unbacked(format!(
+            return TableBacking::unbacked(format!(
                 "{pkey} ({base_service}): the provider is not a party of the estate, so none of its attestations is recorded"
             ));
         };
         if self.backers.is_empty() {
-            return TableBacking::Unbacked(
+            return TableBacking::unbacked(
                 "no attestation framework vouches for this framework".to_string(),
             );
         }
         let as_of = self.res.as_of();
         let mut reasons: Vec<String> = Vec::new();
+        let mut lapsed: Vec<Risk> = Vec::new();
         let mut best: Option<(Option<NaiveDate>, String)> = None;
         for att in &party.attestations {
             let fw = att.framework.as_str();
@@ -368,11 +380,13 @@ impl Ctx<'_> {
                 continue;
             }
             let until = att.valid_until();
-            if until.is_some_and(|u| u < as_of) {
-                reasons.push(format!(
-                    "{pkey} {fw} attestation lapsed on {}",
-                    until.map(|u| u.to_string()).unwrap_or_default()
-                ));
+            if let Some(u) = until.filter(|u| *u < as_of) {
+                reasons.push(format!("{pkey} {fw} attestation lapsed on {u}"));
+                lapsed.push(Risk {
+                    date: u,
+                    lapsed: true,
+                    what: format!("attestation {pkey} {fw}"),
+                });
                 continue;
             }
             // The service must be within what the attestation covers: the estate's own
@@ -440,11 +454,14 @@ impl Ctx<'_> {
         }
         match best {
             Some((until, by)) => TableBacking::Backed { by, until },
-            None if reasons.is_empty() => TableBacking::Unbacked(format!(
+            None if reasons.is_empty() => TableBacking::unbacked(format!(
                 "{pkey} has no {} attestation on record for {base_service}",
                 self.backers.join("/")
             )),
-            None => TableBacking::Unbacked(reasons.join("; ")),
+            None => TableBacking::Unbacked {
+                why: reasons.join("; "),
+                lapsed,
+            },
         }
     }
 }
@@ -758,20 +775,13 @@ pub fn rollup(lib: &Library, res: &Resolution, opts: &Options) -> Result<Rollup,
                             });
                         }
                     }
-                    TableBacking::Unbacked(why) => {
+                    TableBacking::Unbacked { why, lapsed } => {
                         agg.backing.unbacked.insert(why.clone());
                         // A lapsed attestation is a dated risk for what it used to back.
-                        for part in why.split("; ").filter(|p| p.contains(" lapsed on ")) {
-                            if let Some((what, date)) = part.rsplit_once(" lapsed on ")
-                                && let Ok(d) = date.parse::<NaiveDate>()
-                            {
-                                lapsed_attestations.entry(ci).or_default().insert(Risk {
-                                    date: d,
-                                    lapsed: true,
-                                    what: format!("attestation {what}"),
-                                });
-                            }
-                        }
+                        lapsed_attestations
+                            .entry(ci)
+                            .or_default()
+                            .extend(lapsed.iter().cloned());
                     }
                 }
             }
