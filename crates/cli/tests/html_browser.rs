@@ -57,15 +57,76 @@ fn render(browser: &Path, profile: &Path, url: &str, extra: &str) {
     );
 }
 
-#[test]
-fn acme_report_renders_in_a_browser_with_problems_in_colour_and_prints_to_pdf() {
-    let Some(browser) = chromium() else {
+/// Chromium, or `None` after saying why the test skips; a missing browser fails under CI.
+fn browser_or_skip() -> Option<PathBuf> {
+    let b = chromium();
+    if b.is_none() {
         if std::env::var_os("CI").is_some() {
             panic!("CI is set but chromium is not installed: `.ci/run` installs it with apt-get");
         }
         eprintln!(
             "skipping: chromium is not installed (apt-get install chromium); set CI to make this a failure"
         );
+    }
+    b
+}
+
+/// What the browser made of a page: the screenshot's size, RGB pixels and PNG size, and the
+/// printed PDF.
+struct Shot {
+    width: u32,
+    height: u32,
+    pixels: Vec<(u8, u8, u8)>,
+    png_bytes: u64,
+    pdf: Vec<u8>,
+}
+
+/// Screenshots `html` and prints it to PDF in headless Chromium. `DEMARC_KEEP_SCREENSHOT=PATH`
+/// keeps the last screenshot (and PATH.pdf) for a person to look at.
+fn shoot(browser: &Path, dir: &Path, html: &Path) -> Shot {
+    let url = format!("file://{}", html.display());
+    let png_path = dir.join("shot.png");
+    let pdf_path = dir.join("shot.pdf");
+    let profile = dir.join("profile");
+    render(
+        browser,
+        &profile,
+        &url,
+        &format!("--screenshot={}", png_path.display()),
+    );
+    render(
+        browser,
+        &profile,
+        &url,
+        &format!("--print-to-pdf={}", pdf_path.display()),
+    );
+    if let Ok(keep) = std::env::var("DEMARC_KEEP_SCREENSHOT") {
+        std::fs::copy(&png_path, &keep).unwrap();
+        std::fs::copy(&pdf_path, format!("{keep}.pdf")).unwrap();
+    }
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let channels = frame.color_type.samples();
+    assert!(channels >= 3, "{:?}", frame.color_type);
+    Shot {
+        width: frame.width,
+        height: frame.height,
+        pixels: buf[..frame.buffer_size()]
+            .chunks(channels)
+            .map(|p| (p[0], p[1], p[2]))
+            .collect(),
+        png_bytes: std::fs::metadata(&png_path).unwrap().len(),
+        pdf: std::fs::read(&pdf_path).unwrap(),
+    }
+}
+
+#[test]
+fn acme_report_renders_in_a_browser_with_problems_in_colour_and_prints_to_pdf() {
+    let Some(browser) = browser_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -82,47 +143,16 @@ fn acme_report_renders_in_a_browser_with_problems_in_colour_and_prints_to_pdf() 
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let url = format!("file://{}", html.display());
-    let png_path = dir.path().join("r.png");
-    let pdf_path = dir.path().join("r.pdf");
-    render(
-        &browser,
-        &dir.path().join("profile"),
-        &url,
-        &format!("--screenshot={}", png_path.display()),
-    );
-    render(
-        &browser,
-        &dir.path().join("profile"),
-        &url,
-        &format!("--print-to-pdf={}", pdf_path.display()),
-    );
-    if let Ok(keep) = std::env::var("DEMARC_KEEP_SCREENSHOT") {
-        std::fs::copy(&png_path, &keep).unwrap();
-        std::fs::copy(&pdf_path, format!("{keep}.pdf")).unwrap();
-    }
-
-    // The screenshot: the window's size, and far from blank.
-    let decoder = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(&png_path).unwrap(),
-    ));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let frame = reader.next_frame(&mut buf).unwrap();
-    assert_eq!((frame.width, frame.height), (1280, 2000));
-    let channels = frame.color_type.samples();
-    assert!(channels >= 3, "{:?}", frame.color_type);
-    let pixels: Vec<(u8, u8, u8)> = buf[..frame.buffer_size()]
-        .chunks(channels)
-        .map(|p| (p[0], p[1], p[2]))
-        .collect();
+    let shot = shoot(&browser, dir.path(), &html);
+    let pixels = &shot.pixels;
+    assert_eq!((shot.width, shot.height), (1280, 2000));
     let white = pixels
         .iter()
         .filter(|&&(r, g, b)| r > 245 && g > 245 && b > 245)
         .count();
     // A blank page is all white and compresses to a few KB; a report is mostly white paper
     // too, but with text, tables and charts on at least a twentieth of it.
-    let png_bytes = std::fs::metadata(&png_path).unwrap().len();
+    let png_bytes = shot.png_bytes;
     assert!(png_bytes > 50_000, "screenshot is only {png_bytes} bytes");
     assert!(
         white * 100 / pixels.len() < 95,
@@ -146,7 +176,7 @@ fn acme_report_renders_in_a_browser_with_problems_in_colour_and_prints_to_pdf() 
     assert!(amber > 500, "too few amber pixels ({amber})");
 
     // The PDF: a real document of several pages' worth.
-    let pdf = std::fs::read(&pdf_path).unwrap();
+    let pdf = &shot.pdf;
     assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
     assert!(pdf.len() > 20_000, "PDF is only {} bytes", pdf.len());
 }
@@ -155,11 +185,7 @@ fn acme_report_renders_in_a_browser_with_problems_in_colour_and_prints_to_pdf() 
 /// the page prints.
 #[test]
 fn compliance_page_renders_its_shares_in_colour_and_prints() {
-    let Some(browser) = chromium() else {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set but chromium is not installed: `.ci/run` installs it with apt-get");
-        }
-        eprintln!("skipping: chromium is not installed (apt-get install chromium)");
+    let Some(browser) = browser_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -183,32 +209,8 @@ fn compliance_page_renders_its_shares_in_colour_and_prints() {
     );
     let html = dir.path().join("compliance.html");
     std::fs::write(&html, &out.stdout).unwrap();
-    let url = format!("file://{}", html.display());
-    let png_path = dir.path().join("c.png");
-    let pdf_path = dir.path().join("c.pdf");
-    render(
-        &browser,
-        &dir.path().join("profile"),
-        &url,
-        &format!("--screenshot={}", png_path.display()),
-    );
-    render(
-        &browser,
-        &dir.path().join("profile"),
-        &url,
-        &format!("--print-to-pdf={}", pdf_path.display()),
-    );
-    let decoder = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(&png_path).unwrap(),
-    ));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let frame = reader.next_frame(&mut buf).unwrap();
-    let channels = frame.color_type.samples();
-    let pixels: Vec<(u8, u8, u8)> = buf[..frame.buffer_size()]
-        .chunks(channels)
-        .map(|p| (p[0], p[1], p[2]))
-        .collect();
+    let shot = shoot(&browser, dir.path(), &html);
+    let pixels = &shot.pixels;
     let near = |c: (u8, u8, u8)| {
         pixels
             .iter()
@@ -226,7 +228,7 @@ fn compliance_page_renders_its_shares_in_colour_and_prints() {
         "no customer segment in the bar"
     );
     assert!(near((0xfe, 0xf3, 0xc7)) > 2_000, "no shared rows");
-    let pdf = std::fs::read(&pdf_path).unwrap();
+    let pdf = &shot.pdf;
     assert!(
         pdf.starts_with(b"%PDF-") && pdf.len() > 20_000,
         "PDF is only {} bytes",
@@ -262,43 +264,14 @@ fn annex_renders_in_a_browser_and_prints() {
         docx.contains("<table style="),
         "docx HTML tables carry inline styles"
     );
-    let Some(browser) = chromium() else {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set but chromium is not installed: `.ci/run` installs it with apt-get");
-        }
-        eprintln!("skipping: chromium is not installed (apt-get install chromium)");
+    let Some(browser) = browser_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("annex.html");
     std::fs::write(&html, run("html")).unwrap();
-    let url = format!("file://{}", html.display());
-    let png_path = dir.path().join("a.png");
-    let pdf_path = dir.path().join("a.pdf");
-    let profile = dir.path().join("profile");
-    render(
-        &browser,
-        &profile,
-        &url,
-        &format!("--screenshot={}", png_path.display()),
-    );
-    render(
-        &browser,
-        &profile,
-        &url,
-        &format!("--print-to-pdf={}", pdf_path.display()),
-    );
-    let decoder = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(&png_path).unwrap(),
-    ));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let frame = reader.next_frame(&mut buf).unwrap();
-    let channels = frame.color_type.samples();
-    let pixels: Vec<(u8, u8, u8)> = buf[..frame.buffer_size()]
-        .chunks(channels)
-        .map(|p| (p[0], p[1], p[2]))
-        .collect();
+    let shot = shoot(&browser, dir.path(), &html);
+    let pixels = &shot.pixels;
     let white = pixels
         .iter()
         .filter(|&&(r, g, b)| r > 245 && g > 245 && b > 245)
@@ -308,7 +281,7 @@ fn annex_renders_in_a_browser_and_prints() {
         "the annex page is blank: {white} of {} pixels white",
         pixels.len()
     );
-    let pdf = std::fs::read(&pdf_path).unwrap();
+    let pdf = &shot.pdf;
     assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
     assert!(pdf.len() > 20_000, "PDF is only {} bytes", pdf.len());
 }
