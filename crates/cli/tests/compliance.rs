@@ -487,6 +487,20 @@ fn audit_pack_is_complete_hashed_and_written_whole() {
         .count();
     assert_eq!(m.height(), csv_rows);
     assert_eq!(m.get((0, 0)).unwrap().to_string(), "asset");
+    // The Gaps sheet: one row per gap of gaps.json, with its key and severity.
+    let gaps: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("gaps.json")).unwrap()).unwrap();
+    let gaps = gaps["gaps"].as_array().unwrap();
+    let g = wb.worksheet_range("Gaps").unwrap();
+    assert_eq!(g.height(), gaps.len() + 1);
+    assert_eq!(
+        g.get((1, 0)).unwrap().to_string(),
+        gaps[0]["key"].as_str().unwrap()
+    );
+    assert_eq!(
+        g.get((1, 1)).unwrap().to_string(),
+        gaps[0]["severity"].as_str().unwrap()
+    );
 
     // An existing package is not replaced without --force, and is left as it was.
     let before = std::fs::read(out.join("manifest.json")).unwrap();
