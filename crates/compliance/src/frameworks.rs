@@ -257,7 +257,9 @@ pub struct Library {
     pub nist: OscalCatalog,
     pub ksi: KsiSet,
     sets: BTreeMap<String, RequirementSet>,
-    baselines: OnceLock<BTreeMap<(String, String), Result<Baseline, OscalError>>>,
+    /// Each shipped profile, resolved on first use (one per slot of [`PROFILES`]): asking for
+    /// FedRAMP moderate does not parse the other seven profiles.
+    baselines: [OnceLock<Result<Baseline, OscalError>>; PROFILES.len()],
 }
 
 /// An error choosing a framework or baseline: the message and the fix.
@@ -417,7 +419,7 @@ impl Library {
             nist,
             ksi,
             sets,
-            baselines: OnceLock::new(),
+            baselines: std::array::from_fn(|_| OnceLock::new()),
         })
     }
 
@@ -461,23 +463,21 @@ impl Library {
 
     /// A shipped baseline of a framework, resolved from its OSCAL profile.
     pub fn baseline(&self, framework: &str, baseline: &str) -> Result<&Baseline, ChoiceError> {
-        let all = self.baselines.get_or_init(|| {
-            PROFILES
-                .iter()
-                .map(|(fw, b, file, json)| {
-                    let r = resolve_profile(file, json, &|f| self.lookup_file(f)).map(|profile| {
-                        Baseline {
-                            framework: fw.to_string(),
-                            id: b.to_string(),
-                            title: profile.info.title.clone(),
-                            profile,
-                        }
-                    });
-                    ((fw.to_string(), b.to_string()), r)
+        let slot = PROFILES
+            .iter()
+            .position(|(fw, b, _, _)| *fw == framework && *b == baseline);
+        let resolved = slot.map(|i| {
+            self.baselines[i].get_or_init(|| {
+                let (fw, b, file, json) = PROFILES[i];
+                resolve_profile(file, json, &|f| self.lookup_file(f)).map(|profile| Baseline {
+                    framework: fw.to_string(),
+                    id: b.to_string(),
+                    title: profile.info.title.clone(),
+                    profile,
                 })
-                .collect()
+            })
         });
-        match all.get(&(framework.to_string(), baseline.to_string())) {
+        match resolved {
             Some(Ok(b)) => Ok(b),
             Some(Err(e)) => Err(ChoiceError {
                 message: format!(
