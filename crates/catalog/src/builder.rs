@@ -1716,3 +1716,36 @@ fn is_kebab(id: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
+
+/// The catalog an estate is resolved with: built-in data, then the overlay directories
+/// (`extra` first, as `--catalog` gives them, then the estate's `settings.catalog`, relative to
+/// the file that names them), then the services the estate defines itself. Without any, the
+/// shared built-in catalog. The CLI and the server open estates through this one function, so
+/// both resolve the same estate with the same catalog.
+pub fn for_estate(
+    estate: &demarc_model::Estate,
+    extra: &[PathBuf],
+) -> Result<std::sync::Arc<crate::Catalog>, Diagnostics> {
+    let mut dirs: Vec<PathBuf> = extra.to_vec();
+    for d in &estate.settings.catalog {
+        let base = estate
+            .source(d.loc)
+            .and_then(|f| f.path().parent())
+            .unwrap_or(Path::new("."));
+        dirs.push(base.join(&d.value));
+    }
+    if dirs.is_empty() && estate.services.is_empty() {
+        return Ok(crate::Catalog::builtin_shared());
+    }
+    let mut builder = CatalogBuilder::new().builtin();
+    for d in &dirs {
+        builder = builder.overlays(load_overlay_dir(d)?);
+    }
+    let catalog = builder
+        .estate_services(
+            &estate.services,
+            &estate.files().map(Path::to_path_buf).collect::<Vec<_>>(),
+        )
+        .build()?;
+    Ok(std::sync::Arc::new(catalog))
+}

@@ -23,7 +23,7 @@ mod entry;
 mod ids;
 mod types;
 
-pub use builder::{CatalogBuilder, MAX_OVERLAY_BYTES, load_overlay_dir};
+pub use builder::{CatalogBuilder, MAX_OVERLAY_BYTES, for_estate, load_overlay_dir};
 pub use catalog::{Catalog, EntryLevel, Found};
 pub use demarc_model::{Owner, ServiceSource, Source, SourceLocation};
 pub use entry::{Decision, Entry, Feature};

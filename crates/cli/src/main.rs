@@ -744,7 +744,10 @@ fn load(
         note(n);
     }
     progress.phase("composing the catalog");
-    let catalog = timed("catalog", || compose_catalog(&estate, &args.catalogs)).map_err(input)?;
+    let catalog = timed("catalog", || {
+        demarc_catalog::for_estate(&estate, &args.catalogs)
+    })
+    .map_err(input)?;
     progress.phase("validating");
     timed("validate", || {
         // The later of --as-of and today: an attestation ten years after today is a typo even
@@ -754,37 +757,6 @@ fn load(
     })
     .map_err(input)?;
     Ok((estate, catalog))
-}
-
-/// The catalog an estate is resolved with: built-in data, then the overlay directories
-/// (`--catalog` first, then `settings.catalog`, relative to the file that names them), then
-/// the services the estate defines itself. Without any, the shared built-in catalog.
-fn compose_catalog(
-    estate: &Estate,
-    overlays: &[PathBuf],
-) -> Result<Arc<Catalog>, demarc_model::Diagnostics> {
-    let mut dirs: Vec<PathBuf> = overlays.to_vec();
-    for d in &estate.settings.catalog {
-        let base = estate
-            .source(d.loc)
-            .and_then(|f| f.path().parent())
-            .unwrap_or(Path::new("."));
-        dirs.push(base.join(&d.value));
-    }
-    if dirs.is_empty() && estate.services.is_empty() {
-        return Ok(Catalog::builtin_shared());
-    }
-    let mut builder = demarc_catalog::CatalogBuilder::new().builtin();
-    for d in &dirs {
-        builder = builder.overlays(demarc_catalog::load_overlay_dir(d)?);
-    }
-    let catalog = builder
-        .estate_services(
-            &estate.services,
-            &estate.files().map(Path::to_path_buf).collect::<Vec<_>>(),
-        )
-        .build()?;
-    Ok(Arc::new(catalog))
 }
 
 /// Every date the estate states, for the as-of sanity check.
