@@ -17,12 +17,14 @@ pub mod annex;
 pub mod compliance;
 pub mod findings;
 pub mod inventory;
+pub mod server;
 pub mod v1;
 
 pub use annex::*;
 pub use compliance::*;
 pub use findings::*;
 pub use inventory::*;
+pub use server::*;
 pub use v1::*;
 
 /// The names of the output shapes whose schema `demarc schema NAME` prints.

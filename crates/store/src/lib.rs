@@ -28,7 +28,7 @@ use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 pub use audit::{AuditEntry, LogCheck};
 pub use canonical::canonical_json;
-pub use secrets::{hash_password, verify_password};
+pub use secrets::{eq_ct, hash_password, verify_password};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,182 @@
+//! What every request shares: the store, and a cache of resolved estate versions.
+//!
+//! A version is immutable, so its resolution on a given day never changes: the cache is keyed by
+//! (estate, version, as-of date) and is only a cache. Another process resolves the same version
+//! to the same result from the same files, which is what lets several servers share one
+//! database.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use demarc_engine::{Prepared, Resolution};
+use demarc_store::Store;
+
+use crate::error::{ApiError, ApiResult};
+
+/// A resolved version, with the directory its files were written to (exports and evidence
+/// checks read files from it).
+pub struct Opened {
+    pub resolution: Arc<Resolution>,
+    pub dir: tempfile::TempDir,
+    pub notes: Vec<String>,
+}
+
+impl Opened {
+    pub fn res(&self) -> &Arc<Resolution> {
+        &self.resolution
+    }
+}
+
+type Key = (String, i64, NaiveDate);
+
+/// A small least-recently-inserted cache; a resolution of a 100k-asset estate is hundreds of
+/// megabytes, so the bound is a count, kept low.
+struct Cache {
+    cap: usize,
+    map: HashMap<Key, Arc<Opened>>,
+    order: VecDeque<Key>,
+}
+
+impl Cache {
+    fn get(&self, k: &Key) -> Option<Arc<Opened>> {
+        self.map.get(k).cloned()
+    }
+
+    fn put(&mut self, k: Key, v: Arc<Opened>) {
+        if self.map.insert(k.clone(), v).is_none() {
+            self.order.push_back(k);
+        }
+        while self.order.len() > self.cap {
+            if let Some(old) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    cache: Arc<Mutex<Cache>>,
+    /// One load per key at a time: concurrent first requests for a version wait for one
+    /// resolution instead of each making its own.
+    loading: Arc<tokio::sync::Mutex<()>>,
+    /// Cookies carry `Secure` (the server is behind TLS).
+    pub secure_cookies: bool,
+    pub login_limiter: Arc<crate::auth::LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(store: Store, secure_cookies: bool) -> AppState {
+        AppState {
+            store,
+            cache: Arc::new(Mutex::new(Cache {
+                cap: 16,
+                map: HashMap::new(),
+                order: VecDeque::new(),
+            })),
+            loading: Arc::new(tokio::sync::Mutex::new(())),
+            secure_cookies,
+            login_limiter: Arc::new(crate::auth::LoginLimiter::default()),
+        }
+    }
+
+    /// The resolution of `version` of the estate on `as_of`, from the cache or the store.
+    pub async fn open(
+        &self,
+        estate_id: &str,
+        version: i64,
+        as_of: NaiveDate,
+    ) -> ApiResult<Arc<Opened>> {
+        let key = (estate_id.to_string(), version, as_of);
+        if let Some(hit) = self.cache.lock().expect("cache lock").get(&key) {
+            return Ok(hit);
+        }
+        let _one = self.loading.lock().await;
+        if let Some(hit) = self.cache.lock().expect("cache lock").get(&key) {
+            return Ok(hit);
+        }
+        let files = self.store.version_files(estate_id, version).await?;
+        let opened = tokio::task::spawn_blocking(move || open_files(&files, as_of))
+            .await
+            .map_err(ApiError::internal)??;
+        let opened = Arc::new(opened);
+        self.cache
+            .lock()
+            .expect("cache lock")
+            .put(key, opened.clone());
+        Ok(opened)
+    }
+}
+
+/// Writes files under a fresh directory; refuses paths that would leave it.
+pub fn materialize(files: &[(String, Vec<u8>)]) -> ApiResult<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("demarc-estate-")
+        .tempdir()
+        .map_err(ApiError::internal)?;
+    for (p, c) in files {
+        if !demarc_store::valid_path(p) {
+            return Err(ApiError::bad_request(format!(
+                "`{p}` is not a relative path inside the estate"
+            )));
+        }
+        let target = dir.path().join(p);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(ApiError::internal)?;
+        }
+        std::fs::write(&target, c).map_err(ApiError::internal)?;
+    }
+    Ok(dir)
+}
+
+/// Loads, validates, prepares and resolves an estate from its files, as `demarc check` does
+/// from a directory. Load and validation errors answer 422 with the CLI's diagnostics, paths
+/// relative to the estate.
+pub fn open_files(files: &[(String, Vec<u8>)], as_of: NaiveDate) -> ApiResult<Opened> {
+    let dir = materialize(files)?;
+    let root = dir.path();
+    let invalid = |d: demarc_model::Diagnostics| invalid_estate(root, &d);
+    let mut interner = demarc_model::Interner::new();
+    let estate =
+        demarc_model::load_path(root, &demarc_model::LoadOptions::default(), &mut interner)
+            .map_err(invalid)?;
+    drop(interner);
+    let catalog = demarc_catalog::for_estate(&estate, &[]).map_err(invalid)?;
+    let today = chrono::Utc::now().date_naive();
+    demarc_model::validate_at(&estate, &*catalog, Some(as_of.max(today))).map_err(invalid)?;
+    let notes = estate.notes.iter().map(|n| strip_root(n, root)).collect();
+    let prepared = Arc::new(Prepared::new(Arc::new(estate), catalog));
+    Ok(Opened {
+        resolution: prepared.resolve(as_of),
+        dir,
+        notes,
+    })
+}
+
+fn strip_root(text: &str, root: &Path) -> String {
+    let prefix = format!("{}/", root.display());
+    text.replace(&prefix, "")
+}
+
+/// A 422 carrying each diagnostic with paths relative to the estate.
+pub fn invalid_estate(root: &Path, d: &demarc_model::Diagnostics) -> ApiError {
+    let diagnostics: Vec<String> =
+        d.0.iter()
+            .map(|x| strip_root(&x.to_string(), root))
+            .collect();
+    let mut e = ApiError::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_estate",
+        format!(
+            "the estate does not load: {} error{}",
+            diagnostics.len(),
+            if diagnostics.len() == 1 { "" } else { "s" }
+        ),
+    )
+    .help("fix the files named in `diagnostics` (file:line:column) and send the version again; nothing was stored");
+    e.diagnostics = diagnostics;
+    e
+}
