@@ -2,17 +2,15 @@
 //! commands. Reading files (profiles, evidence files) and writing the package happen here;
 //! the rollup and the register are pure.
 
-use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use demarc_api as api;
-use demarc_compliance::evidence::{self, FileCheck};
+use demarc_compliance::evidence;
 use demarc_compliance::rollup::{self, Options, Rollup};
 use demarc_compliance::{Baseline, Library};
 use demarc_engine::Resolution;
 use demarc_report::Format;
-use sha2::Digest;
 
 use crate::{EstateArgs, FormatArg, InputError, json_out, ndjson_line, print, term, write_stdout};
 
@@ -31,9 +29,6 @@ const CROSS: &[(&str, Option<&str>)] = &[
 
 /// The largest OSCAL profile read.
 const MAX_PROFILE_BYTES: u64 = 64 << 20;
-/// The largest evidence file hashed (larger files are hashed too, streaming; this bounds
-/// nothing but documents that size is no limit).
-const HASH_BUF: usize = 1 << 16;
 
 fn library() -> Result<&'static Library, InputError> {
     Library::builtin().map_err(|e| {
@@ -337,62 +332,11 @@ fn cross(
     })
 }
 
-/// SHA-256 of a file, streaming, as lowercase hex.
-pub(crate) fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = sha2::Sha256::new();
-    let mut buf = vec![0u8; HASH_BUF];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
+pub(crate) use demarc_compliance::evidence::{hash_evidence_files, sha256_file};
 
 pub(crate) fn sha256_bytes(b: &[u8]) -> String {
-    hex(&sha2::Sha256::digest(b))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// Hashes every evidence file the estate names, relative to the file that names it. A file
-/// outside the estate directory (through a symlink) is refused, not read.
-pub(crate) fn hash_evidence_files(res: &Resolution) -> BTreeMap<String, FileCheck> {
-    let estate = res.estate();
-    let mut out = BTreeMap::new();
-    for e in &estate.evidence {
-        let Some(f) = &e.file else { continue };
-        if out.contains_key(f.as_str()) {
-            continue;
-        }
-        let base = estate
-            .source(f.loc)
-            .and_then(|s| s.path().parent())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
-        let path = base.join(f.as_str());
-        let check = match (std::fs::canonicalize(&base), std::fs::canonicalize(&path)) {
-            (_, Err(e)) => FileCheck::Unreadable(format!("{}: {e}", path.display())),
-            (Ok(b), Ok(p)) if !p.starts_with(&b) => FileCheck::Unreadable(format!(
-                "{} leads outside the estate directory",
-                path.display()
-            )),
-            (_, Ok(p)) if !p.is_file() => {
-                FileCheck::Unreadable(format!("{} is not a regular file", path.display()))
-            }
-            (_, Ok(p)) => match sha256_file(&p) {
-                Ok(h) => FileCheck::Hashed(h),
-                Err(e) => FileCheck::Unreadable(format!("{}: {e}", path.display())),
-            },
-        };
-        out.insert(f.value.clone(), check);
-    }
-    out
+    use sha2::Digest;
+    demarc_compliance::evidence::hex(&sha2::Sha256::digest(b))
 }
 
 /// `demarc evidence`: the register. Exit 1 when something is missing, expired, expiring or

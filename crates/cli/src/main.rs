@@ -8,6 +8,7 @@ mod exchange_cmd;
 mod findings_cmd;
 mod ingest_cmd;
 mod init;
+mod server_cmd;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -422,6 +423,17 @@ enum Command {
         #[command(subcommand)]
         command: ingest_cmd::IngestCommand,
     },
+    /// Run the demarc server: the REST API (/api/v1) and the web UI, with an embedded SQLite
+    /// database by default or PostgreSQL (`--db postgres://…`).
+    Serve(server_cmd::ServeArgs),
+    /// Manage the server's database: users, organizations, estates, roles, API tokens, and
+    /// check the audit log's hash chain.
+    Admin {
+        #[command(subcommand)]
+        command: server_cmd::AdminCommand,
+    },
+    /// Upload an estate directory to a demarc server as a new version.
+    Push(server_cmd::PushArgs),
     /// Drift between the estate and its latest inventory snapshot: undeclared assets, declared
     /// assets gone, unmapped resource types, assets whose service, env or data class changed,
     /// services first seen after the latest review (DM021–DM025). Exits 1 when drift is found.
@@ -1146,6 +1158,9 @@ fn run(cli: Cli) -> Result<u8, InputError> {
         }
         Command::Catalog { command } => catalog_cmd::run(catalog, command),
         Command::Ingest { command } => ingest_cmd::run(command),
+        Command::Serve(a) => server_cmd::serve(a),
+        Command::Admin { command } => server_cmd::admin(command),
+        Command::Push(a) => server_cmd::push(a),
         Command::Drift { path, args } => ingest_cmd::drift(path.as_deref(), &args),
         Command::Policy {
             path,

@@ -2,6 +2,10 @@
 //! what expires soon, and who must renew it. Pure: file hashes come in from the caller.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::Digest;
 
 use chrono::NaiveDate;
 use demarc_engine::{Resolution, Role};
@@ -255,4 +259,59 @@ pub fn register(
         entries,
         missing,
     }
+}
+
+/// SHA-256 of a file, streaming, as lowercase hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+/// Lowercase hex.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Hashes every evidence file the estate names, relative to the file that names it. A file
+/// outside the estate directory (through a symlink) is refused, not read.
+pub fn hash_evidence_files(res: &Resolution) -> BTreeMap<String, FileCheck> {
+    let estate = res.estate();
+    let mut out = BTreeMap::new();
+    for e in &estate.evidence {
+        let Some(f) = &e.file else { continue };
+        if out.contains_key(f.as_str()) {
+            continue;
+        }
+        let base = estate
+            .source(f.loc)
+            .and_then(|s| s.path().parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let path = base.join(f.as_str());
+        let check = match (std::fs::canonicalize(&base), std::fs::canonicalize(&path)) {
+            (_, Err(e)) => FileCheck::Unreadable(format!("{}: {e}", path.display())),
+            (Ok(b), Ok(p)) if !p.starts_with(&b) => FileCheck::Unreadable(format!(
+                "{} leads outside the estate directory",
+                path.display()
+            )),
+            (_, Ok(p)) if !p.is_file() => {
+                FileCheck::Unreadable(format!("{} is not a regular file", path.display()))
+            }
+            (_, Ok(p)) => match sha256_file(&p) {
+                Ok(h) => FileCheck::Hashed(h),
+                Err(e) => FileCheck::Unreadable(format!("{}: {e}", path.display())),
+            },
+        };
+        out.insert(f.value.clone(), check);
+    }
+    out
 }

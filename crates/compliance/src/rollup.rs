@@ -753,11 +753,8 @@ pub fn rollup(lib: &Library, res: &Resolution, opts: &Options) -> Result<Rollup,
             });
             s.cells += n;
             s.duties.insert(cell.duty);
-            if let Some(d) = &a.does
-                && s.does.len() < 3
-                && !s.does.contains(d)
-            {
-                s.does.push(d.clone());
+            if let Some(d) = &a.does {
+                keep_does(&mut s.does, d);
             }
             if a.role == Role::Provider {
                 agg.backing.cells += n;
@@ -1009,9 +1006,7 @@ fn requirement_row(
             e.cells += s.cells;
             e.duties.extend(s.duties.iter().copied());
             for d in &s.does {
-                if e.does.len() < 3 && !e.does.contains(d) {
-                    e.does.push(d.clone());
-                }
+                keep_does(&mut e.does, d);
             }
         }
         row.backing.cells += a.backing.cells;
@@ -1176,4 +1171,14 @@ pub fn cross_notes(r: &Rollup) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// Keeps the three alphabetically first distinct texts of what a side does. Cells arrive in
+/// hash order, so "the first three seen" would differ from run to run; the first three in
+/// sort order are the same whatever the order.
+fn keep_does(does: &mut Vec<String>, d: &str) {
+    if let Err(at) = does.binary_search_by(|x| x.as_str().cmp(d)) {
+        does.insert(at, d.to_string());
+        does.truncate(3);
+    }
 }

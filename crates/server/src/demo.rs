@@ -24,8 +24,8 @@ pub const USERS: &[(&str, &str, Role, Option<&str>)] = &[
 ];
 
 /// The example estates as (slug, files).
-pub fn estates() -> Vec<(String, Vec<(String, Vec<u8>)>)> {
-    let mut out: Vec<(String, Vec<(String, Vec<u8>)>)> = Vec::new();
+pub fn estates() -> Vec<(String, demarc_store::Files)> {
+    let mut out: Vec<(String, demarc_store::Files)> = Vec::new();
     for (estate, path, content) in EXAMPLES {
         match out.last_mut() {
             Some((e, files)) if e == estate => files.push((path.to_string(), content.to_vec())),
@@ -40,7 +40,9 @@ pub fn estates() -> Vec<(String, Vec<(String, Vec<u8>)>)> {
 
 /// Creates what is missing of the demo: the organization, the estates (first version from the
 /// examples) and the users with `password`.
-pub async fn seed(state: &AppState, password: &str) -> Result<(), String> {
+/// Returns the users it created (existing users keep their passwords).
+pub async fn seed(state: &AppState, password: &str) -> Result<Vec<&'static str>, String> {
+    let mut created = Vec::new();
     let store = &state.store;
     let e = |e: StoreError| e.to_string();
     let org = match store.org_by_slug(ORG).await.map_err(e)? {
@@ -80,10 +82,13 @@ pub async fn seed(state: &AppState, password: &str) -> Result<(), String> {
     for (email, name, role, estate) in USERS {
         let user = match store.user_by_email(email).await.map_err(e)? {
             Some(u) => u,
-            None => store
-                .create_user(email, name, password, false, "demo")
-                .await
-                .map_err(e)?,
+            None => {
+                created.push(*email);
+                store
+                    .create_user(email, name, password, false, "demo")
+                    .await
+                    .map_err(e)?
+            }
         };
         let estate_id = match estate {
             Some(s) => Some(
@@ -101,7 +106,7 @@ pub async fn seed(state: &AppState, password: &str) -> Result<(), String> {
             .await
             .map_err(e)?;
     }
-    Ok(())
+    Ok(created)
 }
 
 /// Seeds the demo with the password in `DEMARC_DEMO_PASSWORD`, or a random one printed once.
@@ -110,11 +115,16 @@ pub async fn load(state: &AppState) -> Result<(), String> {
         let t = demarc_store::new_id();
         t[..20].to_string()
     });
-    seed(state, &password).await?;
+    let created = seed(state, &password).await?;
     eprintln!("demarc serve --demo: organization `{ORG}` with the example estates; sign in as");
     for (email, _, role, estate) in USERS {
+        let pw = if created.contains(email) {
+            format!("password {password}")
+        } else {
+            "existing user, password unchanged".to_string()
+        };
         eprintln!(
-            "  {email} ({}{}), password {password}",
+            "  {email} ({}{}), {pw}",
             role.as_str(),
             estate.map(|e| format!(" of {e}")).unwrap_or_default()
         );

@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod api;
+pub mod api_reads;
 pub mod auth;
 pub mod demo;
 pub mod edits;
@@ -56,6 +57,7 @@ pub fn app(state: AppState) -> Router {
                object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     Router::new()
         .merge(api::routes())
+        .merge(api_reads::routes())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -27,6 +27,30 @@ impl Opened {
     pub fn res(&self) -> &Arc<Resolution> {
         &self.resolution
     }
+
+    /// `value` as JSON with the version's directory cut from every string, so file locations
+    /// read `assignments.yaml:21` (relative to the estate, as the user keeps it in git) and no
+    /// server path leaks.
+    pub fn json<T: serde::Serialize>(&self, value: &T) -> ApiResult<axum::Json<serde_json::Value>> {
+        let mut v = serde_json::to_value(value).map_err(ApiError::internal)?;
+        let prefix = format!("{}/", self.dir.path().display());
+        strip_strings(&mut v, &prefix);
+        Ok(axum::Json(v))
+    }
+
+    /// The version's directory cut from a text (an HTML page, a message).
+    pub fn relative_text(&self, text: &str) -> String {
+        strip_root(text, self.dir.path())
+    }
+}
+
+fn strip_strings(v: &mut serde_json::Value, prefix: &str) {
+    match v {
+        serde_json::Value::String(s) if s.contains(prefix) => *s = s.replace(prefix, ""),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| strip_strings(x, prefix)),
+        serde_json::Value::Object(m) => m.values_mut().for_each(|x| strip_strings(x, prefix)),
+        _ => {}
+    }
 }
 
 type Key = (String, i64, NaiveDate);

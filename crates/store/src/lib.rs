@@ -52,6 +52,9 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The files of a version: (relative path, content), in path order.
+pub type Files = Vec<(String, Vec<u8>)>;
+
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -1231,8 +1234,9 @@ fn check_slug(slug: &str) -> Result<()> {
     }
 }
 
-/// SHA-256 over each path, a NUL, the content's SHA-256 and a newline, in path order.
-fn version_digest(files: &[(String, Vec<u8>)]) -> String {
+/// SHA-256 over each path, a NUL, the content's SHA-256 and a newline, in path order (`files`
+/// sorted by path).
+pub fn version_digest(files: &[(String, Vec<u8>)]) -> String {
     let mut h = Sha256::new();
     for (p, c) in files {
         h.update(p.as_bytes());
