@@ -152,3 +152,29 @@ pub struct MeV1 {
     /// session cookie (empty for API tokens, which need none).
     pub csrf: String,
 }
+
+/// `POST /api/v1/orgs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrgV1 {
+    /// 1-64 lowercase letters, digits and `-`.
+    pub slug: String,
+    pub name: String,
+}
+
+/// `POST /api/v1/orgs/{org}/estates`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEstateV1 {
+    /// 1-64 lowercase letters, digits and `-`.
+    pub slug: String,
+    pub name: String,
+}
+
+/// A built-in drill scenario in `GET …/drills`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DrillScenarioRefV1 {
+    pub id: String,
+    pub title: String,
+    pub narrative: String,
+}

@@ -24,6 +24,7 @@ use crate::state::{AppState, Opened};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/session", post(login).delete(logout).get(me))
+        .route("/api/v1/openapi.json", get(crate::openapi::serve_document))
         .route("/api/v1/orgs", get(list_orgs).post(create_org))
         .route(
             "/api/v1/orgs/{org}/estates",
@@ -255,13 +256,6 @@ async fn list_orgs(
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewOrg {
-    slug: String,
-    name: String,
-}
-
 async fn create_org(
     State(state): State<AppState>,
     p: Principal,
@@ -273,7 +267,7 @@ async fn create_org(
             "only a server administrator creates organizations",
         ));
     }
-    let req: NewOrg = json_body(&body)?;
+    let req: api::NewOrgV1 = json_body(&body)?;
     let o = state
         .store
         .create_org(&req.slug, &req.name, &p.user.email)
@@ -309,13 +303,6 @@ async fn list_estates(
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewEstate {
-    slug: String,
-    name: String,
-}
-
 async fn create_estate(
     State(state): State<AppState>,
     p: Principal,
@@ -329,7 +316,7 @@ async fn create_estate(
             "only an admin of the organization creates estates",
         ));
     }
-    let req: NewEstate = json_body(&body)?;
+    let req: api::NewEstateV1 = json_body(&body)?;
     let e = state
         .store
         .create_estate(&o.id, &req.slug, &req.name, &p.user.email)

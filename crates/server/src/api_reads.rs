@@ -136,12 +136,16 @@ async fn drills(
     State(state): State<AppState>,
     p: Principal,
     Path((org, estate)): EstatePath,
-) -> ApiResult<Json<Vec<serde_json::Value>>> {
+) -> ApiResult<Json<Vec<api::DrillScenarioRefV1>>> {
     access::estate(&state, &p, &org, &estate).await?;
     Ok(Json(
         demarc_engine::builtin_scenarios()
             .into_iter()
-            .map(|s| serde_json::json!({"id": s.id, "title": s.title, "narrative": s.narrative}))
+            .map(|s| api::DrillScenarioRefV1 {
+                id: s.id,
+                title: s.title,
+                narrative: s.narrative,
+            })
             .collect(),
     ))
 }

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod demo;
 pub mod edits;
 pub mod error;
+pub mod openapi;
 pub mod state;
 #[doc(hidden)]
 pub mod testing;
