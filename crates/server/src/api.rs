@@ -652,15 +652,16 @@ async fn gaps(
     p: Principal,
     Path((org, estate)): Path<(String, String)>,
     Query(at): Query<At>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Response> {
     let a = access::estate(&state, &p, &org, &estate).await?;
-    let (_, o) = opened(&state, &a, &at).await?;
+    let (n, o) = opened(&state, &a, &at).await?;
     let res = o.res().clone();
-    let out = tokio::task::spawn_blocking(move || {
-        let analysis = res.gaps(demarc_engine::AnalyseOptions::default());
-        api::CheckV1::new(&res, &analysis)
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    o.json(&out)
+    let key = format!("gaps\0{}\0{n}\0{}", a.estate.id, res.as_of());
+    let o2 = o.clone();
+    state
+        .answer(key, move || {
+            let analysis = res.gaps(demarc_engine::AnalyseOptions::default());
+            Ok(o2.json(&api::CheckV1::new(&res, &analysis))?.0)
+        })
+        .await
 }

@@ -198,7 +198,7 @@ async fn compliance(
     p: Principal,
     Path((org, estate)): EstatePath,
     Query(q): Query<ComplianceQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Response> {
     let a = access::estate(&state, &p, &org, &estate).await?;
     let (_, o) = opened(
         &state,
@@ -210,10 +210,23 @@ async fn compliance(
     )
     .await?;
     let res = o.res().clone();
-    let out = tokio::task::spawn_blocking(move || compliance_of(&res, &q))
+    let key = format!(
+        "compliance\0{}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{:?}",
+        a.estate.id,
+        q.version.unwrap_or(a.estate.head),
+        res.as_of(),
+        q.framework,
+        q.baseline,
+        q.env,
+        q.data
+    );
+    let o2 = o.clone();
+    state
+        .answer(key, move || {
+            let out = compliance_of(&res, &q)?;
+            Ok(o2.json(&out)?.0)
+        })
         .await
-        .map_err(ApiError::internal)??;
-    o.json(&out)
 }
 
 /// One framework's rollup of a resolution, as `demarc compliance --format json` prints it.

@@ -13,6 +13,8 @@ use chrono::NaiveDate;
 use demarc_engine::{Prepared, Resolution};
 use demarc_store::Store;
 
+use axum::response::IntoResponse;
+
 use crate::error::{ApiError, ApiResult};
 
 /// A resolved version, with the directory its files were written to (exports and evidence
@@ -90,7 +92,19 @@ pub struct AppState {
     /// Cookies carry `Secure` (the server is behind TLS).
     pub secure_cookies: bool,
     pub login_limiter: Arc<crate::auth::LoginLimiter>,
+    /// Answers that cost more than a lookup (a compliance rollup, the gap analysis) by
+    /// (estate, version, as-of, question): a version never changes, so neither do they.
+    answers: Arc<Mutex<Answers>>,
 }
+
+/// A bounded map of computed answers; the oldest entry goes first.
+#[derive(Default)]
+struct Answers {
+    map: HashMap<String, axum::body::Bytes>,
+    order: VecDeque<String>,
+}
+
+const ANSWERS: usize = 256;
 
 impl AppState {
     pub fn new(store: Store, secure_cookies: bool) -> AppState {
@@ -104,7 +118,51 @@ impl AppState {
             loading: Arc::new(tokio::sync::Mutex::new(())),
             secure_cookies,
             login_limiter: Arc::new(crate::auth::LoginLimiter::default()),
+            answers: Arc::new(Mutex::new(Answers::default())),
         }
+    }
+
+    /// A computed JSON answer from the cache, or `compute` run on a blocking thread, written
+    /// once and kept as bytes (a large answer is then served without serializing it again).
+    /// `key` must name everything the answer depends on (estate id, version, as-of, query).
+    pub async fn answer<F>(&self, key: String, compute: F) -> ApiResult<axum::response::Response>
+    where
+        F: FnOnce() -> ApiResult<serde_json::Value> + Send + 'static,
+    {
+        let cached = self
+            .answers
+            .lock()
+            .expect("answers lock")
+            .map
+            .get(&key)
+            .cloned();
+        let v = match cached {
+            Some(v) => v,
+            None => self.compute_answer(key, compute).await?,
+        };
+        Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], v).into_response())
+    }
+
+    async fn compute_answer<F>(&self, key: String, compute: F) -> ApiResult<axum::body::Bytes>
+    where
+        F: FnOnce() -> ApiResult<serde_json::Value> + Send + 'static,
+    {
+        let v: axum::body::Bytes = tokio::task::spawn_blocking(move || {
+            compute().and_then(|v| serde_json::to_vec(&v).map_err(ApiError::internal))
+        })
+        .await
+        .map_err(ApiError::internal)??
+        .into();
+        let mut a = self.answers.lock().expect("answers lock");
+        if a.map.insert(key.clone(), v.clone()).is_none() {
+            a.order.push_back(key);
+        }
+        while a.order.len() > ANSWERS {
+            if let Some(old) = a.order.pop_front() {
+                a.map.remove(&old);
+            }
+        }
+        Ok(v)
     }
 
     /// The resolution of `version` of the estate on `as_of`, from the cache or the store.
