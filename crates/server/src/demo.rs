@@ -23,9 +23,12 @@ pub const USERS: &[(&str, &str, Role, Option<&str>)] = &[
     ),
 ];
 
+/// An estate's files as (path, content).
+type Files = Vec<(String, Vec<u8>)>;
+
 /// The example estates as (slug, files).
-pub fn estates() -> Vec<(String, Vec<(String, Vec<u8>)>)> {
-    let mut out: Vec<(String, Vec<(String, Vec<u8>)>)> = Vec::new();
+pub fn estates() -> Vec<(String, Files)> {
+    let mut out: Vec<(String, Files)> = Vec::new();
     for (estate, path, content) in EXAMPLES {
         match out.last_mut() {
             Some((e, files)) if e == estate => files.push((path.to_string(), content.to_vec())),
