@@ -546,47 +546,26 @@ fn findings_snapshots(files: &[(String, Vec<u8>)]) -> Vec<String> {
 }
 
 /// First-seen dates demarc gave findings whose tool gives none, from the latest snapshot on
-/// or before `as_of`, so a finding keeps the date it was first ingested (as the CLI does).
+/// or before `as_of` among the version's files, so a finding keeps the day it was first
+/// ingested (as the CLI does). A damaged snapshot carries nothing.
 fn carried_first_seen(
     files: &[(String, Vec<u8>)],
     as_of: NaiveDate,
 ) -> std::collections::HashMap<u64, NaiveDate> {
-    let mut out = std::collections::HashMap::new();
     let names = findings_snapshots(files);
     let Some(date) = posture::snapshot::pick(names.iter().map(String::as_str), as_of) else {
-        return out;
+        return Default::default();
     };
     let path = format!(
         "{}/{}",
         posture::snapshot::DIR,
         posture::snapshot::file_name(date)
     );
-    let Some((_, bytes)) = files.iter().find(|(p, _)| *p == path) else {
-        return out;
-    };
-    let map = |f: Finding| {
-        f.seen_by_ingest
-            .then(|| f.first_seen.map(|d| (f.key(), d)))
-            .flatten()
-    };
-    let read = posture::snapshot::read(
-        bytes.as_slice(),
-        posture::ReadOptions::default(),
-        &map,
-        &mut |x| {
-            if let Some((k, d)) = x {
-                let e = out.entry(k).or_insert(d);
-                *e = (*e).min(d);
-            }
-            Ok(())
-        },
-        &mut |_| {},
-    );
-    if read.is_err() {
-        // A damaged snapshot carries nothing: first-seen dates start again today.
-        out.clear();
-    }
-    out
+    files
+        .iter()
+        .find(|(p, _)| *p == path)
+        .and_then(|(_, bytes)| posture::snapshot::first_seen_by_ingest(bytes.as_slice()).ok())
+        .unwrap_or_default()
 }
 
 async fn ingest_findings(
@@ -623,56 +602,21 @@ async fn ingest_findings(
         let by = GroupBy::Party;
         let mut summary = Summary::new(by);
         let mut snapshot = Vec::new();
-        posture::snapshot::line(
-            &posture::snapshot::Header {
-                schema: posture::snapshot::SCHEMA.into(),
-                as_of,
-                sources: vec![source.clone()],
-            },
+        let sources = posture::snapshot::write(
             &mut snapshot,
-        );
-        let map = |mut x: Finding| {
-            if x.first_seen.is_none() {
-                x.first_seen = Some(carried.get(&x.key()).copied().unwrap_or(as_of));
-                x.seen_by_ingest = true;
-            }
-            let a = at.attribute(&x);
-            let fact = Fact::new(by, &at, &x, &a);
-            let mut l = Vec::with_capacity(512);
-            posture::snapshot::line(&x, &mut l);
-            (l, fact)
-        };
-        let read = posture::read_findings(
-            content.as_bytes(),
-            0,
-            posture::ReadOptions::default(),
-            &map,
-            &mut |(l, fact): (Vec<u8>, Fact)| {
-                snapshot.extend_from_slice(&l);
-                summary.add(&fact);
-                Ok(())
-            },
-            &mut |_| {},
+            as_of,
+            vec![(source.clone(), Box::new(content.as_bytes()))],
+            &carried,
+            &at,
+            &mut summary,
+            &mut |_, _| {},
         )
-        .map_err(|e| {
-            unprocessable(format!("{source}: {e}")).help(
+        .map_err(|e| match e {
+            posture::snapshot::WriteError::Read { error, .. } => unprocessable(format!("{source}: {error}")).help(
                 "nothing was stored; send Prowler OCSF JSON (`--output-formats json-ocsf`), Security Hub ASFF (`get-findings`) or SARIF 2.1.0",
-            )
+            ),
+            posture::snapshot::WriteError::Write(e) => ApiError::internal(e),
         })?;
-        let info = posture::snapshot::SourceInfo {
-            path: source.clone(),
-            format: read.format,
-            findings: read.findings,
-            bytes: read.bytes,
-        };
-        posture::snapshot::line(
-            &posture::snapshot::End {
-                end: true,
-                findings: read.findings,
-                sources: vec![info.clone()],
-            },
-            &mut snapshot,
-        );
         let path = format!(
             "{}/{}",
             posture::snapshot::DIR,
@@ -685,7 +629,7 @@ async fn ingest_findings(
             snapshot: api::FindingsSnapshotV1 {
                 date: as_of,
                 file: path.clone(),
-                sources: vec![(&info).into()],
+                sources: sources.iter().map(Into::into).collect(),
             },
             by: by.as_str().into(),
             summary: (&summary.tally).into(),

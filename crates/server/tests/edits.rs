@@ -304,6 +304,20 @@ async fn ending_a_contract_lapses_its_clauses_and_the_diff_shows_the_cells() {
             s.label,
             d["gaps_opened"]
         );
+        // The duties fall back to acme, unassigned: requirements they carried stop being
+        // ready for the estate's frameworks.
+        assert!(d["notes"].is_null(), "{}", d["notes"]);
+        assert!(
+            d["requirements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["framework"] == "pci-dss"
+                    && r["ready_before"] == true
+                    && r["ready_after"] == false),
+            "{}",
+            d["requirements"]
+        );
         assert!(
             !d["gaps_opened"].to_string().contains("/tmp/"),
             "bases cite estate paths"
