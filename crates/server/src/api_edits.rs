@@ -770,6 +770,15 @@ async fn drift(
     Ok(Json(out))
 }
 
+/// Most urgent first, as `demarc findings` lists them: most days overdue, then severity, then
+/// earliest due, then file order.
+type Urgency = (
+    i64,
+    posture::Severity,
+    std::cmp::Reverse<NaiveDate>,
+    std::cmp::Reverse<(u32, u64)>,
+);
+
 #[derive(Debug, Deserialize)]
 struct FindingsQuery {
     version: Option<i64>,
@@ -832,13 +841,20 @@ async fn findings(
         let bytes = std::fs::read(dir.join(&name)).map_err(ApiError::internal)?;
         let at = Attributor::new(res, CheckTable::builtin(), as_of);
         let mut summary = Summary::new(by);
-        let mut kept: Vec<(i64, posture::Severity, api::FindingV1)> = Vec::new();
+        let mut kept: Vec<(Urgency, api::FindingV1)> = Vec::new();
         let map = |f: Finding| {
             let x = at.attribute(&f);
             let fact = Fact::new(by, &at, &f, &x);
             let listed = all || f.status == posture::Status::Open;
-            let item =
-                listed.then(|| (x.days_overdue, f.severity, api::FindingV1::new(&at, &f, &x)));
+            let item = listed.then(|| {
+                let urgency = (
+                    x.days_overdue,
+                    f.severity,
+                    std::cmp::Reverse(x.due.unwrap_or(NaiveDate::MAX)),
+                    std::cmp::Reverse((f.source, f.record)),
+                );
+                (urgency, api::FindingV1::new(&at, &f, &x))
+            });
             (fact, item)
         };
         let info = posture::snapshot::read(
@@ -858,9 +874,7 @@ async fn findings(
             unprocessable(format!("{}/{name}: {e}", posture::snapshot::DIR))
                 .help("the snapshot is damaged; ingest the findings again")
         })?;
-        // Most urgent first: most days overdue, then severity; the sort is stable, so file
-        // order breaks ties as in the CLI.
-        kept.sort_by_key(|k| std::cmp::Reverse((k.0, k.1)));
+        kept.sort_by_key(|k| std::cmp::Reverse(k.0));
         kept.truncate(limit);
         Ok(api::FindingsV1 {
             schema: api::FINDINGS.into(),
@@ -875,7 +889,7 @@ async fn findings(
             by: by.as_str().into(),
             summary: (&summary.tally).into(),
             groups: api::groups_of(&at, &summary),
-            findings: kept.into_iter().map(|k| k.2).collect(),
+            findings: kept.into_iter().map(|k| k.1).collect(),
         })
     })
     .await

@@ -124,7 +124,7 @@ fn append(
 ) -> ApiResult<Vec<(String, Vec<u8>)>> {
     let line = format!(
         "  - {}\n",
-        serde_json::to_string(item).map_err(ApiError::internal)?
+        yaml_safe(&serde_json::to_string(item).map_err(ApiError::internal)?)
     );
     let mut out = files.to_vec();
     match out.iter_mut().find(|(p, _)| p == path) {
@@ -169,6 +169,25 @@ fn append(
         }
     }
     Ok(out)
+}
+
+/// JSON text that YAML reads back as the same data: `serde_json` leaves DEL, the C1 controls
+/// and U+FFFE/U+FFFF unescaped, which are valid JSON but characters a YAML stream may not
+/// hold, so they are written as `\uXXXX` escapes (the same in both).
+fn yaml_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        let printable = matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}')
+            || ('\u{a0}'..='\u{d7ff}').contains(&c)
+            || ('\u{e000}'..='\u{fffd}').contains(&c)
+            || c >= '\u{10000}';
+        if printable {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        }
+    }
+    out
 }
 
 /// Builds a JSON object from the fields that are set.
@@ -539,6 +558,18 @@ assets: []
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         serde_json::from_value(json!({ "accepted": items })).unwrap()
+    }
+
+    #[test]
+    fn characters_yaml_forbids_are_escaped_and_read_back_the_same() {
+        let item = json!({"note": "del\u{7f} c1\u{9f} nel\u{85} ok é 🙂"});
+        let text = yaml_safe(&serde_json::to_string(&item).unwrap());
+        assert!(
+            text.contains("\\u007f") && text.contains("\\u009f"),
+            "{text}"
+        );
+        assert!(text.contains('\u{85}') && text.contains('🙂'));
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), item);
     }
 
     #[test]

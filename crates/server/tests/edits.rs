@@ -356,7 +356,7 @@ async fn an_edit_that_breaks_the_estate_is_422_and_a_good_one_changes_the_cell()
             .post(
                 &s,
                 &format!("{ACME}/assignments"),
-                json!({"base": 1, "asset": "crm-sync-db", "controls": ["backup"], "duties": ["configure"], "to": "acme/dba", "note": "DBA takes the backups back from dbcare"}),
+                json!({"base": 1, "asset": "crm-sync-db", "controls": ["backup"], "duties": ["configure"], "to": "acme/dba", "note": "DBA takes the backups back from dbcare: \"now\" # {not: a comment}\n\u{7f}"}),
             )
             .await;
         assert_eq!(st, StatusCode::CREATED, "{}: {v}", s.label);
