@@ -300,14 +300,16 @@ fn edit_contract_text(text: &str, id: &str, date: NaiveDate) -> Found {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let body = |l: &str| l.trim_end_matches(['\n', '\r']).to_string();
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    // A flow-style item naming the contract; a block-style one found later still wins.
+    let mut unsupported: Option<usize> = None;
     let mut i = 0;
     while i < lines.len() {
         let l = body(lines[i]);
         let at_top = key_value(&l, "contracts").is_some_and(blank_or_comment);
         if !at_top {
             // A flow list (`contracts: [{id: x, …}]`) that names the contract.
-            if key_value(&l, "contracts").is_some() && l.contains(id) {
-                return Found::Unsupported(i + 1);
+            if key_value(&l, "contracts").is_some() && flow_names(&l, id) {
+                unsupported.get_or_insert(i + 1);
             }
             i += 1;
             continue;
@@ -331,8 +333,8 @@ fn edit_contract_text(text: &str, id: &str, date: NaiveDate) -> Found {
                 let after_dash = rest.len() - rest.trim_start().len();
                 let first = rest.trim_start();
                 if first.starts_with('{') {
-                    if first.contains(id) {
-                        return Found::Unsupported(j + 1);
+                    if flow_names(first, id) {
+                        unsupported.get_or_insert(j + 1);
                     }
                     j += 1;
                     continue;
@@ -407,7 +409,28 @@ fn edit_contract_text(text: &str, id: &str, date: NaiveDate) -> Found {
         }
         i = j;
     }
-    Found::No
+    match unsupported {
+        Some(line) => Found::Unsupported(line),
+        None => Found::No,
+    }
+}
+
+/// Whether flow-style text (`{id: x, party: y}`) gives `id` as an `id:` value, bare or
+/// quoted, ending at a delimiter (so `c-1` is not found in `c-10`).
+fn flow_names(text: &str, id: &str) -> bool {
+    ["id", "\"id\"", "'id'"].iter().any(|k| {
+        [id.to_string(), format!("\"{id}\""), format!("'{id}'")]
+            .iter()
+            .any(|v| {
+                let pat = format!("{k}: {v}");
+                text.match_indices(&pat).any(|(at, _)| {
+                    let before = text[..at].chars().next_back();
+                    let after = text[at + pat.len()..].chars().next();
+                    matches!(before, Some('{' | ',' | ' ') | None)
+                        && matches!(after, Some(',' | '}' | ' ' | ']') | None)
+                })
+            })
+    })
 }
 
 #[cfg(test)]
@@ -496,6 +519,17 @@ assets: []
         assert_eq!(
             edit_contract_text(text, "c-1", d("2026-01-02")),
             Found::Unsupported(1)
+        );
+        // A block item after a flow item with a longer id is still edited.
+        let mixed =
+            "contracts:\n  - {id: c-10, party: x, clauses: []}\n  - id: c-1\n    party: x\n";
+        assert_eq!(
+            edit_contract_text(mixed, "c-1", d("2026-01-02")),
+            Found::Edited(mixed.replace("  - id: c-1\n", "  - id: c-1\n    expires: 2026-01-02\n"))
+        );
+        assert_eq!(
+            edit_contract_text(mixed, "c-10", d("2026-01-02")),
+            Found::Unsupported(2)
         );
         let files = vec![("estate.yaml".to_string(), text.as_bytes().to_vec())];
         let e = apply(
