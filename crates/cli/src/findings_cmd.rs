@@ -121,86 +121,46 @@ pub(crate) fn ingest(files: &[PathBuf], args: &EstateArgs, by: ByArg) -> Result<
         .map_err(|e| fail(&e))?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let mut line = Vec::new();
-    posture::snapshot::line(
-        &posture::snapshot::Header {
-            schema: posture::snapshot::SCHEMA.into(),
-            as_of,
-            sources: names.clone(),
-        },
-        &mut line,
-    );
-    w.write_all(&line).map_err(|e| fail(&e))?;
-
+    let mut inputs: Vec<(String, Box<dyn std::io::Read>)> = Vec::new();
+    for (f, name) in files.iter().zip(&names) {
+        let file = std::fs::File::open(f)
+            .map_err(|e| InputError(format!("error: {}: {e}", f.display())))?;
+        inputs.push((
+            name.clone(),
+            Box::new(std::io::BufReader::with_capacity(1 << 16, file)),
+        ));
+    }
     let carried = first_seen_before(&dir, as_of);
     let table = CheckTable::builtin();
     let at = Attributor::new(&res, table, as_of);
     let by_g: GroupBy = by.into();
     let mut summary = Summary::new(by_g);
-    let mut sources = Vec::new();
-    let mut total = 0u64;
-    for (i, f) in files.iter().enumerate() {
-        let file = std::fs::File::open(f)
-            .map_err(|e| InputError(format!("error: {}: {e}", f.display())))?;
-        let pb = bar(sizes[i], &f.display().to_string());
-        let map = |mut x: Finding| {
-            // A finding whose tool gives no first-seen time was first seen when demarc first
-            // ingested it: on this ingest, or as an earlier snapshot recorded.
-            if x.first_seen.is_none() {
-                x.first_seen = Some(carried.get(&x.key()).copied().unwrap_or(as_of));
-                x.seen_by_ingest = true;
+    let bars: Vec<Option<indicatif::ProgressBar>> = names
+        .iter()
+        .zip(&sizes)
+        .map(|(n, size)| bar(*size, n))
+        .collect();
+    let written = posture::snapshot::write(
+        &mut w,
+        as_of,
+        inputs,
+        &carried,
+        &at,
+        &mut summary,
+        &mut |i, n| {
+            if let Some(b) = &bars[i] {
+                b.set_position(n);
             }
-            let a = at.attribute(&x);
-            let fact = Fact::new(by_g, &at, &x, &a);
-            let mut l = Vec::with_capacity(512);
-            posture::snapshot::line(&x, &mut l);
-            (l, fact)
-        };
-        let mut write_err = None;
-        let read = posture::read_findings(
-            std::io::BufReader::with_capacity(1 << 16, file),
-            i as u32,
-            posture::ReadOptions::default(),
-            &map,
-            &mut |(l, fact): (Vec<u8>, Fact)| {
-                if let Err(e) = w.write_all(&l) {
-                    write_err = Some(e.to_string());
-                    return Err("cannot write the snapshot".into());
-                }
-                summary.add(&fact);
-                Ok(())
-            },
-            &mut |n| {
-                if let Some(b) = &pb {
-                    b.set_position(n);
-                }
-            },
-        );
-        if let Some(b) = pb {
-            b.finish_and_clear();
-        }
-        if let Some(e) = write_err {
-            return Err(fail(&e));
-        }
-        let read = read.map_err(|e| input_error(f, &e))?;
-        total += read.findings;
-        sources.push(posture::snapshot::SourceInfo {
-            path: names[i].clone(),
-            format: read.format,
-            findings: read.findings,
-            bytes: read.bytes,
-        });
-    }
-    line.clear();
-    posture::snapshot::line(
-        &posture::snapshot::End {
-            end: true,
-            findings: total,
-            sources: sources.clone(),
         },
-        &mut line,
     );
-    w.write_all(&line).map_err(|e| fail(&e))?;
+    for b in bars.into_iter().flatten() {
+        b.finish_and_clear();
+    }
+    let sources = written.map_err(|e| match e {
+        posture::snapshot::WriteError::Read { index, error } => input_error(&files[index], &error),
+        posture::snapshot::WriteError::Write(e) => fail(&e),
+    })?;
+    let total: u64 = sources.iter().map(|s| s.findings).sum();
     let tmp = w.into_inner().map_err(|e| fail(&e.error()))?;
     tmp.as_file().sync_all().map_err(|e| fail(&e))?;
     tmp.persist(&target).map_err(|e| fail(&e.error))?;
@@ -258,7 +218,6 @@ fn first_seen_before(
     dir: &Path,
     as_of: chrono::NaiveDate,
 ) -> std::collections::HashMap<u64, chrono::NaiveDate> {
-    let mut out = std::collections::HashMap::new();
     let names: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
@@ -267,36 +226,17 @@ fn first_seen_before(
         })
         .unwrap_or_default();
     let Some(date) = posture::snapshot::pick(names.iter().map(String::as_str), as_of) else {
-        return out;
+        return Default::default();
     };
     let Ok(file) = std::fs::File::open(dir.join(posture::snapshot::file_name(date))) else {
-        return out;
+        return Default::default();
     };
-    let map = |f: Finding| {
-        f.seen_by_ingest
-            .then(|| f.first_seen.map(|d| (f.key(), d)))
-            .flatten()
-    };
-    let read = posture::snapshot::read(
-        std::io::BufReader::new(file),
-        posture::ReadOptions::default(),
-        &map,
-        &mut |x| {
-            if let Some((k, d)) = x {
-                let e = out.entry(k).or_insert(d);
-                *e = (*e).min(d);
-            }
-            Ok(())
-        },
-        &mut |_| {},
-    );
-    if let Err(e) = read {
+    posture::snapshot::first_seen_by_ingest(std::io::BufReader::new(file)).unwrap_or_else(|e| {
         crate::warn(&format!(
             "the snapshot of {date} cannot be read ({e}); first-seen dates start again today"
         ));
-        out.clear();
-    }
-    out
+        Default::default()
+    })
 }
 
 fn summary_lines(s: &api::FindingsSummaryV1) -> String {

@@ -150,3 +150,120 @@ pub fn read<T: Send>(
     }
     Ok(Info { header, end })
 }
+
+/// The first-seen dates demarc gave findings whose tool gives none (`seen_by_ingest`), by
+/// finding key, from a snapshot: the next ingest carries them so a finding keeps the day it
+/// was first ingested. Only those findings are kept, so a Prowler-sized snapshot costs little.
+pub fn first_seen_by_ingest(
+    input: impl Read,
+) -> Result<std::collections::HashMap<u64, NaiveDate>, ReadError> {
+    let mut out = std::collections::HashMap::new();
+    let map = |f: Finding| {
+        f.seen_by_ingest
+            .then(|| f.first_seen.map(|d| (f.key(), d)))
+            .flatten()
+    };
+    read(
+        input,
+        ReadOptions::default(),
+        &map,
+        &mut |x| {
+            if let Some((k, d)) = x {
+                let e = out.entry(k).or_insert(d);
+                *e = (*e).min(d);
+            }
+            Ok(())
+        },
+        &mut |_| {},
+    )?;
+    Ok(out)
+}
+
+/// Why [`write`] stopped. Nothing it wrote is a usable snapshot then.
+#[derive(Debug)]
+pub enum WriteError {
+    /// Input `index` (of the inputs given) could not be read.
+    Read { index: usize, error: ReadError },
+    /// The output could not be written.
+    Write(std::io::Error),
+}
+
+/// Reads findings files (Prowler OCSF, ASFF, SARIF) into one snapshot written to `out`: the
+/// header, every finding in input order, the end line. A finding whose tool gives no
+/// first-seen date gets the one `carried` holds for it (see [`first_seen_by_ingest`]), else
+/// `as_of`. Each finding is attributed with `at` and counted in `summary`. `progress` is told
+/// the input index and its bytes read so far. Returns what each input held.
+pub fn write(
+    out: &mut dyn std::io::Write,
+    as_of: NaiveDate,
+    inputs: Vec<(String, Box<dyn Read + '_>)>,
+    carried: &std::collections::HashMap<u64, NaiveDate>,
+    at: &crate::Attributor<'_>,
+    summary: &mut crate::Summary,
+    progress: &mut dyn FnMut(usize, u64),
+) -> Result<Vec<SourceInfo>, WriteError> {
+    let by = summary.by;
+    let mut buf = Vec::new();
+    line(
+        &Header {
+            schema: SCHEMA.into(),
+            as_of,
+            sources: inputs.iter().map(|(n, _)| n.clone()).collect(),
+        },
+        &mut buf,
+    );
+    out.write_all(&buf).map_err(WriteError::Write)?;
+    let mut sources = Vec::new();
+    let mut total = 0u64;
+    for (index, (name, input)) in inputs.into_iter().enumerate() {
+        let map = |mut x: Finding| {
+            if x.first_seen.is_none() {
+                x.first_seen = Some(carried.get(&x.key()).copied().unwrap_or(as_of));
+                x.seen_by_ingest = true;
+            }
+            let a = at.attribute(&x);
+            let fact = crate::Fact::new(by, at, &x, &a);
+            let mut l = Vec::with_capacity(512);
+            line(&x, &mut l);
+            (l, fact)
+        };
+        let mut write_err = None;
+        let read = crate::read_findings(
+            input,
+            index as u32,
+            ReadOptions::default(),
+            &map,
+            &mut |(l, fact): (Vec<u8>, crate::Fact)| {
+                if let Err(e) = out.write_all(&l) {
+                    write_err = Some(e);
+                    return Err("cannot write the snapshot".into());
+                }
+                summary.add(&fact);
+                Ok(())
+            },
+            &mut |n| progress(index, n),
+        );
+        if let Some(e) = write_err {
+            return Err(WriteError::Write(e));
+        }
+        let read = read.map_err(|error| WriteError::Read { index, error })?;
+        total += read.findings;
+        sources.push(SourceInfo {
+            path: name,
+            format: read.format,
+            findings: read.findings,
+            bytes: read.bytes,
+        });
+    }
+    buf.clear();
+    line(
+        &End {
+            end: true,
+            findings: total,
+            sources: sources.clone(),
+        },
+        &mut buf,
+    );
+    out.write_all(&buf).map_err(WriteError::Write)?;
+    Ok(sources)
+}

@@ -8,15 +8,19 @@
 //! - [`access`]: who may read or change what; a caller without access to an estate gets 404,
 //!   so an estate's existence never leaks across tenants.
 //! - [`state`]: the store and the cache of resolved versions.
-//! - [`edits`]: changes made in the API or UI, each written as a new version's files.
+//! - [`edits`]: changes made in the API or UI, each written as a new version's files;
+//!   [`api_edits`] serves them, with ingests, reviews, findings, drift, diffs and the audit log.
+//! - [`history`]: what changed between two versions.
 
 pub mod access;
 pub mod api;
+pub mod api_edits;
 pub mod api_reads;
 pub mod auth;
 pub mod demo;
 pub mod edits;
 pub mod error;
+pub mod history;
 pub mod openapi;
 pub mod state;
 #[doc(hidden)]
@@ -59,6 +63,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(api_reads::routes())
+        .merge(api_edits::routes())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -408,6 +408,190 @@ pub const OPS: &[Op] = &[
             Access::Read,
         )
     },
+    // Edits: each makes a new version (409 on a stale base, 422 when the estate would not load).
+    Op {
+        body: Some("AssignRequest"),
+        status: 201,
+        ..op(
+            "post",
+            estate_path!("/assignments"),
+            "assign",
+            "Name an owner for duties (appended to server/assignments.yaml)",
+            "Edit",
+            Access::Edit,
+        )
+    },
+    Op {
+        body: Some("AcceptRequest"),
+        status: 201,
+        ..op(
+            "post",
+            estate_path!("/acceptances"),
+            "accept",
+            "Accept a gap until a date (appended to server/accepted.yaml)",
+            "Edit",
+            Access::Edit,
+        )
+    },
+    Op {
+        body: Some("EvidenceRequest"),
+        status: 201,
+        ..op(
+            "post",
+            estate_path!("/evidence"),
+            "add_evidence",
+            "Record evidence (appended to server/evidence.yaml)",
+            "Edit",
+            Access::Edit,
+        )
+    },
+    Op {
+        body: Some("SignOffRequest"),
+        status: 201,
+        ..op(
+            "post",
+            estate_path!("/reviews"),
+            "sign_off",
+            "Sign off a review of the model, with the incidents it closes",
+            "Edit",
+            Access::SignOff,
+        )
+    },
+    Op {
+        body: Some("EndContractRequest"),
+        status: 201,
+        ..op(
+            "post",
+            estate_path!("/contracts/{id}/end"),
+            "end_contract",
+            "End a contract on a date (its `expires:` in the file that defines it)",
+            "Edit",
+            Access::Edit,
+        )
+    },
+    Op {
+        body: Some("IngestRequest"),
+        status: 201,
+        ..op(
+            "post",
+            estate_path!("/inventory"),
+            "ingest_inventory",
+            "Ingest an inventory export as the version's snapshot",
+            "Edit",
+            Access::Edit,
+        )
+    },
+    Op {
+        body: Some("IngestRequest"),
+        status: 201,
+        ..op(
+            "post",
+            estate_path!("/findings"),
+            "ingest_findings",
+            "Ingest scanner findings (Prowler OCSF, ASFF, SARIF) as the version's snapshot",
+            "Edit",
+            Access::Edit,
+        )
+    },
+    Op {
+        query: &AT,
+        ..op(
+            "get",
+            estate_path!("/reviews"),
+            "reviews",
+            "Reviews, the next one due, and the review gaps",
+            "Reviews",
+            Access::Read,
+        )
+    },
+    Op {
+        query: &[
+            AT[0],
+            AT[1],
+            (
+                "by",
+                "string",
+                false,
+                "party (default), control, asset or severity",
+            ),
+            (
+                "all",
+                "boolean",
+                false,
+                "also passed, suppressed and resolved findings",
+            ),
+            (
+                "limit",
+                "integer",
+                false,
+                "at most this many, most urgent first (default 1000)",
+            ),
+        ],
+        ..op(
+            "get",
+            estate_path!("/findings"),
+            "findings",
+            "Findings attributed to the party that must fix them",
+            "Findings",
+            Access::Read,
+        )
+    },
+    Op {
+        query: &AT,
+        ..op(
+            "get",
+            estate_path!("/drift"),
+            "drift",
+            "Drift between the estate and its inventory snapshot",
+            "Drift",
+            Access::Read,
+        )
+    },
+    Op {
+        query: &[
+            (
+                "from",
+                "integer",
+                false,
+                "the older version (default: the one before `to`)",
+            ),
+            (
+                "to",
+                "integer",
+                false,
+                "the newer version (default: the head)",
+            ),
+            ("as_of", "date", false, "the day both are resolved on"),
+            ("limit", "integer", false, "at most this many changed cells"),
+        ],
+        ..op(
+            "get",
+            estate_path!("/diff"),
+            "diff",
+            "What changed between two versions: cells, gaps, requirements",
+            "Diff",
+            Access::Read,
+        )
+    },
+    Op {
+        query: &[
+            (
+                "after",
+                "integer",
+                false,
+                "entries after this sequence number",
+            ),
+            ("limit", "integer", false, "at most this many"),
+        ],
+        ..op(
+            "get",
+            "/api/v1/orgs/{org}/audit-log",
+            "audit_log",
+            "The organization's audit log entries, each chained by hash to the one before",
+            "AuditLog",
+            Access::Audit,
+        )
+    },
 ];
 
 /// The schema names used in [`OPS`] and the JSON Schema of each.
@@ -445,6 +629,18 @@ fn schemas() -> BTreeMap<&'static str, Value> {
     m.insert("Compliance", s::<api::ComplianceV1>());
     m.insert("EvidenceRegister", s::<api::EvidenceRegisterV1>());
     m.insert("Error", s::<api::ErrorV1>());
+    m.insert("AssignRequest", s::<api::AssignRequestV1>());
+    m.insert("AcceptRequest", s::<api::AcceptRequestV1>());
+    m.insert("EvidenceRequest", s::<api::EvidenceRequestV1>());
+    m.insert("SignOffRequest", s::<api::SignOffRequestV1>());
+    m.insert("EndContractRequest", s::<api::EndContractRequestV1>());
+    m.insert("IngestRequest", s::<api::IngestRequestV1>());
+    m.insert("Edit", s::<api::EditV1>());
+    m.insert("Reviews", s::<api::ReviewsV1>());
+    m.insert("Findings", s::<api::FindingsV1>());
+    m.insert("Drift", s::<api::DriftV1>());
+    m.insert("Diff", s::<api::DiffV1>());
+    m.insert("AuditLog", list::<api::AuditEntryV1>());
     m
 }
 

@@ -167,7 +167,8 @@ fn url_of(op: &Op, estate: &str, unique: usize) -> String {
         .replace("{estate}", estate)
         .replace("{n}", "1")
         .replace("{scenario}", "public-bucket")
-        .replace("{kind}", "oscal-component");
+        .replace("{kind}", "oscal-component")
+        .replace("{id}", "shieldco-msa");
     let mut q: Vec<String> = vec![];
     for (name, _, required, _) in op.query {
         let v = match *name {
@@ -217,7 +218,38 @@ async fn body_of(s: &TestServer, op: &Op, estate: &str, unique: usize) -> Value 
             }
             json!({"base": e.head, "message": format!("change {unique}"), "files": files})
         }
-        other => panic!("no test body for {other}: add one here"),
+        id => {
+            let org = s.state.store.org_by_slug("demo").await.unwrap().unwrap();
+            let head = s
+                .state
+                .store
+                .estate(&org.id, estate)
+                .await
+                .unwrap()
+                .unwrap()
+                .head;
+            let today = chrono::Utc::now().date_naive();
+            match id {
+                "assign" => {
+                    json!({"base": head, "asset": "app-server-01", "controls": ["backup"], "duties": ["configure"], "to": "acme/platform"})
+                }
+                "accept" => {
+                    json!({"base": head, "gap": "DM003:*", "reason": "split agreed on the phone, writing it up", "expires": today + chrono::Days::new(30)})
+                }
+                "add_evidence" => {
+                    json!({"base": head, "control": "backup", "asset": "app-server-01", "ref": "https://evidence.example/backup-test", "collected": today})
+                }
+                "sign_off" => json!({"base": head, "notes": "quarterly review"}),
+                "end_contract" => json!({"base": head, "date": today + chrono::Days::new(400)}),
+                "ingest_inventory" => {
+                    json!({"base": head, "name": "found.jsonl", "content": format!("{{\"id\": \"found-{unique}\", \"service\": \"aws:s3\", \"env\": \"prod\"}}\n")})
+                }
+                "ingest_findings" => {
+                    json!({"base": head, "name": "prowler.ocsf.json", "content": include_str!("../../cli/tests/fixtures/findings/acme-prowler.ocsf.json")})
+                }
+                other => panic!("no test body for {other}: add one here"),
+            }
+        }
     }
 }
 
