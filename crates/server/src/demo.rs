@@ -24,6 +24,7 @@ pub const USERS: &[(&str, &str, Role, Option<&str>)] = &[
 ];
 
 /// The example estates as (slug, files).
+#[allow(clippy::type_complexity)] // (path, content) pairs, as the store takes them
 pub fn estates() -> Vec<(String, Vec<(String, Vec<u8>)>)> {
     let mut out: Vec<(String, Vec<(String, Vec<u8>)>)> = Vec::new();
     for (estate, path, content) in EXAMPLES {

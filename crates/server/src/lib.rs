@@ -9,6 +9,7 @@
 //!   so an estate's existence never leaks across tenants.
 //! - [`state`]: the store and the cache of resolved versions.
 //! - [`edits`]: changes made in the API or UI, each written as a new version's files.
+//! - [`ui`]: the web UI, server-rendered pages under `/` with assets under `/static/`.
 
 pub mod access;
 pub mod api;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod state;
 #[doc(hidden)]
 pub mod testing;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -56,6 +58,7 @@ pub fn app(state: AppState) -> Router {
                object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     Router::new()
         .merge(api::routes())
+        .merge(ui::routes())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
