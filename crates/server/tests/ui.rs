@@ -259,14 +259,19 @@ async fn matrix_filters_and_the_explain_panel_show_the_basis_chain() {
         );
         assert!(frag.contains("Basis chain") && !frag.contains("<html"));
 
-        // A clause-decided cell quotes the clause.
-        let (_, sec) = get(&c, &s.url(&format!("{base}?party=shieldco"))).await;
-        if let Some(at) = sec.find("hx-get=\"") {
-            let at = at + 8;
-            let href = unescape(&sec[at..at + sec[at..].find('"').unwrap()]);
-            let (_, page) = get(&c, &s.url(&href)).await;
-            assert!(page.contains("Contacts"), "{href}");
-        }
+        // A cell an MSSP does by contract quotes the clause, with the estate's own paths.
+        let (_, sec) = get(
+            &c,
+            &s.url(&format!("{base}?party=shieldco&control=alert-triage")),
+        )
+        .await;
+        let at = sec.find("hx-get=\"").expect("a shieldco cell") + 8;
+        let href = unescape(&sec[at..at + sec[at..].find('"').unwrap()]);
+        let (_, page) = get(&c, &s.url(&href)).await;
+        assert!(page.contains("<h3>Contract clause</h3>"), "{href}");
+        assert!(page.contains("<code>contracts.yaml:"), "{href}");
+        assert!(page.contains("<h3>Contacts</h3>") && page.contains("soc@shieldco.example"));
+        assert!(!page.contains("demarc-estate-"), "no server paths");
 
         let bad = [
             format!("{base}/explain?asset=x&control=y&duty=sleep"),

@@ -497,8 +497,11 @@ struct ExplainPage {
     x: ExplainView,
 }
 
+/// `root` is the directory the version's files were written to; places are shown relative
+/// to it, as the estate's own paths.
 fn explain_view(
     res: &Resolution,
+    root: &std::path::Path,
     asset: &str,
     control: &str,
     duty: &str,
@@ -514,6 +517,7 @@ fn explain_view(
         .map_err(crate::api::not_applicable)?;
     let cell = api::CellV1::new(res, i, e.cell);
     let decisive_rule = e.decisive.map(|b| b.rule.to_string());
+    let prefix = format!("{}/", root.display());
     let basis = cell
         .basis
         .iter()
@@ -523,7 +527,7 @@ fn explain_view(
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
             rule: b.rule.clone(),
-            at: b.at.clone().unwrap_or_default(),
+            at: b.at.as_deref().unwrap_or("").replace(&prefix, ""),
             url: b.url.clone(),
             decisive: decisive_rule.as_deref() == Some(b.rule.as_str()),
         })
@@ -618,7 +622,7 @@ pub async fn explain(
     else {
         return Err(ApiError::bad_request("say which cell: `asset`, `control` and `duty`").into());
     };
-    let x = explain_view(o.res(), asset, control, duty)?;
+    let x = explain_view(o.res(), o.dir.path(), asset, control, duty)?;
     // htmx asks for the panel alone; a plain link gets the whole page.
     if headers.get("hx-request").is_some() {
         return Ok(render(&ExplainFragment { x }));
