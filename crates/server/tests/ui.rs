@@ -126,6 +126,27 @@ async fn unauthenticated_pages_redirect_to_sign_in_and_failures_say_the_same() {
             "an off-site `next` is dropped"
         );
 
+        // A `next` that is not a plain path on this server goes to the dashboard.
+        for next in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\r\nSet-Cookie: x=y",
+            "/\\evil",
+        ] {
+            let r = c
+                .post(s.url("/login"))
+                .form(&[
+                    ("email", "auditor@demo.example"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next:?}");
+            assert_eq!(r.headers()["location"], "/", "{next:?}");
+        }
+
         let fail = |email: &'static str, password: &'static str| {
             let c = c.clone();
             let url = s.url("/login");

@@ -189,3 +189,43 @@ pub async fn sign_off(
     ))
     .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_are_appended_as_one_json_line_each_and_the_file_stays_yaml() {
+        let mut files = vec![("estate.yaml".to_string(), b"version: 1\n".to_vec())];
+        let item =
+            |gap: &str| serde_json::json!({"gap": gap, "reason": "a \"quoted\" reason: yes"});
+        append_item(
+            &mut files,
+            ACCEPTANCES_FILE,
+            "accepted",
+            item("DM001:backup"),
+        );
+        append_item(&mut files, ACCEPTANCES_FILE, "accepted", item("DM003:waf"));
+        assert_eq!(files.len(), 2);
+        assert_eq!(
+            files[0].1, b"version: 1\n",
+            "the user's files are untouched"
+        );
+        let text = String::from_utf8(files[1].1.clone()).unwrap();
+        assert_eq!(
+            text,
+            "# Written by the demarc server: one line per change.\naccepted:\n  \
+             - {\"gap\":\"DM001:backup\",\"reason\":\"a \\\"quoted\\\" reason: yes\"}\n  \
+             - {\"gap\":\"DM003:waf\",\"reason\":\"a \\\"quoted\\\" reason: yes\"}\n"
+        );
+        // A file without a final newline still gets its item on a line of its own.
+        let mut files = vec![(REVIEWS_FILE.to_string(), b"reviews:\n  - {}".to_vec())];
+        append_item(
+            &mut files,
+            REVIEWS_FILE,
+            "reviews",
+            serde_json::json!({"by": "x"}),
+        );
+        assert_eq!(files[0].1, b"reviews:\n  - {}\n  - {\"by\":\"x\"}\n");
+    }
+}

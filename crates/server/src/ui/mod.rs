@@ -212,9 +212,15 @@ impl IntoResponse for UiError {
     }
 }
 
-/// Only a path on this server is a place to return to after sign-in (never `//host`).
+/// Only a path on this server is a place to return to after sign-in (never `//host`), and
+/// only one that is a valid `Location` (printable ASCII: a URL from the address bar is
+/// percent-encoded; anything else came from a crafted form).
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.bytes().all(|b| (0x21..0x7f).contains(&b))
+    {
         next
     } else {
         "/"
