@@ -115,6 +115,20 @@ async fn unauthenticated_pages_redirect_to_sign_in_and_failures_say_the_same() {
             r.headers()["location"],
             "/login?next=%2Forgs%2Fdemo%2Festates%2Facme%2Fgaps%3Fseverity%3Dhigh"
         );
+        // htmx is told to move the whole page, not to swap the form into the panel.
+        let r = c
+            .get(s.url("/orgs/demo/estates/acme/explain?asset=a&control=b&duty=patch"))
+            .header("HX-Request", "true")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert!(
+            r.headers()["hx-redirect"]
+                .to_str()
+                .unwrap()
+                .starts_with("/login?next=%2F")
+        );
         let (status, html) = get(&c, &s.url("/login?next=//evil.example")).await;
         assert_eq!(status, StatusCode::OK);
         assert_csp_clean(&html, "login");
@@ -293,6 +307,11 @@ async fn matrix_filters_and_the_explain_panel_show_the_basis_chain() {
         assert!(page.contains("<code>contracts.yaml:"), "{href}");
         assert!(page.contains("<h3>Contacts</h3>") && page.contains("soc@shieldco.example"));
         assert!(!page.contains("demarc-estate-"), "no server paths");
+
+        // The evidence register checks the files the version carries against their hashes.
+        let (_, ev) = get(&c, &s.url(&format!("{base}/evidence"))).await;
+        assert!(ev.contains("<code>evidence-files/pentest-2026-summary.txt</code>"));
+        assert!(ev.contains("class=\"status st-unchanged\""), "{}", s.label);
 
         let bad = [
             format!("{base}/explain?asset=x&control=y&duty=sleep"),

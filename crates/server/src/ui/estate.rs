@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::state::{AppState, Opened};
 
 /// Assets per matrix page: a page stays a few hundred rows (assets × their controls).
-const ASSETS_PER_PAGE: usize = 20;
+const ASSETS_PER_PAGE: usize = 10;
 /// Versions per history page.
 const VERSIONS_PER_PAGE: i64 = 50;
 
@@ -922,6 +922,49 @@ struct EvidencePage {
     missing: Vec<demarc_compliance::evidence::Missing>,
 }
 
+/// Hashes each evidence file of the version, as `demarc evidence` does from a directory: the
+/// files were written under `root`, and a path that leads out of it is refused.
+fn evidence_files(
+    res: &Resolution,
+    root: &std::path::Path,
+) -> BTreeMap<String, demarc_compliance::evidence::FileCheck> {
+    use demarc_compliance::evidence::FileCheck;
+    use sha2::Digest;
+    let estate = res.estate();
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut out = BTreeMap::new();
+    for e in &estate.evidence {
+        let Some(f) = &e.file else { continue };
+        if out.contains_key(f.as_str()) {
+            continue;
+        }
+        let dir = estate
+            .source(f.loc)
+            .and_then(|s| s.path.parent())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| root.clone());
+        let check = match std::fs::canonicalize(dir.join(f.as_str())) {
+            Err(_) => {
+                FileCheck::Unreadable(format!("`{}` is not among the estate's files", f.as_str()))
+            }
+            Ok(p) if !p.starts_with(&root) => {
+                FileCheck::Unreadable(format!("`{}` leads outside the estate", f.as_str()))
+            }
+            Ok(p) => match std::fs::read(&p) {
+                Ok(bytes) => FileCheck::Hashed(
+                    sha2::Sha256::digest(&bytes)
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect(),
+                ),
+                Err(_) => FileCheck::Unreadable(format!("`{}` is not a readable file", f.as_str())),
+            },
+        };
+        out.insert(f.value.clone(), check);
+    }
+    out
+}
+
 pub async fn evidence(
     State(state): State<AppState>,
     Viewer(p): Viewer,
@@ -930,9 +973,8 @@ pub async fn evidence(
     let (_, n, o) = load(&state, &p, &org, &estate, "evidence").await?;
     let res = o.res();
     let within = res.estate().settings.expiry_warning.days();
-    // File hashes are not checked here (the CLI's `demarc evidence` does); the register's
-    // dates, owners and gaps do not depend on them.
-    let reg = demarc_compliance::evidence::register(res, &BTreeMap::new(), within);
+    let files = evidence_files(res, o.dir.path());
+    let reg = demarc_compliance::evidence::register(res, &files, within);
     Ok(render(&EvidencePage {
         l: Layout::new(format!("{} — evidence", n.name), &p),
         n,

@@ -115,13 +115,20 @@ impl FromRequestParts<AppState> for Viewer {
                 p.require_scope("read")?;
                 Ok(Viewer(p))
             }
-            None => Err(UiError::SignIn(
-                parts
+            None => {
+                let next = parts
                     .uri
                     .path_and_query()
                     .map(|p| p.as_str().to_string())
-                    .unwrap_or_else(|| "/".into()),
-            )),
+                    .unwrap_or_else(|| "/".into());
+                // An htmx request whose session ended must move the whole page to the
+                // sign-in form, not swap the form into the panel.
+                if parts.headers.contains_key("hx-request") {
+                    Err(UiError::SignInWhole(next))
+                } else {
+                    Err(UiError::SignIn(next))
+                }
+            }
         }
     }
 }
@@ -161,6 +168,8 @@ impl Layout {
 /// status and message (the same words the API would use).
 pub enum UiError {
     SignIn(String),
+    /// The same, answered to htmx with `HX-Redirect` (it follows a plain redirect in place).
+    SignInWhole(String),
     Page(ApiError),
 }
 
@@ -192,11 +201,11 @@ struct ErrorPage {
 impl IntoResponse for UiError {
     fn into_response(self) -> Response {
         match self {
-            UiError::SignIn(next) => {
-                let q =
-                    serde_urlencoded::to_string([("next", safe_next(&next))]).unwrap_or_default();
-                Redirect::to(&format!("/login?{q}")).into_response()
-            }
+            UiError::SignIn(next) => Redirect::to(&sign_in_url(&next)).into_response(),
+            UiError::SignInWhole(next) => match HeaderValue::from_str(&sign_in_url(&next)) {
+                Ok(v) => (StatusCode::UNAUTHORIZED, [("hx-redirect", v)]).into_response(),
+                Err(_) => StatusCode::UNAUTHORIZED.into_response(),
+            },
             UiError::Page(e) => {
                 let page = ErrorPage {
                     l: Layout::anonymous(e.status.canonical_reason().unwrap_or("Error")),
@@ -210,6 +219,10 @@ impl IntoResponse for UiError {
             }
         }
     }
+}
+
+fn sign_in_url(next: &str) -> String {
+    format!("/login?{}", query(&[("next", safe_next(next))]))
 }
 
 /// Only a path on this server is a place to return to after sign-in (never `//host`), and
