@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createRequire } from "node:module";
+
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 const base = process.argv[2];
 const password = process.env.DEMARC_PASSWORD;
@@ -202,6 +205,49 @@ try {
     assert.equal(await page.locator("form[action$='/gaps/accept']").count(), 0);
     await page.goto(base + acme + "/gaps");
     assert.equal(await page.locator("form[action$='/gaps/accept']").count(), 0, "no forms");
+    await ctx.close();
+  }
+
+  // ---- accessibility: axe-core's WCAG 2 A and AA rules on every page ----
+  {
+    // axe is injected by evaluation; this context alone bypasses the CSP to allow it, so the
+    // CSP checks of the other contexts stay real.
+    const { ctx, page } = await open("axe", { bypassCSP: true });
+    await signIn(page, "editor@demo.example");
+    const pages = [
+      "/",
+      acme,
+      `${acme}/gaps`,
+      `${acme}/compliance`,
+      `${acme}/evidence`,
+      `${acme}/contracts`,
+      `${acme}/findings`,
+      `${acme}/history`,
+      `${acme}/history/diff?from=1&to=2`,
+      `${acme}/reviews`,
+      `${acme}/drills?run=public-bucket`,
+    ];
+    for (const p of pages) {
+      for (const width of [1280, 768]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.goto(base + p);
+        if (p === acme) {
+          await page.locator("table.heatmap td.cell a").first().click();
+          await page.locator("#explain h3", { hasText: "Basis chain" }).waitFor();
+        }
+        await page.evaluate(axeSource);
+        const found = await page.evaluate(() =>
+          window.axe
+            .run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+            .then((r) =>
+              r.violations.map(
+                (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`,
+              ),
+            ),
+        );
+        assert.deepEqual(found, [], `axe at ${width}px on ${p}`);
+      }
+    }
     await ctx.close();
   }
 
