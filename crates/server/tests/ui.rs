@@ -605,3 +605,112 @@ async fn signing_out_ends_the_session() {
         );
     }
 }
+
+/// A findings snapshot as `demarc ingest findings` writes it, from a one-result SARIF file.
+fn snapshot(date: &str) -> String {
+    use demarc_posture::{self as posture, snapshot};
+    let sarif = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"checkov"}},
+        "results":[{"ruleId":"CKV_AWS_18","level":"error",
+        "message":{"text":"S3 bucket access logging is disabled"},
+        "locations":[{"physicalLocation":{"artifactLocation":{"uri":"main.tf"}}}]}]}]}"#;
+    let mut found = Vec::new();
+    posture::read_findings(
+        sarif.as_bytes(),
+        0,
+        posture::ReadOptions::default(),
+        &|f| f,
+        &mut |f| {
+            found.push(f);
+            Ok(())
+        },
+        &mut |_| {},
+    )
+    .expect("the SARIF reads");
+    assert_eq!(found.len(), 1);
+    let mut out = Vec::new();
+    snapshot::line(
+        &snapshot::Header {
+            schema: snapshot::SCHEMA.into(),
+            as_of: date.parse().unwrap(),
+            sources: vec!["scan.sarif".into()],
+        },
+        &mut out,
+    );
+    for f in &found {
+        snapshot::line(f, &mut out);
+    }
+    snapshot::line(
+        &snapshot::End {
+            end: true,
+            findings: 1,
+            sources: vec![snapshot::SourceInfo {
+                path: "scan.sarif".into(),
+                format: None,
+                findings: 1,
+                bytes: sarif.len() as u64,
+            }],
+        },
+        &mut out,
+    );
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn scanner_findings_in_a_version_are_grouped_by_party() {
+    for s in servers().await {
+        let (c, _) = sign_in(&s, "editor@demo.example").await;
+        let base = "/orgs/demo/estates/acme";
+        let (_, before) = get(&c, &s.url(&format!("{base}/findings"))).await;
+        assert!(
+            before.contains("No scanner findings in this version"),
+            "{}",
+            s.label
+        );
+
+        // Version 2: version 1's files and a findings snapshot, through the API.
+        let files: Value = c
+            .get(s.url("/api/v1/orgs/demo/estates/acme/versions/1/files"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut files = files["files"].as_object().unwrap().clone();
+        files.insert(
+            ".demarc/findings/2026-01-01.ndjson".into(),
+            Value::String(snapshot("2026-01-01")),
+        );
+        let (_, page) = get(&c, &s.url(base)).await;
+        let r = c
+            .post(s.url("/api/v1/orgs/demo/estates/acme/versions"))
+            .header("x-csrf-token", input(&page, "csrf").unwrap())
+            .json(&serde_json::json!({"base": 1, "message": "scanner findings", "files": files}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}: {}",
+            s.label,
+            r.text().await.unwrap()
+        );
+
+        let (status, after) = get(&c, &s.url(&format!("{base}/findings"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            after.contains("Snapshot of 2026-01-01: 1 open finding,"),
+            "{}: {after}",
+            s.label
+        );
+        assert!(after.contains("<h2>Scanner findings by party</h2>"));
+        let (status, dash) = get(&c, &s.url("/")).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the dashboard reads the snapshot too"
+        );
+        assert_csp_clean(&dash, "dashboard with findings");
+    }
+}

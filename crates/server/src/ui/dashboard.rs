@@ -226,13 +226,24 @@ pub async fn page(State(state): State<AppState>, Viewer(p): Viewer) -> UiResult<
             // One estate that does not open is a line on the dashboard, not a broken page.
             match opened(&state, &a, &At::default()).await {
                 Ok((_, o)) => {
-                    let res = o.res().clone();
                     let name = a.estate.name.clone();
                     let h = href.clone();
                     let (analysis, part) = tokio::task::spawn_blocking(move || {
+                        let res = o.res();
                         let analysis = res.gaps(AnalyseOptions::default());
                         let mut part = Lists::default();
-                        collect(&res, &name, &h, &analysis, &mut part);
+                        collect(res, &name, &h, &analysis, &mut part);
+                        // Scanner findings past their SLA, by the party that must fix them;
+                        // a damaged snapshot is for the Findings tab to report.
+                        if let Ok(Some(f)) = super::findings::by_party(res, o.dir.path()) {
+                            for g in f.groups.iter().filter(|g| g.overdue > 0) {
+                                part.overdue.entry(g.key.clone()).or_default().push(format!(
+                                    "{name}: {} overdue finding{}",
+                                    g.overdue,
+                                    if g.overdue == 1 { "" } else { "s" }
+                                ));
+                            }
+                        }
                         (analysis, part)
                     })
                     .await

@@ -1130,6 +1130,8 @@ pub struct IncidentRow {
 struct FindingsPage {
     l: Layout,
     n: Nav,
+    scanned: Option<super::findings::ByParty>,
+    scan_error: Option<String>,
     gaps: Vec<GapRow>,
     incidents: Vec<IncidentRow>,
 }
@@ -1173,8 +1175,20 @@ pub async fn findings(
             review: i.review.clone().unwrap_or_default(),
         })
         .collect();
+    let res = o.res().clone();
+    let o2 = o.clone();
+    let scanned =
+        tokio::task::spawn_blocking(move || super::findings::by_party(&res, o2.dir.path()))
+            .await
+            .map_err(ApiError::internal)?;
+    let (scanned, scan_error) = match scanned {
+        Ok(s) => (s, None),
+        Err(e) => (None, Some(e)),
+    };
     Ok(render(&FindingsPage {
         l: Layout::new(format!("{} — findings", n.name), &p),
+        scanned,
+        scan_error,
         n,
         gaps,
         incidents,

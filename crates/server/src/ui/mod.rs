@@ -9,6 +9,7 @@ pub mod actions;
 mod dashboard;
 mod diff;
 mod estate;
+mod findings;
 mod session;
 
 use std::sync::LazyLock;
