@@ -11,6 +11,7 @@
 //! - [`edits`]: changes made in the API or UI, each written as a new version's files;
 //!   [`api_edits`] serves them, with ingests, reviews, findings, drift, diffs and the audit log.
 //! - [`history`]: what changed between two versions.
+//! - [`ui`]: the web UI, server-rendered pages under `/` with assets under `/static/`.
 
 pub mod access;
 pub mod api;
@@ -25,6 +26,7 @@ pub mod openapi;
 pub mod state;
 #[doc(hidden)]
 pub mod testing;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -64,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::routes())
         .merge(api_reads::routes())
         .merge(api_edits::routes())
+        .merge(ui::routes())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
