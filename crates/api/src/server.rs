@@ -443,3 +443,38 @@ pub struct DiffV1 {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
+
+/// `POST …/incidents`: record an incident against the map (appended to
+/// `server/incidents.yaml`). It opens a post-incident review (DM019) until a review lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentRequestV1 {
+    /// The version the change was made from (or send `If-Match: "vN"`); a stale one is 409.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<i64>,
+    /// A unique id, e.g. `INC-2026-012`.
+    pub id: String,
+    /// The day it happened (not in the future).
+    pub date: chrono::NaiveDate,
+    /// The assets it hit.
+    pub assets: Vec<String>,
+    /// What happened.
+    pub summary: String,
+    /// The control whose duty failed.
+    pub control: String,
+    /// The duty that failed.
+    pub duty: demarc_model::Duty,
+    /// When it started, was detected and was responded to (`YYYY-MM-DDTHH:MM`), for the
+    /// times against the SLA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responded: Option<String>,
+    /// What changed because of it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}

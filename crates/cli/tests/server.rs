@@ -128,6 +128,25 @@ async fn every_read_endpoint_answers_what_the_cli_prints() {
         ),
         (format!("/evidence?as_of={AS_OF}"), vec!["evidence", &acme]),
         (
+            format!("/incidents?as_of={AS_OF}"),
+            vec!["incidents", &acme],
+        ),
+        (
+            format!("/annex?party=shieldco&as_of={AS_OF}"),
+            vec!["annex", &acme, "--party", "shieldco"],
+        ),
+        (
+            format!("/annex?party=shieldco&compare=shieldco-msa&as_of={AS_OF}"),
+            vec![
+                "annex",
+                &acme,
+                "--party",
+                "shieldco",
+                "--compare",
+                "shieldco-msa",
+            ],
+        ),
+        (
             format!("/drills/public-bucket?as_of={AS_OF}"),
             vec!["drill", "public-bucket", "-e", &acme],
         ),

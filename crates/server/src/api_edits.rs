@@ -31,6 +31,10 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{e}/acceptances"), post(accept))
         .route(&format!("{e}/evidence"), post(evidence))
         .route(&format!("{e}/reviews"), post(sign_off).get(reviews))
+        .route(
+            &format!("{e}/incidents"),
+            post(record_incident).get(crate::api_reads::incidents),
+        )
         .route(&format!("{e}/contracts/{{id}}/end"), post(end_contract))
         .route(&format!("{e}/inventory"), post(ingest_inventory))
         .route(
@@ -323,6 +327,47 @@ async fn sign_off(
         format!("review signed off by {} on {date}", p.user.email)
     });
     edit(&state, &p, &a, base, Edit::Review(item), message).await
+}
+
+/// Records an incident; the engine then resolves who held the failed duty on its date and
+/// keeps its post-incident review open (DM019) until a review signs it off.
+async fn record_incident(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((org, estate)): EstatePath,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let a = access::estate(&state, &p, &org, &estate).await?;
+    a.require_edit(&p)?;
+    let r: api::IncidentRequestV1 = json_body(&body)?;
+    let base = base_of(&headers, r.base)?;
+    required(
+        "id",
+        &r.id,
+        "give the incident a unique id, e.g. `INC-2026-012`",
+    )?;
+    required("summary", &r.summary, "say what happened")?;
+    required("control", &r.control, "name the control whose duty failed")?;
+    if r.assets.is_empty() {
+        return Err(ApiError::bad_request("`assets` is empty").help("name the assets it hit"));
+    }
+    let item = object(vec![
+        ("id", Some(Value::from(r.id.clone()))),
+        ("date", Some(Value::from(r.date.to_string()))),
+        ("assets", list(&r.assets)),
+        ("summary", Some(Value::from(r.summary.clone()))),
+        ("control", Some(Value::from(r.control.clone()))),
+        ("duty", Some(Value::from(r.duty.as_str()))),
+        ("started", r.started.clone().map(Value::from)),
+        ("detected", r.detected.clone().map(Value::from)),
+        ("responded", r.responded.clone().map(Value::from)),
+        ("changes", list(&r.changes)),
+    ]);
+    let message = message_or(r.message, || {
+        format!("incident {} recorded: {}", r.id, r.summary)
+    });
+    edit(&state, &p, &a, base, Edit::Incident(item), message).await
 }
 
 async fn end_contract(

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{e}/compliance"), get(compliance))
         .route(&format!("{e}/evidence"), get(evidence))
         .route(&format!("{e}/exports/{{kind}}"), get(export))
+        .route(&format!("{e}/annex"), get(annex))
 }
 
 type EstatePath = Path<(String, String)>;
@@ -428,4 +429,142 @@ async fn export(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(resp)
+}
+
+/// `demarc incidents`: each incident with who held the failed duty on its date, the basis,
+/// times against the SLA, and whether its post-incident review is signed off.
+pub async fn incidents(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((org, estate)): EstatePath,
+    Query(at): Query<At>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let a = access::estate(&state, &p, &org, &estate).await?;
+    let (_, o) = opened(&state, &a, &at).await?;
+    let res = o.res();
+    o.json(&api::IncidentsV1::new(res, &res.incidents()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AnnexQuery {
+    pub version: Option<i64>,
+    pub as_of: Option<NaiveDate>,
+    /// The party the schedule is with (`shieldco`, or `acme/platform` for an internal team).
+    pub party: String,
+    /// A contract of that party in the estate: list what its clauses leave out.
+    pub compare: Option<String>,
+    /// An earlier version: what changed in the schedule since (duties added, dropped,
+    /// cadences changed).
+    pub diff_from: Option<i64>,
+    /// `json` (default), `html` (prints; a self-contained page) or `md`.
+    pub format: Option<String>,
+}
+
+fn annex_v1(res: &demarc_engine::Resolution, q: &AnnexQuery) -> ApiResult<api::AnnexV1> {
+    let who = res
+        .annex_party(&q.party)
+        .map_err(|e| ApiError::bad_request(format!("party: {e}")))?;
+    let annex = res.annex(&who);
+    let comparison = match &q.compare {
+        None => None,
+        Some(c) => {
+            let k = res
+                .estate()
+                .contracts
+                .iter()
+                .find(|k| k.id.as_str() == c)
+                .ok_or_else(|| ApiError::not_found(format!("no contract `{c}` in the estate")))?;
+            if k.party.as_str() != who.party {
+                return Err(ApiError::bad_request(format!(
+                    "contract `{c}` is with `{}`, not `{}`",
+                    k.party.value, who.party
+                ))
+                .help("compare the annex with a contract of the same party"));
+            }
+            Some(res.annex_compare(&annex, res, c))
+        }
+    };
+    Ok(api::AnnexV1::new(res, &annex, comparison.as_ref()))
+}
+
+/// `demarc annex --party P`: the responsibility schedule for a contract with P, drafted from
+/// the model; with `diff_from`, what changed in it since that version.
+async fn annex(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((org, estate)): EstatePath,
+    Query(q): Query<AnnexQuery>,
+) -> ApiResult<Response> {
+    let a = access::estate(&state, &p, &org, &estate).await?;
+    let format = q.format.clone().unwrap_or_else(|| "json".into());
+    if !matches!(format.as_str(), "json" | "html" | "md") {
+        return Err(ApiError::bad_request(format!(
+            "`format={format}`: use json, html or md"
+        )));
+    }
+    let (_, o) = opened(
+        &state,
+        &a,
+        &At {
+            version: q.version,
+            as_of: q.as_of,
+        },
+    )
+    .await?;
+    let annex = annex_v1(o.res(), &q)?;
+    if let Some(from) = q.diff_from {
+        let (_, old) = opened(
+            &state,
+            &a,
+            &At {
+                version: Some(from),
+                as_of: q.as_of,
+            },
+        )
+        .await?;
+        let before = annex_v1(
+            old.res(),
+            &AnnexQuery {
+                compare: None,
+                diff_from: None,
+                ..q
+            },
+        )?;
+        let d = api::annex_diff(&before, &annex);
+        return Ok(match format.as_str() {
+            "md" => text_answer(
+                "text/markdown; charset=utf-8",
+                o.relative_text(&demarc_report::annex::annex_diff_md(&d)),
+            ),
+            "json" => o.json(&d)?.into_response(),
+            _ => return Err(ApiError::bad_request("the annex diff is json or md")),
+        });
+    }
+    Ok(match format.as_str() {
+        "md" => text_answer(
+            "text/markdown; charset=utf-8",
+            o.relative_text(&demarc_report::annex::annex_md(&annex)),
+        ),
+        "html" => {
+            let mut r = text_answer(
+                "text/html; charset=utf-8",
+                o.relative_text(&demarc_report::annex::annex_html(&annex, false)),
+            );
+            // The annex is a self-contained printable page with its own stylesheet and no
+            // script: its policy allows inline style and nothing else.
+            r.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+            );
+            r
+        }
+        _ => o.json(&annex)?.into_response(),
+    })
+}
+
+fn text_answer(mime: &'static str, body: String) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    r
 }

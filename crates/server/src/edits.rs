@@ -21,6 +21,7 @@ pub const ASSIGNMENTS_FILE: &str = "server/assignments.yaml";
 pub const ACCEPTANCES_FILE: &str = "server/acceptances.yaml";
 pub const EVIDENCE_FILE: &str = "server/evidence.yaml";
 pub const REVIEWS_FILE: &str = "server/reviews.yaml";
+pub const INCIDENTS_FILE: &str = "server/incidents.yaml";
 
 /// One change to an estate's files.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +34,8 @@ pub enum Edit {
     Evidence(Value),
     /// Append a `reviews:` item.
     Review(Value),
+    /// Append an `incidents:` item.
+    Incident(Value),
     /// Set the `expires:` of contract `id` in the file that defines it.
     EndContract { id: String, date: NaiveDate },
 }
@@ -45,6 +48,7 @@ impl Edit {
             Edit::Accept(_) => "accept",
             Edit::Evidence(_) => "evidence",
             Edit::Review(_) => "sign-off",
+            Edit::Incident(_) => "incident",
             Edit::EndContract { .. } => "end-contract",
         }
     }
@@ -85,6 +89,17 @@ pub fn apply(
                 .help("a review is signed off on or after the day it happened; leave `date` out for today"));
             }
             append(files, REVIEWS_FILE, "reviews", item)
+        }
+        Edit::Incident(item) => {
+            if let Some(d) = item.get("date").and_then(Value::as_str)
+                && d > today.to_string().as_str()
+            {
+                return Err(unprocessable(format!(
+                    "`date` {d} is in the future (today is {today})"
+                ))
+                .help("record an incident on or after the day it happened"));
+            }
+            append(files, INCIDENTS_FILE, "incidents", item)
         }
         Edit::EndContract { id, date } => end_contract(files, id, *date),
     }

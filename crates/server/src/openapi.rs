@@ -592,6 +592,62 @@ pub const OPS: &[Op] = &[
             Access::Audit,
         )
     },
+    Op {
+        body: Some("IncidentRequest"),
+        status: 201,
+        ..op(
+            "post",
+            estate_path!("/incidents"),
+            "record_incident",
+            "Record an incident against the map (appended to server/incidents.yaml); its post-incident review stays open until signed off",
+            "Edit",
+            Access::Edit,
+        )
+    },
+    Op {
+        query: &AT,
+        ..op(
+            "get",
+            estate_path!("/incidents"),
+            "incidents",
+            "Incidents with who held the failed duty on the day, times against the SLA, and review status",
+            "Incidents",
+            Access::Read,
+        )
+    },
+    Op {
+        query: &[
+            AT[0],
+            AT[1],
+            (
+                "party",
+                "string",
+                true,
+                "the party the schedule is with (or party/team)",
+            ),
+            (
+                "compare",
+                "string",
+                false,
+                "a contract of that party: what its clauses leave out",
+            ),
+            (
+                "diff_from",
+                "integer",
+                false,
+                "an earlier version: what changed in the schedule",
+            ),
+            ("format", "string", false, "json (default), html or md"),
+        ],
+        ..op(
+            "get",
+            estate_path!("/annex"),
+            "annex",
+            "The responsibility annex for a contract with a party, drafted from the model",
+            "Annex",
+            Access::Read,
+        )
+    },
 ];
 
 /// The schema names used in [`OPS`] and the JSON Schema of each.
@@ -641,6 +697,9 @@ fn schemas() -> BTreeMap<&'static str, Value> {
     m.insert("Drift", s::<api::DriftV1>());
     m.insert("Diff", s::<api::DiffV1>());
     m.insert("AuditLog", list::<api::AuditEntryV1>());
+    m.insert("IncidentRequest", s::<api::IncidentRequestV1>());
+    m.insert("Incidents", s::<api::IncidentsV1>());
+    m.insert("Annex", s::<api::AnnexV1>());
     m
 }
 

@@ -565,3 +565,86 @@ async fn ingested_inventory_and_findings_become_versions_that_drift_and_findings
         assert_eq!(head(&s, &ed, ACME).await, 3);
     }
 }
+
+#[tokio::test]
+async fn an_incident_recorded_through_the_server_opens_a_review_that_a_sign_off_closes() {
+    for s in servers().await {
+        let ed = login(&s, "editor@demo.example").await;
+        let au = login(&s, "auditor@demo.example").await;
+        let day = today();
+        let base = head(&s, &ed, ACME).await;
+        let (st, v) = ed
+            .post(
+                &s,
+                &format!("{ACME}/incidents"),
+                json!({"base": base, "id": "INC-SRV-1", "date": day, "assets": ["order-exports"],
+                       "summary": "access logs were off when the bucket was read", "control": "storage-access-logging",
+                       "duty": "configure", "changes": ["logging turned on"]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{}: {v}", s.label);
+        assert_eq!(v["version"]["kind"], "incident");
+        assert_eq!(v["changed"], json!(["server/incidents.yaml"]));
+        // The engine resolves who held the duty that day; the bucket's logging had no named
+        // owner, so it is a responsibility failure, not an execution failure.
+        let (_, inc) = ed.get(&s, &format!("{ACME}/incidents")).await;
+        let one = inc["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == "INC-SRV-1")
+            .unwrap_or_else(|| panic!("{}: {inc}", s.label))
+            .clone();
+        assert_eq!(one["failure"], "responsibility", "{one}");
+        assert_eq!(one["holders"][0]["unassigned"], true, "{one}");
+        assert_eq!(one["review_open"], true, "{one}");
+        assert_eq!(
+            one["at"], "server/incidents.yaml:4",
+            "located in the server's file: {one}"
+        );
+        assert_eq!(
+            one["repeats"],
+            json!(["INC-2026-011"]),
+            "the same duty failed on the same bucket in October: {one}"
+        );
+        let (_, gaps) = ed.get(&s, &format!("{ACME}/gaps")).await;
+        let key = "DM019:incident:INC-SRV-1";
+        assert!(
+            gaps["gaps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g["key"] == key),
+            "{}: the review is open",
+            s.label
+        );
+        // A sign-off that lists it closes it.
+        let base = head(&s, &ed, ACME).await;
+        let (st, _) = au
+            .post(
+                &s,
+                &format!("{ACME}/reviews"),
+                json!({"base": base, "notes": "post-incident review", "incidents": ["INC-SRV-1"]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED);
+        let (_, gaps) = ed.get(&s, &format!("{ACME}/gaps")).await;
+        assert!(
+            !gaps["gaps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g["key"] == key),
+            "{}: closed",
+            s.label
+        );
+        // A client viewer reads incidents but cannot record one.
+        let cl = login(&s, "client@demo.example").await;
+        let (st, _) = cl.get(&s, &format!("{ACME}/incidents")).await;
+        assert_eq!(st, StatusCode::OK);
+        let (st, _) = cl
+            .post(&s, &format!("{ACME}/incidents"), json!({"base": 1, "id": "X", "date": day, "assets": ["order-exports"], "summary": "s", "control": "backup", "duty": "configure"}))
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+    }
+}

@@ -176,6 +176,7 @@ fn url_of(op: &Op, estate: &str, unique: usize) -> String {
             "asset" => "app-server-01",
             "control" => "os-patching",
             "duty" => "patch",
+            "party" => "shieldco",
             _ if !required => continue,
             other => panic!(
                 "no test value for required parameter `{other}` of {}",
@@ -246,6 +247,9 @@ async fn body_of(s: &TestServer, op: &Op, estate: &str, unique: usize) -> Value 
                 }
                 "ingest_findings" => {
                     json!({"base": head, "name": "prowler.ocsf.json", "content": include_str!("../../cli/tests/fixtures/findings/acme-prowler.ocsf.json")})
+                }
+                "record_incident" => {
+                    json!({"base": head, "id": format!("INC-T-{unique}"), "date": today, "assets": ["app-server-01"], "summary": "patch missed", "control": "os-patching", "duty": "patch", "detected": format!("{today}T08:00"), "responded": format!("{today}T09:30")})
                 }
                 other => panic!("no test body for {other}: add one here"),
             }

@@ -216,6 +216,17 @@ async fn every_tab_renders_for_every_role_with_forms_only_for_those_who_may_use_
             let who = format!("{} {email}", s.label);
             assert_csp_clean(&dash, &who);
             assert!(dash.contains("Gaps by severity") && dash.contains("Reviews due"));
+            // acme's patch miss of September has no signed-off review: every role that sees
+            // acme sees it listed as an open post-incident review.
+            assert!(
+                dash.contains("open post-incident reviews and repeated failures"),
+                "{who}"
+            );
+            assert!(
+                dash.contains("post-incident review of INC-2026-007")
+                    && dash.contains("review open"),
+                "{who}: the open incident review is on the dashboard"
+            );
             for e in ["acme", "health-serverless", "startup-saas"] {
                 let link = format!("href=\"/orgs/demo/estates/{e}\"");
                 assert_eq!(dash.contains(&link), estates.contains(&e), "{who}: {e}");

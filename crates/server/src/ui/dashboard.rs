@@ -66,6 +66,8 @@ struct Lists {
     reviews: Vec<DueItem>,
     expiring: Vec<DueItem>,
     evidence: Vec<DueItem>,
+    /// Open post-incident reviews (DM019) and duties that failed again (DM020).
+    incidents: Vec<DueItem>,
     /// party → what is overdue there.
     overdue: BTreeMap<String, Vec<String>>,
 }
@@ -189,6 +191,24 @@ fn collect(
             .or_default()
             .push(format!("{name}: {}", g.title));
     }
+    for g in gaps
+        .gaps
+        .iter()
+        .filter(|g| g.code == "DM019" || g.code == "DM020")
+    {
+        out.incidents.push(DueItem {
+            estate: name.to_string(),
+            href: format!("{href}/findings"),
+            what: g.title.clone(),
+            party: res.accountable().to_string(),
+            date: res.as_of().to_string(),
+            status: if g.code == "DM019" {
+                "review open"
+            } else {
+                "repeated failure"
+            },
+        });
+    }
 }
 
 pub async fn page(State(state): State<AppState>, Viewer(p): Viewer) -> UiResult<Response> {
@@ -261,6 +281,7 @@ pub async fn page(State(state): State<AppState>, Viewer(p): Viewer) -> UiResult<
                     lists.reviews.extend(part.reviews);
                     lists.expiring.extend(part.expiring);
                     lists.evidence.extend(part.evidence);
+                    lists.incidents.extend(part.incidents);
                     for (k, v) in part.overdue {
                         lists.overdue.entry(k).or_default().extend(v);
                     }
@@ -303,6 +324,11 @@ pub async fn page(State(state): State<AppState>, Viewer(p): Viewer) -> UiResult<
                 id: "evidence-h",
                 title: "Evidence expiring",
                 items: lists.evidence,
+            },
+            Section {
+                id: "incidents-h",
+                title: "Incidents: open post-incident reviews and repeated failures",
+                items: lists.incidents,
             },
         ],
     }))
