@@ -57,6 +57,12 @@ pub struct At {
     pub as_of: Option<NaiveDate>,
 }
 
+impl At {
+    pub fn of(version: Option<i64>, as_of: Option<NaiveDate>) -> At {
+        At { version, as_of }
+    }
+}
+
 pub fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
@@ -534,7 +540,7 @@ pub struct MatrixQuery {
     pub problems: Option<bool>,
 }
 
-fn parse_duty(d: &str) -> ApiResult<demarc_model::Duty> {
+pub fn parse_duty(d: &str) -> ApiResult<demarc_model::Duty> {
     demarc_model::Duty::from_word(d).ok_or_else(|| {
         ApiError::bad_request(format!(
             "`{d}` is not a duty: use configure, patch, monitor, respond or audit"
@@ -554,15 +560,7 @@ async fn matrix(
         per_page: q.per_page,
     }
     .get()?;
-    let (n, o) = opened(
-        &state,
-        &a,
-        &At {
-            version: q.version,
-            as_of: q.as_of,
-        },
-    )
-    .await?;
+    let (n, o) = opened(&state, &a, &At::of(q.version, q.as_of)).await?;
     let duty = q.duty.as_deref().map(parse_duty).transpose()?;
     let res = o.res();
     let skip = (page as usize - 1) * per as usize;
@@ -627,15 +625,7 @@ async fn explain(
     Query(q): Query<ExplainQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let a = access::estate(&state, &p, &org, &estate).await?;
-    let (_, o) = opened(
-        &state,
-        &a,
-        &At {
-            version: q.version,
-            as_of: q.as_of,
-        },
-    )
-    .await?;
+    let (_, o) = opened(&state, &a, &At::of(q.version, q.as_of)).await?;
     let res = o.res();
     let duty = parse_duty(&q.duty)?;
     let i = res.find_asset(&q.asset).map_err(not_applicable)?;

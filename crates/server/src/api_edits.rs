@@ -856,15 +856,7 @@ async fn findings(
     };
     let limit = q.limit.unwrap_or(1000).clamp(1, 100_000);
     let all = q.all == Some(true);
-    let (n, o) = opened(
-        &state,
-        &a,
-        &At {
-            version: q.version,
-            as_of: q.as_of,
-        },
-    )
-    .await?;
+    let (n, o) = opened(&state, &a, &At::of(q.version, q.as_of)).await?;
     let out = tokio::task::spawn_blocking(move || {
         let res = o.res();
         let as_of = res.as_of();
@@ -967,24 +959,8 @@ async fn diff(
             ),
         );
     }
-    let (_, x) = opened(
-        &state,
-        &a,
-        &At {
-            version: Some(from),
-            as_of: q.as_of,
-        },
-    )
-    .await?;
-    let (_, y) = opened(
-        &state,
-        &a,
-        &At {
-            version: Some(to),
-            as_of: q.as_of,
-        },
-    )
-    .await?;
+    let (_, x) = opened(&state, &a, &At::of(Some(from), q.as_of)).await?;
+    let (_, y) = opened(&state, &a, &At::of(Some(to), q.as_of)).await?;
     let limit = q.limit.unwrap_or(1000).min(100_000);
     let out = tokio::task::spawn_blocking(move || {
         let lib = demarc_compliance::Library::builtin().ok();

@@ -15,7 +15,7 @@ use demarc_compliance::rollup::{self, Options};
 use serde::Deserialize;
 
 use crate::access;
-use crate::api::{At, not_applicable, opened};
+use crate::api::{At, not_applicable, opened, parse_duty};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -39,14 +39,6 @@ fn library() -> ApiResult<&'static Library> {
     Library::builtin().map_err(ApiError::internal)
 }
 
-fn duty(d: &str) -> ApiResult<demarc_model::Duty> {
-    demarc_model::Duty::from_word(d).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "`{d}` is not a duty: use configure, patch, monitor, respond or audit"
-        ))
-    })
-}
-
 #[derive(Debug, Deserialize)]
 pub struct WhoQuery {
     pub version: Option<i64>,
@@ -64,17 +56,9 @@ async fn who(
     Query(q): Query<WhoQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let a = access::estate(&state, &p, &org, &estate).await?;
-    let (_, o) = opened(
-        &state,
-        &a,
-        &At {
-            version: q.version,
-            as_of: q.as_of,
-        },
-    )
-    .await?;
+    let (_, o) = opened(&state, &a, &At::of(q.version, q.as_of)).await?;
     let res = o.res();
-    let d = duty(&q.duty)?;
+    let d = parse_duty(&q.duty)?;
     let i = res.find_asset(&q.asset).map_err(not_applicable)?;
     let cells = res
         .who(i, d, q.control.as_deref())
@@ -107,18 +91,10 @@ async fn triage(
     Query(q): Query<TriageQuery>,
 ) -> ApiResult<Response> {
     let a = access::estate(&state, &p, &org, &estate).await?;
-    let (_, o) = opened(
-        &state,
-        &a,
-        &At {
-            version: q.version,
-            as_of: q.as_of,
-        },
-    )
-    .await?;
+    let (_, o) = opened(&state, &a, &At::of(q.version, q.as_of)).await?;
     let res = o.res();
     let i = res.find_asset(&q.asset).map_err(not_applicable)?;
-    let d = q.duty.as_deref().map(duty).transpose()?;
+    let d = q.duty.as_deref().map(parse_duty).transpose()?;
     let Some(control) = q.control else {
         if d.is_some() {
             return Err(ApiError::bad_request("`duty` needs `control`")
@@ -201,15 +177,7 @@ async fn compliance(
     Query(q): Query<ComplianceQuery>,
 ) -> ApiResult<Response> {
     let a = access::estate(&state, &p, &org, &estate).await?;
-    let (_, o) = opened(
-        &state,
-        &a,
-        &At {
-            version: q.version,
-            as_of: q.as_of,
-        },
-    )
-    .await?;
+    let (_, o) = opened(&state, &a, &At::of(q.version, q.as_of)).await?;
     let res = o.res().clone();
     let key = format!(
         "compliance\0{}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{:?}",
@@ -299,15 +267,7 @@ async fn evidence(
     Query(q): Query<EvidenceQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let a = access::estate(&state, &p, &org, &estate).await?;
-    let (_, o) = opened(
-        &state,
-        &a,
-        &At {
-            version: q.version,
-            as_of: q.as_of,
-        },
-    )
-    .await?;
+    let (_, o) = opened(&state, &a, &At::of(q.version, q.as_of)).await?;
     let res = o.res().clone();
     let within = q.within;
     // Hashing reads the version's files from its directory, which `o` keeps alive.
@@ -366,15 +326,7 @@ async fn export(
         return Err(ApiError::not_found(format!("no export `{kind}`"))
             .help(format!("exports: {}", kinds.join(", "))));
     };
-    let (n, o) = opened(
-        &state,
-        &a,
-        &At {
-            version: q.version,
-            as_of: q.as_of,
-        },
-    )
-    .await?;
+    let (n, o) = opened(&state, &a, &At::of(q.version, q.as_of)).await?;
     let res = o.res().clone();
     let baseline = q.baseline.unwrap_or_else(|| "moderate".into());
     let bytes = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
@@ -502,26 +454,10 @@ async fn annex(
             "`format={format}`: use json, html or md"
         )));
     }
-    let (_, o) = opened(
-        &state,
-        &a,
-        &At {
-            version: q.version,
-            as_of: q.as_of,
-        },
-    )
-    .await?;
+    let (_, o) = opened(&state, &a, &At::of(q.version, q.as_of)).await?;
     let annex = annex_v1(o.res(), &q)?;
     if let Some(from) = q.diff_from {
-        let (_, old) = opened(
-            &state,
-            &a,
-            &At {
-                version: Some(from),
-                as_of: q.as_of,
-            },
-        )
-        .await?;
+        let (_, old) = opened(&state, &a, &At::of(Some(from), q.as_of)).await?;
         let before = annex_v1(
             old.res(),
             &AnnexQuery {

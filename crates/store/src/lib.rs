@@ -728,13 +728,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let m = membership_of(r)?;
-                let u = User {
-                    id: r.try_get(4)?,
-                    email: r.try_get(5)?,
-                    name: r.try_get(6)?,
-                    superadmin: r.try_get::<i64, _>(7)? != 0,
-                    created_at: r.try_get(8)?,
-                };
+                let u = user_at(r, 4)?;
                 Ok((u, m))
             })
             .collect()
@@ -1045,13 +1039,7 @@ impl Store {
         Ok(Some(Session {
             csrf: r.try_get(0)?,
             expires_at,
-            user: User {
-                id: r.try_get(2)?,
-                email: r.try_get(3)?,
-                name: r.try_get(4)?,
-                superadmin: r.try_get::<i64, _>(5)? != 0,
-                created_at: r.try_get(6)?,
-            },
+            user: user_at(&r, 2)?,
         }))
     }
 
@@ -1129,7 +1117,7 @@ impl Store {
         let Some((id, secret)) = rest.split_once('_') else {
             return Ok(None);
         };
-        let row = sqlx::query("SELECT t.id, t.user_id, t.name, t.secret_hash, t.scopes, t.expires_at, t.created_at, t.revoked, u.email, u.name, u.superadmin, u.created_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1")
+        let row = sqlx::query("SELECT t.id, t.user_id, t.name, t.secret_hash, t.scopes, t.expires_at, t.created_at, t.revoked, u.id, u.email, u.name, u.superadmin, u.created_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -1152,13 +1140,7 @@ impl Store {
             expires_at,
             created_at: r.try_get(6)?,
         };
-        let user = User {
-            id: token.user_id.clone(),
-            email: r.try_get(8)?,
-            name: r.try_get(9)?,
-            superadmin: r.try_get::<i64, _>(10)? != 0,
-            created_at: r.try_get(11)?,
-        };
+        let user = user_at(&r, 8)?;
         Ok(Some((token, user)))
     }
 
@@ -1283,12 +1265,17 @@ fn org_of(r: &AnyRow) -> Result<Org> {
 }
 
 fn user_of(r: &AnyRow) -> Result<User> {
+    user_at(r, 0)
+}
+
+/// A user from the five columns `id, email, name, superadmin, created_at` starting at `at`.
+fn user_at(r: &AnyRow, at: usize) -> Result<User> {
     Ok(User {
-        id: r.try_get(0)?,
-        email: r.try_get(1)?,
-        name: r.try_get(2)?,
-        superadmin: r.try_get::<i64, _>(3)? != 0,
-        created_at: r.try_get(4)?,
+        id: r.try_get(at)?,
+        email: r.try_get(at + 1)?,
+        name: r.try_get(at + 2)?,
+        superadmin: r.try_get::<i64, _>(at + 3)? != 0,
+        created_at: r.try_get(at + 4)?,
     })
 }
 
