@@ -74,7 +74,11 @@ pub fn app(state: AppState) -> Router {
             auth::csrf_guard,
         ))
         .with_state(state)
+        // axum's own 2 MiB default for body extractors would refuse a large estate before
+        // this layer's limit applies; one limit, here, for every route.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(json_too_large))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -92,6 +96,32 @@ pub fn app(state: AppState) -> Router {
 
 fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// The body limit answers 413 with an empty body; clients get the API's JSON error instead.
+async fn json_too_large(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let resp = next.run(req).await;
+    if resp.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        && resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|v| v != "application/json")
+    {
+        return ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the request body is larger than {} MiB",
+                MAX_BODY_BYTES >> 20
+            ),
+        )
+        .help("split the upload, or keep large files out of the estate")
+        .into_response();
+    }
+    resp
 }
 
 async fn not_found() -> ApiError {

@@ -287,3 +287,47 @@ async fn responses_carry_security_headers_and_errors_are_json() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn large_estates_upload_and_bodies_over_the_limit_get_a_json_413() {
+    let s = servers().await.remove(0);
+    let (c, csrf) = login(&s, "editor@demo.example").await;
+    let base = "/api/v1/orgs/demo/estates/startup-saas";
+    let files: Value = c
+        .get(s.url(&format!("{base}/versions/1/files")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut files = files["files"].clone();
+    // 8 MiB of comments: far above axum's 2 MiB default, well under the server's limit.
+    files["notes.yaml"] =
+        json!("# a long comment line that pads the estate to a realistic size\n".repeat(130_000));
+    let r = c
+        .post(s.url(&format!("{base}/versions")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"base": 1, "message": "big", "files": files}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let huge = "x".repeat(demarc_server::MAX_BODY_BYTES + 1);
+    let r = c
+        .post(s.url(&format!("{base}/versions")))
+        .header("x-csrf-token", &csrf)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_large", "{body}");
+}
