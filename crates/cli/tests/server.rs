@@ -161,6 +161,31 @@ async fn every_read_endpoint_answers_what_the_cli_prints() {
             panic!("{path} differs from `demarc {}` at {d}", args.join(" "));
         }
     }
+    // Paging through the matrix gives `demarc matrix --rows` cell for cell, unfiltered (pages
+    // cut inside an asset) and filtered.
+    for (filter, args) in [("", vec![]), ("&duty=patch", vec!["--duty", "patch"])] {
+        let mut cli = vec!["matrix", &acme, "--rows"];
+        cli.extend(args.iter().copied());
+        let want = cli_json(&cli);
+        let want = serde_json::from_str::<Value>(&want.to_string().replace(&root, "")).unwrap();
+        let mut got = Vec::new();
+        for page in 1.. {
+            let p = get(&format!(
+                "/matrix?as_of={AS_OF}&per_page=997&page={page}{filter}"
+            ))
+            .await;
+            let cells = p["cells"].as_array().unwrap().clone();
+            assert_eq!(
+                p["total"].as_u64().unwrap() as usize,
+                want["cells"].as_array().unwrap().len()
+            );
+            if cells.is_empty() {
+                break;
+            }
+            got.extend(cells);
+        }
+        assert_eq!(Value::Array(got), want["cells"], "matrix pages{filter}");
+    }
     // Exports download the same bytes the CLI writes.
     let out = dir.path().join("ssp.json");
     let st = Command::new(env!("CARGO_BIN_EXE_demarc"))
