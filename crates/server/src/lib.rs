@@ -60,9 +60,15 @@ pub struct Config {
 
 /// The whole application: API, web UI and static assets, with the security layers.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// [`app`] with `extra` routes inside the same layers (tests add a route that panics).
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     Router::new()
+        .merge(extra)
         .merge(api::routes())
         .merge(api_reads::routes())
         .merge(api_edits::routes())

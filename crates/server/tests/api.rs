@@ -331,3 +331,46 @@ async fn large_estates_upload_and_bodies_over_the_limit_get_a_json_413() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "too_large", "{body}");
 }
+
+#[tokio::test]
+async fn a_handler_that_panics_answers_500_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        demarc_store::Store::connect(&format!("sqlite://{}", dir.path().join("p.db").display()))
+            .await
+            .unwrap();
+    let state = demarc_server::AppState::new(store, false);
+    let extra = axum::Router::new().route(
+        "/boom",
+        axum::routing::get(|| async {
+            let v: Vec<u8> = Vec::new();
+            // An index out of bounds, as a bug in a handler would.
+            v[usize::from(std::hint::black_box(3u8))].to_string()
+        }),
+    );
+    let app = demarc_server::app_with(state, extra);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    for _ in 0..3 {
+        let r = reqwest::get(format!("http://{addr}/boom")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert!(
+            !body.to_string().contains("index out of bounds"),
+            "no internals leak: {body}"
+        );
+    }
+    let r = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), "ok");
+}
