@@ -68,6 +68,9 @@ pub async fn estate(
     estate: &str,
 ) -> ApiResult<EstateAccess> {
     p.require_scope("read")?;
+    if let Some(a) = state.lookups.estate(&p.user.id, org, estate) {
+        return Ok(a);
+    }
     let Some(o) = state.store.org_by_slug(org).await? else {
         return Err(no_estate(org, estate));
     };
@@ -77,11 +80,13 @@ pub async fn estate(
     let Some(role) = state.store.estate_role(&p.user, &e).await? else {
         return Err(no_estate(org, estate));
     };
-    Ok(EstateAccess {
+    let a = EstateAccess {
         org: o,
         estate: e,
         role,
-    })
+    };
+    state.lookups.put_estate(&p.user.id, org, estate, a.clone());
+    Ok(a)
 }
 
 /// The organization, when the caller holds an organization-wide role on it (client viewers

@@ -213,6 +213,7 @@ pub async fn check_login(
 async fn logout(State(state): State<AppState>, p: Principal) -> ApiResult<Response> {
     if let auth::Via::Session { token, .. } = &p.via {
         state.store.delete_session(token).await?;
+        state.lookups.forget_principal(&format!("s:{token}"));
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().insert(
@@ -467,7 +468,11 @@ pub async fn store_version(
                 files,
             },
         )
-        .await?;
+        .await;
+    // The head moved (or, on a conflict, was found to have moved): cached access rows that
+    // carry it are stale.
+    state.lookups.forget_estates();
+    let v = v?;
     Ok(v)
 }
 
@@ -656,21 +661,61 @@ pub fn not_applicable(e: demarc_engine::NotApplicable) -> ApiError {
     ApiError::not_found(e.to_string()).help(e.help())
 }
 
+#[derive(Debug, Deserialize)]
+pub struct GapsQuery {
+    pub version: Option<i64>,
+    pub as_of: Option<NaiveDate>,
+    /// Keep gaps of these severities (`critical,high`).
+    pub severity: Option<String>,
+    /// Keep gaps with these codes (`DM001,DM003`).
+    pub code: Option<String>,
+}
+
+/// What `demarc check --format json` prints; `severity` and `code` narrow `gaps` (the summary
+/// still counts every gap).
 async fn gaps(
     State(state): State<AppState>,
     p: Principal,
     Path((org, estate)): Path<(String, String)>,
-    Query(at): Query<At>,
+    Query(q): Query<GapsQuery>,
 ) -> ApiResult<Response> {
     let a = access::estate(&state, &p, &org, &estate).await?;
-    let (n, o) = opened(&state, &a, &at).await?;
+    let (n, o) = opened(&state, &a, &At::of(q.version, q.as_of)).await?;
     let res = o.res().clone();
-    let key = format!("gaps\0{}\0{n}\0{}", a.estate.id, res.as_of());
+    let list = |v: &Option<String>| -> Vec<String> {
+        v.iter()
+            .flat_map(|s| s.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let (severities, codes) = (list(&q.severity), list(&q.code));
+    const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
+    if let Some(bad) = severities
+        .iter()
+        .find(|s| !SEVERITIES.contains(&s.as_str()))
+    {
+        return Err(ApiError::bad_request(format!("`{bad}` is not a severity"))
+            .help("use critical, high, medium, low or info, comma-separated"));
+    }
+    let key = format!(
+        "gaps\0{}\0{n}\0{}\0{severities:?}\0{codes:?}",
+        a.estate.id,
+        res.as_of()
+    );
     let o2 = o.clone();
     state
         .answer(key, move || {
             let analysis = res.gaps(demarc_engine::AnalyseOptions::default());
-            Ok(o2.json(&api::CheckV1::new(&res, &analysis))?.0)
+            let mut v = o2.json(&api::CheckV1::new(&res, &analysis))?.0;
+            if let Some(gaps) = v.get_mut("gaps").and_then(|g| g.as_array_mut()) {
+                gaps.retain(|g| {
+                    let field = |k: &str| g.get(k).and_then(|x| x.as_str()).unwrap_or("");
+                    (severities.is_empty() || severities.iter().any(|s| s == field("severity")))
+                        && (codes.is_empty() || codes.iter().any(|c| c == field("code")))
+                });
+            }
+            Ok(v)
         })
         .await
 }

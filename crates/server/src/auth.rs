@@ -90,8 +90,26 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The principal of a request, if it carries valid credentials.
+/// The principal of a request, if it carries valid credentials (reused for
+/// [`crate::state::LOOKUP_TTL`]).
 pub async fn principal_of(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, ApiError> {
+    let credential = match (bearer(headers), cookie(headers, SESSION_COOKIE)) {
+        (Some(t), _) => format!("t:{t}"),
+        (None, Some(c)) => format!("s:{c}"),
+        (None, None) => return Ok(None),
+    };
+    if let Some(p) = state.lookups.principal(&credential) {
+        return Ok(p);
+    }
+    let p = lookup_principal(state, headers).await?;
+    state.lookups.put_principal(&credential, p.clone());
+    Ok(p)
+}
+
+async fn lookup_principal(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Principal>, ApiError> {

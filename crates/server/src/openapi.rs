@@ -272,7 +272,22 @@ pub const OPS: &[Op] = &[
         )
     },
     Op {
-        query: &AT,
+        query: &[
+            AT[0],
+            AT[1],
+            (
+                "severity",
+                "string",
+                false,
+                "keep these severities, comma-separated",
+            ),
+            (
+                "code",
+                "string",
+                false,
+                "keep these gap codes, comma-separated",
+            ),
+        ],
         ..op(
             "get",
             estate_path!("/gaps"),

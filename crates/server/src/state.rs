@@ -95,6 +95,77 @@ pub struct AppState {
     /// Answers that cost more than a lookup (a compliance rollup, the gap analysis) by
     /// (estate, version, as-of, question): a version never changes, so neither do they.
     answers: Arc<Mutex<Answers>>,
+    /// Who a credential belongs to, and what a user may see of an estate, for [`LOOKUP_TTL`]:
+    /// the hot path of a read then asks the database nothing. A revoked token, a removed role
+    /// or another process's new version is seen at most that long later; this process's own
+    /// writes and sign-outs clear them at once.
+    pub lookups: Arc<Lookups>,
+}
+
+/// How long a credential or access lookup is reused.
+pub const LOOKUP_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Short-lived lookups; see [`AppState::lookups`].
+#[derive(Default)]
+pub struct Lookups {
+    principals: Mutex<HashMap<String, (std::time::Instant, Option<crate::auth::Principal>)>>,
+    estates:
+        Mutex<HashMap<(String, String, String), (std::time::Instant, crate::access::EstateAccess)>>,
+}
+
+/// Entries kept before a map is cleared (a flood of distinct credentials cannot grow it).
+const LOOKUPS_MAX: usize = 10_000;
+
+impl Lookups {
+    pub fn principal(&self, credential: &str) -> Option<Option<crate::auth::Principal>> {
+        let m = self.principals.lock().expect("lookups lock");
+        m.get(credential)
+            .filter(|(t, _)| t.elapsed() < LOOKUP_TTL)
+            .map(|(_, p)| p.clone())
+    }
+
+    pub fn put_principal(&self, credential: &str, p: Option<crate::auth::Principal>) {
+        let mut m = self.principals.lock().expect("lookups lock");
+        if m.len() >= LOOKUPS_MAX {
+            m.clear();
+        }
+        m.insert(credential.to_string(), (std::time::Instant::now(), p));
+    }
+
+    pub fn forget_principal(&self, credential: &str) {
+        self.principals
+            .lock()
+            .expect("lookups lock")
+            .remove(credential);
+    }
+
+    pub fn estate(
+        &self,
+        user: &str,
+        org: &str,
+        estate: &str,
+    ) -> Option<crate::access::EstateAccess> {
+        let m = self.estates.lock().expect("lookups lock");
+        m.get(&(user.to_string(), org.to_string(), estate.to_string()))
+            .filter(|(t, _)| t.elapsed() < LOOKUP_TTL)
+            .map(|(_, a)| a.clone())
+    }
+
+    pub fn put_estate(&self, user: &str, org: &str, estate: &str, a: crate::access::EstateAccess) {
+        let mut m = self.estates.lock().expect("lookups lock");
+        if m.len() >= LOOKUPS_MAX {
+            m.clear();
+        }
+        m.insert(
+            (user.to_string(), org.to_string(), estate.to_string()),
+            (std::time::Instant::now(), a),
+        );
+    }
+
+    /// After a write: the estate's head moved.
+    pub fn forget_estates(&self) {
+        self.estates.lock().expect("lookups lock").clear();
+    }
 }
 
 /// A bounded map of computed answers; the oldest entry goes first.
@@ -119,6 +190,7 @@ impl AppState {
             secure_cookies,
             login_limiter: Arc::new(crate::auth::LoginLimiter::default()),
             answers: Arc::new(Mutex::new(Answers::default())),
+            lookups: Arc::new(Lookups::default()),
         }
     }
 

@@ -374,3 +374,56 @@ async fn a_handler_that_panics_answers_500_and_the_server_keeps_serving() {
         .unwrap();
     assert_eq!(r.text().await.unwrap(), "ok");
 }
+
+#[tokio::test]
+async fn gaps_filter_by_severity_and_code() {
+    let s = servers().await.remove(0);
+    let (c, _) = login(&s, "auditor@demo.example").await;
+    let base = "/api/v1/orgs/demo/estates/acme/gaps?as_of=2026-11-23";
+    let all: Value = c
+        .get(s.url(base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let all = all["gaps"].as_array().unwrap().clone();
+    for (q, keep) in [
+        (
+            "&severity=critical",
+            Box::new(|g: &Value| g["severity"] == "critical") as Box<dyn Fn(&Value) -> bool>,
+        ),
+        (
+            "&code=DM001,DM019",
+            Box::new(|g: &Value| g["code"] == "DM001" || g["code"] == "DM019"),
+        ),
+        (
+            "&severity=high&code=DM004",
+            Box::new(|g: &Value| g["severity"] == "high" && g["code"] == "DM004"),
+        ),
+    ] {
+        let got: Value = c
+            .get(s.url(&format!("{base}{q}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let want: Vec<Value> = all.iter().filter(|g| keep(g)).cloned().collect();
+        assert!(!want.is_empty(), "{q}: acme has such gaps");
+        assert_eq!(got["gaps"], Value::Array(want), "{q}");
+        assert_eq!(
+            got["summary"]["gaps"].as_u64().unwrap() as usize,
+            all.len(),
+            "the summary counts every gap"
+        );
+    }
+    let r = c
+        .get(s.url(&format!("{base}&severity=urgent")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}

@@ -100,6 +100,7 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, Viewer(p): Viewer) -> UiResult<Response> {
     if let auth::Via::Session { token, .. } = &p.via {
         state.store.delete_session(token).await?;
+        state.lookups.forget_principal(&format!("s:{token}"));
     }
     let mut resp = Redirect::to("/login").into_response();
     resp.headers_mut().insert(
