@@ -105,12 +105,16 @@ pub struct AppState {
 /// How long a credential or access lookup is reused.
 pub const LOOKUP_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// (user id, organization slug, estate slug).
+type EstateKey = (String, String, String);
+/// A value and when it was looked up.
+type Timed<T> = (std::time::Instant, T);
+
 /// Short-lived lookups; see [`AppState::lookups`].
 #[derive(Default)]
 pub struct Lookups {
-    principals: Mutex<HashMap<String, (std::time::Instant, Option<crate::auth::Principal>)>>,
-    estates:
-        Mutex<HashMap<(String, String, String), (std::time::Instant, crate::access::EstateAccess)>>,
+    principals: Mutex<HashMap<String, Timed<Option<crate::auth::Principal>>>>,
+    estates: Mutex<HashMap<EstateKey, Timed<crate::access::EstateAccess>>>,
 }
 
 /// Entries kept before a map is cleared (a flood of distinct credentials cannot grow it).
