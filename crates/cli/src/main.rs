@@ -745,6 +745,7 @@ fn load(
     let options = demarc_model::LoadOptions {
         inventory: args.inventory.clone(),
         no_snapshot: args.no_snapshot,
+        confine_to: None,
     };
     let mut interner = demarc_model::Interner::new();
     let estate = timed("load", || {

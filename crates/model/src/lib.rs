@@ -40,8 +40,8 @@ pub use intern::{Interner, Sym, Tags};
 pub use inventory::{CSV_COLUMNS, MAX_ERRORS_PER_FILE};
 pub use load::{
     EstateFiles, LoadOptions, MAX_FILE_BYTES, ROOT_FILES, SNAPSHOT_DIR, estate_files,
-    find_estate_root, latest_snapshot, load_path, load_sources, load_sources_with, never_estate,
-    snapshots, unknown_field_hint,
+    find_estate_root, inside, latest_snapshot, load_path, load_sources, load_sources_with,
+    never_estate, snapshots, unknown_field_hint,
 };
 pub use origin::{Origin, SourceFile, SourceKind};
 pub use span::{Loc, Sp};

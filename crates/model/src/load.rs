@@ -25,6 +25,10 @@ pub struct LoadOptions {
     /// Leave out the newest ingested inventory snapshot (`DIR/.demarc/inventory/`,
     /// [`latest_snapshot`]) that an estate directory otherwise loads automatically.
     pub no_snapshot: bool,
+    /// Refuse inventory files the estate names outside this directory (absolute paths, `..`,
+    /// symbolic links leading out). The server sets it to a version's directory, so an
+    /// uploaded estate cannot make it read the server's own files.
+    pub confine_to: Option<PathBuf>,
 }
 
 /// Where `demarc ingest inventory` keeps an estate directory's inventory snapshots.
@@ -346,6 +350,21 @@ fn finish(
     for (path, named_at) in inventory {
         let index = estate.sources.len() as u32;
         let place_named = named_at.map(|l| estate.place(l));
+        if let (Some(root), Some(_)) = (&options.confine_to, named_at)
+            && !inside(root, &path)
+        {
+            errors.push(
+                Diagnostic::new(
+                    place_named.clone(),
+                    format!(
+                        "inventory file `{}` is outside the estate",
+                        path.strip_prefix(root).unwrap_or(&path).display()
+                    ),
+                )
+                .with_help("name inventory files by a path inside the estate's directory, and upload them with it"),
+            );
+            continue;
+        }
         match crate::inventory::read(&path, index, place_named, interner, &mut estate.assets) {
             Ok(source) => estate.sources.push(source),
             Err(mut e) => {
@@ -363,6 +382,35 @@ fn finish(
         Ok(estate)
     } else {
         Err(Diagnostics(errors))
+    }
+}
+
+/// Whether `path` (which need not exist) stays inside `root` once symbolic links and `..` are
+/// resolved.
+pub fn inside(root: &Path, path: &Path) -> bool {
+    let Ok(root) = std::fs::canonicalize(root) else {
+        return false;
+    };
+    match std::fs::canonicalize(path) {
+        Ok(p) => p.starts_with(&root),
+        // A file that does not exist is reported by the reader; judge its path as written.
+        Err(_) => {
+            let mut out = PathBuf::new();
+            for c in path.components() {
+                match c {
+                    std::path::Component::ParentDir => {
+                        if !out.pop() {
+                            return false;
+                        }
+                    }
+                    std::path::Component::CurDir => {}
+                    other => out.push(other),
+                }
+            }
+            std::fs::canonicalize(out.parent().unwrap_or(Path::new("/")))
+                .map(|p| p.starts_with(&root))
+                .unwrap_or(false)
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use crate::api::{At, base_of, json_body, opened, store_version, today, version_v
 use crate::auth::Principal;
 use crate::edits::{self, Edit, list, object, unprocessable};
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, invalid_estate, materialize};
+use crate::state::{AppState, materialize};
 
 pub fn routes() -> Router<AppState> {
     let e = "/api/v1/orgs/{org}/estates/{estate}";
@@ -508,18 +508,7 @@ async fn ingest_inventory(
         // The estate as declared, without earlier snapshots: what discovery is matched
         // against, as `demarc ingest inventory` does.
         let root = dir.path();
-        let invalid = |d: demarc_model::Diagnostics| invalid_estate(root, &d);
-        let mut interner = demarc_model::Interner::new();
-        let declared = demarc_model::load_path(
-            root,
-            &demarc_model::LoadOptions {
-                no_snapshot: true,
-                ..Default::default()
-            },
-            &mut interner,
-        )
-        .map_err(invalid)?;
-        let catalog = demarc_catalog::for_estate(&declared, &[]).map_err(invalid)?;
+        let (declared, catalog) = crate::state::load_confined(root, true)?;
         let as_of = today();
         let stamp = format!(
             "{}T{}Z",

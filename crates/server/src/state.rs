@@ -57,26 +57,44 @@ fn strip_strings(v: &mut serde_json::Value, prefix: &str) {
 
 type Key = (String, i64, NaiveDate);
 
-/// A small least-recently-inserted cache; a resolution of a 100k-asset estate is hundreds of
-/// megabytes, so the bound is a count, kept low.
+/// A least-recently-inserted cache of resolutions, bounded by the assets they hold (a
+/// resolution's memory grows with its assets: a 100k-asset estate is a few hundred MiB), so
+/// many small estates or a few large ones fit, never without limit.
 struct Cache {
-    cap: usize,
+    max_assets: usize,
+    assets: usize,
     map: HashMap<Key, Arc<Opened>>,
     order: VecDeque<Key>,
 }
+
+/// Assets the resolution cache holds at most (the newest entry is always kept).
+const CACHE_ASSETS: usize = 400_000;
+/// Resolutions kept at most (each keeps its version's files in a temporary directory).
+const CACHE_ENTRIES: usize = 64;
 
 impl Cache {
     fn get(&self, k: &Key) -> Option<Arc<Opened>> {
         self.map.get(k).cloned()
     }
 
+    fn weight(v: &Opened) -> usize {
+        v.resolution.assets().len().max(1)
+    }
+
     fn put(&mut self, k: Key, v: Arc<Opened>) {
-        if self.map.insert(k.clone(), v).is_none() {
-            self.order.push_back(k);
+        let w = Cache::weight(&v);
+        match self.map.insert(k.clone(), v) {
+            Some(old) => self.assets -= Cache::weight(&old),
+            None => self.order.push_back(k),
         }
-        while self.order.len() > self.cap {
-            if let Some(old) = self.order.pop_front() {
-                self.map.remove(&old);
+        self.assets += w;
+        while (self.assets > self.max_assets || self.order.len() > CACHE_ENTRIES)
+            && self.order.len() > 1
+        {
+            if let Some(old) = self.order.pop_front()
+                && let Some(v) = self.map.remove(&old)
+            {
+                self.assets -= Cache::weight(&v);
             }
         }
     }
@@ -177,16 +195,19 @@ impl Lookups {
 struct Answers {
     map: HashMap<String, axum::body::Bytes>,
     order: VecDeque<String>,
+    bytes: usize,
 }
 
-const ANSWERS: usize = 256;
+/// Bytes of computed answers kept at most (the newest is always kept).
+const ANSWER_BYTES: usize = 256 << 20;
 
 impl AppState {
     pub fn new(store: Store, secure_cookies: bool) -> AppState {
         AppState {
             store,
             cache: Arc::new(Mutex::new(Cache {
-                cap: 16,
+                max_assets: CACHE_ASSETS,
+                assets: 0,
                 map: HashMap::new(),
                 order: VecDeque::new(),
             })),
@@ -230,12 +251,16 @@ impl AppState {
         .map_err(ApiError::internal)??
         .into();
         let mut a = self.answers.lock().expect("answers lock");
-        if a.map.insert(key.clone(), v.clone()).is_none() {
-            a.order.push_back(key);
+        match a.map.insert(key.clone(), v.clone()) {
+            Some(old) => a.bytes -= old.len(),
+            None => a.order.push_back(key),
         }
-        while a.order.len() > ANSWERS {
-            if let Some(old) = a.order.pop_front() {
-                a.map.remove(&old);
+        a.bytes += v.len();
+        while a.bytes > ANSWER_BYTES && a.order.len() > 1 {
+            if let Some(old) = a.order.pop_front()
+                && let Some(b) = a.map.remove(&old)
+            {
+                a.bytes -= b.len();
             }
         }
         Ok(v)
@@ -297,12 +322,7 @@ pub fn open_files(files: &[(String, Vec<u8>)], as_of: NaiveDate) -> ApiResult<Op
     let dir = materialize(files)?;
     let root = dir.path();
     let invalid = |d: demarc_model::Diagnostics| invalid_estate(root, &d);
-    let mut interner = demarc_model::Interner::new();
-    let estate =
-        demarc_model::load_path(root, &demarc_model::LoadOptions::default(), &mut interner)
-            .map_err(invalid)?;
-    drop(interner);
-    let catalog = demarc_catalog::for_estate(&estate, &[]).map_err(invalid)?;
+    let (estate, catalog) = load_confined(root, false)?;
     let today = chrono::Utc::now().date_naive();
     demarc_model::validate_at(&estate, &*catalog, Some(as_of.max(today))).map_err(invalid)?;
     let notes = estate.notes.iter().map(|n| strip_root(n, root)).collect();
@@ -312,6 +332,49 @@ pub fn open_files(files: &[(String, Vec<u8>)], as_of: NaiveDate) -> ApiResult<Op
         dir,
         notes,
     })
+}
+
+/// Loads the estate in `root` (a version's directory) and composes its catalog, as the CLI
+/// does, except that nothing outside `root` is read: inventory files and catalog overlay
+/// directories the estate names must be inside it (an upload could otherwise point the server
+/// at its own files).
+pub fn load_confined(
+    root: &Path,
+    no_snapshot: bool,
+) -> ApiResult<(demarc_model::Estate, Arc<demarc_catalog::Catalog>)> {
+    let invalid = |d: demarc_model::Diagnostics| invalid_estate(root, &d);
+    let mut interner = demarc_model::Interner::new();
+    let estate = demarc_model::load_path(
+        root,
+        &demarc_model::LoadOptions {
+            no_snapshot,
+            confine_to: Some(root.to_path_buf()),
+            ..Default::default()
+        },
+        &mut interner,
+    )
+    .map_err(invalid)?;
+    let mut outside = Vec::new();
+    for d in &estate.settings.catalog {
+        let base = estate
+            .source(d.loc)
+            .and_then(|f| f.path().parent())
+            .unwrap_or(root);
+        if !demarc_model::inside(root, &base.join(&d.value)) {
+            outside.push(
+                demarc_model::Diagnostic::new(
+                    estate.try_place(d.loc),
+                    format!("catalog overlay directory `{}` is outside the estate", d.value),
+                )
+                .with_help("keep catalog overlays in a directory inside the estate and upload them with it"),
+            );
+        }
+    }
+    if !outside.is_empty() {
+        return Err(invalid(demarc_model::Diagnostics(outside)));
+    }
+    let catalog = demarc_catalog::for_estate(&estate, &[]).map_err(invalid)?;
+    Ok((estate, catalog))
 }
 
 fn strip_root(text: &str, root: &Path) -> String {

@@ -427,3 +427,53 @@ async fn gaps_filter_by_severity_and_code() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn an_upload_cannot_make_the_server_read_its_own_files() {
+    let s = servers().await.remove(0);
+    let (c, csrf) = login(&s, "editor@demo.example").await;
+    let base = "/api/v1/orgs/demo/estates/startup-saas";
+    let files: Value = c
+        .get(s.url(&format!("{base}/versions/1/files")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let good = files["files"]["estate.yaml"].as_str().unwrap().to_string();
+    for (file, text, what) in [
+        (
+            "hostile.yaml",
+            "inventory: [/etc/passwd]\n".to_string(),
+            "inventory file `/etc/passwd` is outside the estate",
+        ),
+        (
+            "hostile.yaml",
+            "inventory: [../../../../../../etc/hostname]\n".to_string(),
+            "is outside the estate",
+        ),
+        // The root file's own settings, with an overlay directory outside the estate.
+        (
+            "estate.yaml",
+            good.replacen("settings:\n", "settings:\n  catalog: [/etc]\n", 1),
+            "catalog overlay directory `/etc` is outside the estate",
+        ),
+    ] {
+        let extra = text.clone();
+        let mut files = files["files"].clone();
+        files[file] = json!(text);
+        let r = c
+            .post(s.url(&format!("{base}/versions")))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"base": 1, "message": "hostile", "files": files}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{extra}");
+        let body: Value = r.json().await.unwrap();
+        let all = body["error"]["diagnostics"].to_string();
+        assert!(all.contains(what), "{extra}: {all}");
+        assert!(!all.contains("root:"), "nothing of the file leaks: {all}");
+    }
+}
