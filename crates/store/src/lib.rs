@@ -581,7 +581,7 @@ impl Store {
     pub async fn login(&self, email: &str, password: &str) -> Result<Login> {
         let email = email.trim().to_ascii_lowercase();
         let row = sqlx::query(
-            "SELECT id, password_hash, failed_logins, locked_until FROM users WHERE email = $1",
+            "SELECT id, email, name, superadmin, created_at, password_hash, failed_logins, locked_until FROM users WHERE email = $1",
         )
         .bind(&email)
         .fetch_optional(&self.pool)
@@ -590,17 +590,20 @@ impl Store {
             let _ = verify_password(password, secrets::DUMMY_HASH);
             return Ok(Login::Invalid);
         };
-        let id: String = row.try_get(0)?;
-        let hash: String = row.try_get(1)?;
-        let failed: i64 = row.try_get(2)?;
-        let locked_until: i64 = row.try_get(3)?;
+        let user = user_at(&row, 0)?;
+        let id = user.id.clone();
+        let hash: String = row.try_get(5)?;
+        let failed: i64 = row.try_get(6)?;
+        let locked_until: i64 = row.try_get(7)?;
         let t = now().timestamp();
+        // The hash is checked before the write lock is taken: Argon2 costs tens of
+        // milliseconds, and on SQLite every writer of the process would wait for it.
+        let ok = verify_password(password, &hash);
         if locked_until > t {
-            let _ = verify_password(password, &hash);
             return Ok(Login::Locked(locked_until));
         }
         let (_g, mut tx) = self.begin_write().await?;
-        if verify_password(password, &hash) {
+        if ok {
             sqlx::query("UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1")
                 .bind(&id)
                 .execute(&mut *tx)
@@ -608,10 +611,6 @@ impl Store {
             self.audit_in(&mut tx, &email, "", "", "login", serde_json::json!({}))
                 .await?;
             tx.commit().await?;
-            let user = self
-                .user_by_id(&id)
-                .await?
-                .ok_or_else(|| StoreError::NotFound("user".into()))?;
             return Ok(Login::Ok(user));
         }
         let failed = failed + 1;
