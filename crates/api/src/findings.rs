@@ -34,7 +34,7 @@ pub struct FindingV1 {
     /// The tool's id of the finding.
     pub id: String,
     pub tool: String,
-    /// `ocsf`, `asff`, `sarif`.
+    /// `ocsf`, `asff`, `sarif`, `rego` (demarc's policy checks).
     pub format: String,
     /// The check or rule id.
     pub check: String,
@@ -59,8 +59,8 @@ pub struct FindingV1 {
     pub asset_match: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control: Option<String>,
-    /// How the control was found: `check-table`, `compliance`, `category`, `resource-type`,
-    /// `none`.
+    /// How the control was found: `rule` (the check names it), `check-table`, `compliance`,
+    /// `category`, `resource-type`, `none`.
     pub control_via: String,
     /// The duty the finding implies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -284,7 +284,7 @@ impl FindingGroupV1 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FindingsSourceV1 {
     pub path: String,
-    /// `ocsf`, `asff`, `sarif`; absent for a file with no findings.
+    /// `ocsf`, `asff`, `sarif`, `rego`; absent for a file with no findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
     pub findings: u64,

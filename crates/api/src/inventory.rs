@@ -109,6 +109,10 @@ pub struct PolicyV1 {
     pub resources: usize,
     pub rules: Vec<PolicyRuleV1>,
     pub results: Vec<PolicyResultV1>,
+    /// Each result attributed as a finding, in the order of `results`: the asset's cell for
+    /// the rule's control, who must fix it (route, owner, SLA) and by when.
+    #[serde(default)]
+    pub findings: Vec<crate::FindingV1>,
 }
 
 /// One input file of an ingest run.

@@ -74,7 +74,18 @@ fn input_error(path: &Path, e: &posture::ReadError) -> InputError {
 /// normalised findings as the snapshot of the as-of date (`DIR/.demarc/findings/DATE.ndjson`,
 /// replacing one of the same date; written whole or not at all) and prints who holds them.
 /// Exits 0, or 2 on a usage or input error (then nothing is written).
-pub(crate) fn ingest(files: &[PathBuf], args: &EstateArgs, by: ByArg) -> Result<u8, InputError> {
+/// `ingest findings --policy`: which Rego rules to run over the inventory snapshot.
+pub(crate) struct PolicyRun {
+    pub rules: Option<PathBuf>,
+    pub no_builtin: bool,
+}
+
+pub(crate) fn ingest(
+    files: &[PathBuf],
+    policy: Option<PolicyRun>,
+    args: &EstateArgs,
+    by: ByArg,
+) -> Result<u8, InputError> {
     if !matches!(
         args.format,
         FormatArg::Table | FormatArg::Json | FormatArg::Md
@@ -96,9 +107,32 @@ pub(crate) fn ingest(files: &[PathBuf], args: &EstateArgs, by: ByArg) -> Result<
         }
         sizes.push(meta.len());
     }
+    // Rules compile before anything else is read, so a broken rule stops the run early.
+    let mut rules = match &policy {
+        Some(p) => Some(crate::ingest_cmd::load_rules(
+            p.rules.as_deref(),
+            p.no_builtin,
+        )?),
+        None => None,
+    };
     let path = estate_path(None, args)?;
     let res = open(Some(&path), args)?;
     let as_of = as_of(args);
+    // The policy results, computed before the snapshot file is opened: an estate with no
+    // inventory snapshot is an input error and nothing is written.
+    let policy_source = match rules.as_mut() {
+        Some(rules) => {
+            let dir = if path.is_dir() {
+                path.clone()
+            } else {
+                path.parent().unwrap_or(Path::new(".")).to_path_buf()
+            };
+            let (input, _, results) = crate::ingest_cmd::evaluate(rules, &dir, &res)?;
+            let name = format!("demarc policy (inventory snapshot {})", input.snapshot);
+            Some((name, demarc_ingest::policy::findings(&input, &results)))
+        }
+        None => None,
+    };
     let dir = snapshot_dir(&path);
     std::fs::create_dir_all(&dir)
         .map_err(|e| InputError(format!("error: cannot create {}: {e}", dir.display())))?;
@@ -120,14 +154,25 @@ pub(crate) fn ingest(files: &[PathBuf], args: &EstateArgs, by: ByArg) -> Result<
         .tempfile_in(&dir)
         .map_err(|e| fail(&e))?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
-    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let mut inputs: Vec<(String, Box<dyn std::io::Read>)> = Vec::new();
+    let mut names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut inputs: Vec<(String, posture::snapshot::Input)> = Vec::new();
     for (f, name) in files.iter().zip(&names) {
         let file = std::fs::File::open(f)
             .map_err(|e| InputError(format!("error: {}: {e}", f.display())))?;
         inputs.push((
             name.clone(),
-            Box::new(std::io::BufReader::with_capacity(1 << 16, file)),
+            posture::snapshot::Input::Read(Box::new(std::io::BufReader::with_capacity(
+                1 << 16,
+                file,
+            ))),
+        ));
+    }
+    if let Some((name, list)) = policy_source {
+        names.push(name.clone());
+        sizes.push(0);
+        inputs.push((
+            name,
+            posture::snapshot::Input::Findings(posture::SourceFormat::Rego, list),
         ));
     }
     let carried = first_seen_before(&dir, as_of);
@@ -184,10 +229,14 @@ pub(crate) fn ingest(files: &[PathBuf], args: &EstateArgs, by: ByArg) -> Result<
         f => {
             let md = f == FormatArg::Md;
             let mut text = format!(
-                "Stored {} findings from {} file{} in {}\n",
+                "Stored {} findings from {} source{} in {}\n",
                 total,
-                files.len(),
-                if files.len() == 1 { "" } else { "s" },
+                out.snapshot.sources.len(),
+                if out.snapshot.sources.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
                 out.snapshot.file
             );
             for s in &out.snapshot.sources {

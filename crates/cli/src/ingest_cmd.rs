@@ -34,8 +34,18 @@ pub(crate) enum IngestCommand {
     /// DIR/.demarc/findings/, written whole or not at all; `demarc findings` attributes them.
     Findings {
         /// The findings files.
-        #[arg(required = true, value_name = "FILE")]
+        #[arg(value_name = "FILE", required_unless_present_any = ["policy", "rules"])]
         files: Vec<PathBuf>,
+        /// Also run the Rego policy checks (`demarc policy`) over the estate's latest
+        /// inventory snapshot and store their results as findings of the same snapshot.
+        #[arg(long)]
+        policy: bool,
+        /// A directory of your own `.rego` rules (implies --policy).
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// With --policy: only the rules of --rules.
+        #[arg(long, requires = "rules")]
+        no_builtin: bool,
         #[command(flatten)]
         args: EstateArgs,
         /// Group the summary by party (and team), control, asset or severity.
@@ -82,8 +92,17 @@ pub(crate) fn run(command: IngestCommand) -> Result<u8, InputError> {
             custodian_type,
             args,
         } => inventory(&files, custodian_type, &args),
-        IngestCommand::Findings { files, args, by } => {
-            crate::findings_cmd::ingest(&files, &args, by)
+        IngestCommand::Findings {
+            files,
+            policy,
+            rules,
+            no_builtin,
+            args,
+            by,
+        } => {
+            let policy = (policy || rules.is_some())
+                .then_some(crate::findings_cmd::PolicyRun { rules, no_builtin });
+            crate::findings_cmd::ingest(&files, policy, &args, by)
         }
     }
 }
@@ -170,6 +189,34 @@ fn inventory(
 
 const DRIFT: [&str; 5] = ["DM021", "DM022", "DM023", "DM024", "DM025"];
 
+/// The review-cadence trigger `check` adds when the estate has inventory snapshots: a
+/// service first seen after the latest review is a review due (DM025). Only that drift fact:
+/// the rest of drift (undeclared, missing, changed assets) is `demarc drift`'s report.
+pub(crate) fn review_trigger(
+    path: Option<&Path>,
+    args: &EstateArgs,
+    res: &demarc_engine::Resolution,
+) -> Result<Option<demarc_engine::Drift>, InputError> {
+    if args.no_snapshot {
+        return Ok(None);
+    }
+    let dir = estate_dir(path, args)?;
+    let facts = ingest::drift::facts(&dir, res.estate()).map_err(|e| {
+        InputError(format!(
+            "error: {e}\n  help: ingest the inventory again, or pass --no-snapshot"
+        ))
+    })?;
+    Ok(facts.and_then(|(facts, _)| {
+        (!facts.new_services.is_empty()).then(|| {
+            demarc_engine::Drift(demarc_engine::DriftFacts {
+                new_services: facts.new_services,
+                snapshot: facts.snapshot,
+                ..Default::default()
+            })
+        })
+    }))
+}
+
 /// `demarc drift DIR`.
 pub(crate) fn drift(path: Option<&Path>, args: &EstateArgs) -> Result<u8, InputError> {
     if !matches!(
@@ -225,6 +272,47 @@ pub(crate) fn drift(path: Option<&Path>, args: &EstateArgs) -> Result<u8, InputE
     Ok(if found { EXIT_GAPS } else { 0 })
 }
 
+/// Loads the built-in rules (unless `no_builtin`) and those of `--rules DIR`.
+pub(crate) fn load_rules(
+    rules: Option<&Path>,
+    no_builtin: bool,
+) -> Result<ingest::policy::Policy, InputError> {
+    if no_builtin && rules.is_none() {
+        return Err(InputError(
+            "error: --no-builtin leaves no rules\n  help: pass --rules DIR".into(),
+        ));
+    }
+    ingest::policy::Policy::load(&ingest::policy::RuleSources {
+        builtin: !no_builtin,
+        dir: rules.map(Path::to_path_buf),
+    })
+    .map_err(|e| InputError(format!("error: {e}")))
+}
+
+/// Evaluates the rules over the estate's latest inventory snapshot; rules are checked against
+/// the estate's own catalog (built-in, overlays and the estate's services).
+pub(crate) fn evaluate(
+    policy: &mut ingest::policy::Policy,
+    dir: &Path,
+    res: &demarc_engine::Resolution,
+) -> Result<
+    (
+        api::InventoryV1,
+        Vec<api::PolicyRuleV1>,
+        Vec<api::PolicyResultV1>,
+    ),
+    InputError,
+> {
+    let rule_list = policy
+        .rules(res.catalog())
+        .map_err(|e| InputError(format!("error: {e}")))?;
+    let input = ingest::inventory(dir).map_err(|e| InputError(format!("error: {e}")))?;
+    let results = policy
+        .evaluate(&input, &rule_list)
+        .map_err(|e| InputError(format!("error: {e}")))?;
+    Ok((input, rule_list, results))
+}
+
 /// `demarc policy DIR`.
 pub(crate) fn policy(
     path: Option<&Path>,
@@ -241,27 +329,24 @@ pub(crate) fn policy(
                 .into(),
         ));
     }
-    if no_builtin && rules.is_none() {
-        return Err(InputError(
-            "error: --no-builtin leaves no rules\n  help: pass --rules DIR".into(),
-        ));
-    }
     let dir = estate_dir(path, args)?;
     // Rules first: a broken rule is reported before any inventory is read.
-    let mut policy = ingest::policy::Policy::load(&ingest::policy::RuleSources {
-        builtin: !no_builtin,
-        dir: rules.map(Path::to_path_buf),
-    })
-    .map_err(|e| InputError(format!("error: {e}")))?;
-    let catalog = demarc_catalog::Catalog::builtin();
-    let rule_list = policy
-        .rules(catalog)
-        .map_err(|e| InputError(format!("error: {e}")))?;
-    let input = ingest::inventory(&dir).map_err(|e| InputError(format!("error: {e}")))?;
-    let results = policy
-        .evaluate(&input, &rule_list)
-        .map_err(|e| InputError(format!("error: {e}")))?;
+    let mut policy = load_rules(rules, no_builtin)?;
+    let res = crate::open(Some(&dir), args)?;
+    let (input, rule_list, results) = evaluate(&mut policy, &dir, &res)?;
     let found = !results.is_empty();
+    let as_of = crate::as_of(args);
+    let at = demarc_posture::Attributor::new(&res, demarc_posture::CheckTable::builtin(), as_of);
+    let mut list = ingest::policy::findings(&input, &results);
+    for f in &mut list {
+        // Never ingested: today is when it was seen (`demarc ingest findings --policy`
+        // keeps the first day across runs).
+        f.first_seen = Some(as_of);
+    }
+    let attributed: Vec<api::FindingV1> = list
+        .iter()
+        .map(|f| api::FindingV1::new(&at, f, &at.attribute(f)))
+        .collect();
     match args.format {
         FormatArg::Json => print(&json_out(&api::PolicyV1 {
             schema: "demarc.policy/v1".into(),
@@ -269,22 +354,23 @@ pub(crate) fn policy(
             resources: input.resources.len(),
             rules: rule_list,
             results,
+            findings: attributed,
         }))?,
         f => {
             let mut g = demarc_report::Grid::new([
-                "rule", "severity", "control", "resource", "asset", "message",
+                "rule", "severity", "control", "resource", "asset", "route", "owner", "sla",
+                "message",
             ]);
-            for r in &results {
-                let sev = serde_json::to_value(r.severity)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
+            for (r, a) in results.iter().zip(&attributed) {
                 g.row([
                     r.rule.clone(),
-                    sev,
+                    a.severity.clone(),
                     r.control.clone(),
                     r.resource.clone(),
                     r.asset.clone(),
+                    a.route.clone(),
+                    a.owner.clone().unwrap_or_default(),
+                    a.sla.clone().unwrap_or_default(),
                     r.message.clone(),
                 ]);
             }
@@ -302,6 +388,12 @@ pub(crate) fn policy(
                     input.resources.len(),
                     input.snapshot
                 ));
+                if found {
+                    out.push_str(&format!(
+                        "store them as findings with `demarc ingest findings --policy --estate {}`\n",
+                        dir.display()
+                    ));
+                }
                 print(&out)?;
             } else {
                 print(&g.render(f.into(), false))?;

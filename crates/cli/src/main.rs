@@ -1307,7 +1307,11 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             let options = demarc_engine::AnalyseOptions {
                 max_assets_per_gap: (max_gap_assets > 0).then_some(max_gap_assets),
             };
-            let mut analysis = timed("analyse", || res.gaps(options));
+            let review = ingest_cmd::review_trigger(path.as_deref(), &args, &res)?;
+            let mut analysis = timed("analyse", || match &review {
+                Some(check) => demarc_engine::analyse_with_checks(&res, options, &[check]),
+                None => res.gaps(options),
+            });
             if let Some(known) = &known {
                 analysis.compare_with_baseline(known);
             }

@@ -6,7 +6,8 @@
 //! "message": <text>}` objects. Built-in rules (`rules/*.rego`, embedded in the binary) can
 //! use the helpers of package `demarc.lib`; a user's rules (`--rules DIR`, every `*.rego`
 //! file) can too. Results are [`PolicyResultV1`]s: rule, resource, asset, control, severity
-//! and message, ready to be attributed as findings.
+//! and message; [`findings`] turns them into findings that `demarc-posture` attributes like
+//! any scanner's (to the cell's responsible party, with the contract's SLA).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -214,4 +215,72 @@ impl Policy {
         out.dedup();
         Ok(out)
     }
+}
+
+/// The tool name policy findings carry.
+pub const TOOL: &str = "demarc-policy";
+
+/// The provider word findings use (`aws`, `azure`, `gcp`, `kubernetes`) for an inventory
+/// provider (`aws`, `azurerm`, `google`, `kubernetes`, …).
+fn finding_provider(p: &str) -> String {
+    match p {
+        "azurerm" | "azuread" | "azapi" => "azure".into(),
+        "google" | "google-beta" => "gcp".into(),
+        other => other.into(),
+    }
+}
+
+/// Policy results as findings: each names its rule's control (so attribution takes it as
+/// given), its resource as the inventory recorded it (id, type, account, region) and the
+/// declared asset it became, which attribution matches first by `external_id`, then by id.
+/// Open misconfigurations; the first-seen date is left to the snapshot (carried from the
+/// last ingest, else the as-of date).
+pub fn findings(input: &InventoryV1, results: &[PolicyResultV1]) -> Vec<demarc_posture::Finding> {
+    let by_id: HashMap<&str, &demarc_api::ResourceV1> =
+        input.resources.iter().map(|r| (r.id.as_str(), r)).collect();
+    results
+        .iter()
+        .map(|r| {
+            let res = by_id.get(r.resource.as_str()).copied();
+            let uid = res
+                .and_then(|x| x.external_id.clone())
+                .unwrap_or_else(|| r.resource.clone());
+            demarc_posture::Finding {
+                id: format!("{}:{}", r.rule, r.resource),
+                format: demarc_posture::SourceFormat::Rego,
+                tool: TOOL.into(),
+                check: r.rule.clone(),
+                title: r.message.clone(),
+                severity: match r.severity {
+                    PolicySeverityV1::Info => demarc_posture::Severity::Info,
+                    PolicySeverityV1::Low => demarc_posture::Severity::Low,
+                    PolicySeverityV1::Medium => demarc_posture::Severity::Medium,
+                    PolicySeverityV1::High => demarc_posture::Severity::High,
+                    PolicySeverityV1::Critical => demarc_posture::Severity::Critical,
+                },
+                status: demarc_posture::Status::Open,
+                kind: demarc_posture::Kind::Misconfiguration,
+                provider: res
+                    .and_then(|x| x.provider.as_deref())
+                    .map(finding_provider),
+                resource: demarc_posture::Resource {
+                    uid: Some(uid),
+                    // The asset the inventory matched it to: attribution finds it by name
+                    // when the uid is not an asset's `external_id`.
+                    name: Some(r.asset.clone()),
+                    kind: res.map(|x| x.resource_type.clone()),
+                    region: res.and_then(|x| x.region.clone()),
+                    account: res.and_then(|x| x.account.clone()),
+                },
+                first_seen: None,
+                seen_by_ingest: false,
+                nist: Vec::new(),
+                categories: Vec::new(),
+                location: None,
+                control: Some(r.control.clone()),
+                source: 0,
+                record: 0,
+            }
+        })
+        .collect()
 }

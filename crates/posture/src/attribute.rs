@@ -1,6 +1,6 @@
 //! Finding → control → asset → responsible party, SLA and due date.
 //!
-//! **Control.** The check table entry for the finding's check id; else the catalog control
+//! **Control.** The control the check names itself (demarc's Rego rules); else the check table entry for the finding's check id; else the catalog control
 //! whose NIST SP 800-53 mappings share the most requirement ids with the finding's (a parent
 //! control `ac-2` counts half for an enhancement `ac-2.1`; ties go to catalog order); else the
 //! table entry for one of its categories, then for its resource type. Otherwise it maps to no
@@ -58,6 +58,8 @@ impl AssetMatch {
 /// How the control was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ControlVia {
+    /// The check names the control itself (a demarc Rego rule's `metadata.control`).
+    Rule,
     Check,
     Compliance,
     Category,
@@ -68,6 +70,7 @@ pub enum ControlVia {
 impl ControlVia {
     pub fn as_str(self) -> &'static str {
         match self {
+            ControlVia::Rule => "rule",
             ControlVia::Check => "check-table",
             ControlVia::Compliance => "compliance",
             ControlVia::Category => "category",
@@ -228,6 +231,9 @@ impl<'r> Attributor<'r> {
     pub fn control_of(&self, f: &Finding) -> (Option<usize>, ControlVia, Option<Duty>) {
         let cat = self.res.catalog();
         let pos = |e: &TableEntry| cat.control_position(&e.control);
+        if let Some(p) = f.control.as_deref().and_then(|c| cat.control_position(c)) {
+            return (Some(p), ControlVia::Rule, None);
+        }
         if let Some(e) = self.table.check(&f.check)
             && let Some(p) = pos(e)
         {

@@ -139,6 +139,8 @@ pub enum SourceFormat {
     Asff,
     /// SARIF 2.1.0 (Checkov, Trivy, …).
     Sarif,
+    /// demarc's own Rego policy checks over the ingested inventory (`demarc policy`).
+    Rego,
 }
 
 impl SourceFormat {
@@ -147,6 +149,7 @@ impl SourceFormat {
             SourceFormat::Ocsf => "ocsf",
             SourceFormat::Asff => "asff",
             SourceFormat::Sarif => "sarif",
+            SourceFormat::Rego => "rego",
         }
     }
 }
@@ -204,6 +207,10 @@ pub struct Finding {
     /// For code scanners: `file:line`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// The catalog control the check itself names (demarc's Rego rules declare theirs in
+    /// `metadata.control`): it decides the control before any table or fallback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
     /// Which input file of the snapshot it came from (index into its sources) and its
     /// position there (1-based).
     #[serde(default)]

@@ -458,6 +458,7 @@ fn ocsf(raw: Raw<'_>, source: u32, record: u64) -> Finding {
         nist,
         categories,
         location: None,
+        control: None,
         source,
         record,
     }
@@ -597,6 +598,7 @@ fn asff(raw: Raw<'_>, source: u32, record: u64) -> Finding {
         nist,
         categories,
         location: None,
+        control: None,
         source,
         record,
     }
@@ -868,6 +870,7 @@ pub(crate) fn sarif(bytes: &[u8], source: u32) -> Result<Vec<Finding>, ReadError
                 nist: Vec::new(),
                 categories,
                 location,
+                control: None,
                 source,
                 record,
             });

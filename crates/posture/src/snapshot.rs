@@ -188,7 +188,16 @@ pub enum WriteError {
     Write(std::io::Error),
 }
 
-/// Reads findings files (Prowler OCSF, ASFF, SARIF) into one snapshot written to `out`: the
+/// One source of a snapshot.
+pub enum Input<'a> {
+    /// A findings file (Prowler OCSF, ASFF or SARIF), read as a stream.
+    Read(Box<dyn Read + 'a>),
+    /// Findings made in memory: demarc's Rego results over the inventory
+    /// ([`SourceFormat::Rego`]), attributed and stored like any tool's.
+    Findings(SourceFormat, Vec<Finding>),
+}
+
+/// Reads findings files (Prowler OCSF, ASFF, SARIF) and in-memory findings into one snapshot written to `out`: the
 /// header, every finding in input order, the end line. A finding whose tool gives no
 /// first-seen date gets the one `carried` holds for it (see [`first_seen_by_ingest`]), else
 /// `as_of`. Each finding is attributed with `at` and counted in `summary`. `progress` is told
@@ -196,7 +205,7 @@ pub enum WriteError {
 pub fn write(
     out: &mut dyn std::io::Write,
     as_of: NaiveDate,
-    inputs: Vec<(String, Box<dyn Read + '_>)>,
+    inputs: Vec<(String, Input<'_>)>,
     carried: &std::collections::HashMap<u64, NaiveDate>,
     at: &crate::Attributor<'_>,
     summary: &mut crate::Summary,
@@ -227,32 +236,48 @@ pub fn write(
             line(&x, &mut l);
             (l, fact)
         };
-        let mut write_err = None;
-        let read = crate::read_findings(
-            input,
-            index as u32,
-            ReadOptions::default(),
-            &map,
-            &mut |(l, fact): (Vec<u8>, crate::Fact)| {
-                if let Err(e) = out.write_all(&l) {
-                    write_err = Some(e);
-                    return Err("cannot write the snapshot".into());
+        let (format, findings, bytes) = match input {
+            Input::Read(input) => {
+                let mut write_err = None;
+                let read = crate::read_findings(
+                    input,
+                    index as u32,
+                    ReadOptions::default(),
+                    &map,
+                    &mut |(l, fact): (Vec<u8>, crate::Fact)| {
+                        if let Err(e) = out.write_all(&l) {
+                            write_err = Some(e);
+                            return Err("cannot write the snapshot".into());
+                        }
+                        summary.add(&fact);
+                        Ok(())
+                    },
+                    &mut |n| progress(index, n),
+                );
+                if let Some(e) = write_err {
+                    return Err(WriteError::Write(e));
                 }
-                summary.add(&fact);
-                Ok(())
-            },
-            &mut |n| progress(index, n),
-        );
-        if let Some(e) = write_err {
-            return Err(WriteError::Write(e));
-        }
-        let read = read.map_err(|error| WriteError::Read { index, error })?;
-        total += read.findings;
+                let read = read.map_err(|error| WriteError::Read { index, error })?;
+                (read.format, read.findings, read.bytes)
+            }
+            Input::Findings(format, list) => {
+                let n = list.len() as u64;
+                for (i, mut f) in list.into_iter().enumerate() {
+                    f.source = index as u32;
+                    f.record = i as u64 + 1;
+                    let (l, fact) = map(f);
+                    out.write_all(&l).map_err(WriteError::Write)?;
+                    summary.add(&fact);
+                }
+                (Some(format), n, 0)
+            }
+        };
+        total += findings;
         sources.push(SourceInfo {
             path: name,
-            format: read.format,
-            findings: read.findings,
-            bytes: read.bytes,
+            format,
+            findings,
+            bytes,
         });
     }
     buf.clear();

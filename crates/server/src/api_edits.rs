@@ -639,7 +639,10 @@ async fn ingest_findings(
         let sources = posture::snapshot::write(
             &mut snapshot,
             as_of,
-            vec![(source.clone(), Box::new(content.as_bytes()))],
+            vec![(
+                source.clone(),
+                posture::snapshot::Input::Read(Box::new(content.as_bytes())),
+            )],
             &carried,
             &at,
             &mut summary,
