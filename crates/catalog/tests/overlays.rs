@@ -825,6 +825,21 @@ mod compliance_scope {
             cat.program_scope("saas:github", "hipaa"),
             ProgramScope::Unknown
         );
+        // Microsoft 365: SOC 2, ISO/IEC 27001 and HIPAA from Microsoft's offering pages; PCI DSS
+        // (only OneDrive and SharePoint in the US) and FedRAMP stay unknown.
+        for p in ["soc2", "iso27001", "hipaa"] {
+            assert!(
+                matches!(cat.program_scope("saas:m365", p), ProgramScope::In(_)),
+                "{p}"
+            );
+        }
+        for p in ["pci-dss", "fedramp-moderate", "fedramp-high"] {
+            assert_eq!(
+                cat.program_scope("saas:m365", p),
+                ProgramScope::Unknown,
+                "{p}"
+            );
+        }
         // Every service of a file with a list carries it.
         for s in cat.services.iter().filter(|s| s.provider == "aws") {
             assert!(s.program_sources.contains_key("hipaa"), "{}", s.id);
