@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes a `terraform show -json` plan with N resources (S3 buckets, RDS instances, EBS
-volumes, KMS keys, security groups, DynamoDB tables), about half of them misconfigured, for
+volumes, KMS keys, security groups open on 22, 3389 or 80, DynamoDB tables), about half of them
+misconfigured, for
 bench/policy.sh. Deterministic: the same N gives the same file."""
 import json
 import random
@@ -17,14 +18,15 @@ for i in range(n):
     if t == "aws_s3_bucket":
         v = {"bucket": f"b{i}", "acl": "public-read" if bad else "private", "tags": {"n": str(i)}}
     elif t == "aws_db_instance":
-        v = {"identifier": f"db{i}", "storage_encrypted": not bad, "publicly_accessible": bad, "engine": "postgres"}
+        v = {"identifier": f"db{i}", "storage_encrypted": not bad, "publicly_accessible": bad, "multi_az": rnd.random() < 0.5, "engine": "postgres"}
     elif t == "aws_ebs_volume":
         v = {"availability_zone": "eu-west-1a", "size": 10, "encrypted": not bad}
     elif t == "aws_kms_key":
         v = {"description": f"k{i}", "enable_key_rotation": not bad}
     elif t == "aws_security_group":
         cidr = "0.0.0.0/0" if bad else "10.0.0.0/8"
-        v = {"name": f"sg{i}", "ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": [cidr], "description": "ssh", "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": False}]}
+        port = rnd.choice([22, 3389, 80])
+        v = {"name": f"sg{i}", "ingress": [{"from_port": port, "to_port": port, "protocol": "tcp", "cidr_blocks": [cidr], "description": "admin", "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": False}]}
     else:
         v = {"name": f"t{i}", "hash_key": "id", "point_in_time_recovery": [{"enabled": not bad}]}
     addr = f"{t}.r{i}"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Checkov vs `demarc policy` on generated Terraform plans (1k, 10k, 100k resources), with
-# rules whose semantics match the chosen Checkov checks exactly:
+# ten rules whose semantics match ten Checkov checks exactly:
 #   CKV_AWS_20 (S3 ACL public-read / public-read-write), CKV_AWS_16 (RDS storage_encrypted),
-#   CKV_AWS_17 (RDS publicly_accessible), CKV_AWS_3 (EBS encrypted), CKV_AWS_7 (KMS rotation),
-#   CKV_AWS_24 (SG ingress 0.0.0.0/0 to 22), CKV_AWS_28 (DynamoDB PITR).
+#   CKV_AWS_17 (RDS publicly_accessible), CKV_AWS_157 (RDS multi_az), CKV_AWS_3 (EBS
+#   encrypted), CKV_AWS_7 (KMS rotation), CKV_AWS_24 / CKV_AWS_25 / CKV_AWS_260 (SG ingress from
+#   0.0.0.0/0 to 22 / 3389 / 80), CKV_AWS_28 (DynamoDB PITR).
 # Prints a markdown table; fails when the failing-resource sets differ. Not run in CI.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,7 +13,7 @@ cd "$here/.."
 cargo build --release -q -p demarc
 demarc=${CARGO_TARGET_DIR:-target}/release/demarc
 [ -x "$work/venv/bin/checkov" ] || { python3 -m venv "$work/venv"; "$work/venv/bin/pip" -q install checkov; }
-checks=CKV_AWS_20,CKV_AWS_16,CKV_AWS_17,CKV_AWS_3,CKV_AWS_7,CKV_AWS_24,CKV_AWS_28
+checks=CKV_AWS_20,CKV_AWS_16,CKV_AWS_17,CKV_AWS_157,CKV_AWS_3,CKV_AWS_7,CKV_AWS_24,CKV_AWS_25,CKV_AWS_260,CKV_AWS_28
 mkdir -p "$work/rules"
 cat > "$work/rules/ckv.rego" <<'REGO'
 package bench.ckv
@@ -24,12 +25,16 @@ deny contains {"resource": r.id, "message": "CKV_AWS_16"} if { some r in tf("aws
 deny contains {"resource": r.id, "message": "CKV_AWS_17"} if { some r in tf("aws_db_instance"); r.config.publicly_accessible == true }
 deny contains {"resource": r.id, "message": "CKV_AWS_3"} if { some r in tf("aws_ebs_volume"); not r.config.encrypted == true }
 deny contains {"resource": r.id, "message": "CKV_AWS_7"} if { some r in tf("aws_kms_key"); not r.config.enable_key_rotation == true }
-deny contains {"resource": r.id, "message": "CKV_AWS_24"} if { some r in tf("aws_security_group"); some i in r.config.ingress; "0.0.0.0/0" in i.cidr_blocks; i.from_port <= 22; 22 <= i.to_port }
+deny contains {"resource": r.id, "message": "CKV_AWS_157"} if { some r in tf("aws_db_instance"); not contains(r.config.engine, "aurora"); not r.config.multi_az == true }
+open_to(r, port) if { some i in r.config.ingress; "0.0.0.0/0" in i.cidr_blocks; i.from_port <= port; port <= i.to_port }
+deny contains {"resource": r.id, "message": "CKV_AWS_24"} if { some r in tf("aws_security_group"); open_to(r, 22) }
+deny contains {"resource": r.id, "message": "CKV_AWS_25"} if { some r in tf("aws_security_group"); open_to(r, 3389) }
+deny contains {"resource": r.id, "message": "CKV_AWS_260"} if { some r in tf("aws_security_group"); open_to(r, 80) }
 deny contains {"resource": r.id, "message": "CKV_AWS_28"} if { some r in tf("aws_dynamodb_table"); not r.config.point_in_time_recovery[0].enabled == true }
 REGO
 echo "| resources | checkov (s) | demarc ingest + policy (s) | speed-up | same results |"
 echo "|---|---|---|---|---|"
-for n in 1000 10000 100000; do
+for n in ${SIZES:-1000 10000 100000}; do
   python3 "$here/gen_tfplan.py" $n > "$work/plan.json"
   est="$work/estate-$n"; rm -rf "$est"; mkdir -p "$est"
   printf 'version: 1\nestate: bench\ncustomer: me\nparties:\n  me: {kind: customer, name: Me}\n' > "$est/estate.yaml"
