@@ -306,9 +306,9 @@ pub(crate) fn evaluate(
     let rule_list = policy
         .rules(res.catalog())
         .map_err(|e| InputError(format!("error: {e}")))?;
-    let input = ingest::inventory(dir).map_err(|e| InputError(format!("error: {e}")))?;
-    let results = policy
-        .evaluate(&input, &rule_list)
+    let input = crate::timed("inventory", || ingest::inventory(dir))
+        .map_err(|e| InputError(format!("error: {e}")))?;
+    let results = crate::timed("rego", || policy.evaluate(&input, &rule_list))
         .map_err(|e| InputError(format!("error: {e}")))?;
     Ok((input, rule_list, results))
 }
@@ -343,10 +343,11 @@ pub(crate) fn policy(
         // keeps the first day across runs).
         f.first_seen = Some(as_of);
     }
-    let attributed: Vec<api::FindingV1> = list
-        .iter()
-        .map(|f| api::FindingV1::new(&at, f, &at.attribute(f)))
-        .collect();
+    let attributed: Vec<api::FindingV1> = crate::timed("attribute", || {
+        list.iter()
+            .map(|f| api::FindingV1::new(&at, f, &at.attribute(f)))
+            .collect()
+    });
     match args.format {
         FormatArg::Json => print(&json_out(&api::PolicyV1 {
             schema: "demarc.policy/v1".into(),

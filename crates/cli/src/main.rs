@@ -795,7 +795,7 @@ fn estate_dates(e: &Estate) -> impl Iterator<Item = NaiveDate> + '_ {
 
 /// Runs one phase of the pipeline; with `DEMARC_TIMINGS` set, reports its wall time on stderr
 /// (how the whole-process benchmark splits parse, resolve, analyse and render).
-fn timed<R>(phase: &str, f: impl FnOnce() -> R) -> R {
+pub(crate) fn timed<R>(phase: &str, f: impl FnOnce() -> R) -> R {
     if std::env::var_os("DEMARC_TIMINGS").is_none() {
         return f();
     }

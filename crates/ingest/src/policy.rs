@@ -167,8 +167,12 @@ impl Policy {
         input: &InventoryV1,
         rules: &[PolicyRuleV1],
     ) -> Result<Vec<PolicyResultV1>, String> {
-        let json = serde_json::to_value(input).map_err(|e| e.to_string())?;
-        self.engine.set_input(regorus::Value::from(json));
+        // One pass to JSON text and regorus's own parser: half the time of building a
+        // `serde_json::Value` and converting it.
+        let json = serde_json::to_string(input).map_err(|e| e.to_string())?;
+        let value = regorus::Value::from_json_str(&json).map_err(|e| e.to_string())?;
+        drop(json);
+        self.engine.set_input(value);
         let assets: HashMap<&str, &str> = input
             .resources
             .iter()
