@@ -27,7 +27,7 @@ best() { # best wall time in seconds of running "$@" $runs times
     t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s.%N)
     b=$(awk -v b="$b" -v d="$(awk -v a="$t0" -v c="$t1" 'BEGIN{print c-a}')" 'BEGIN{print (d<b)?d:b}')
   done
-  echo "$b"
+  printf '%.3f\n' "$b"
 }
 trestle() { # $1 = model module.class, $2 = file
   "$venv/bin/python" -c "import sys, pathlib, importlib; m, c = sys.argv[1].rsplit('.', 1); getattr(importlib.import_module(m), c).oscal_read(pathlib.Path(sys.argv[2]))" "$1" "$2"
