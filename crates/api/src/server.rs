@@ -319,8 +319,14 @@ pub struct IngestRequestV1 {
     /// always detected from the content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
-    /// The file's text.
+    /// The file's text (for findings it may be empty with `policy`).
+    #[serde(default)]
     pub content: String,
+    /// For findings: also run the built-in Rego policy checks over the version's latest
+    /// inventory snapshot and store their results as findings of the same snapshot (the
+    /// CLI's `ingest findings --policy`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub policy: bool,
     /// The file's name as the snapshot records it (`terraform.tfstate`, `prowler.ocsf.json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

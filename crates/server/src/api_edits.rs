@@ -602,6 +602,32 @@ fn carried_first_seen(
         .unwrap_or_default()
 }
 
+/// The built-in Rego rules over the latest inventory snapshot in `dir`, as findings; the
+/// snapshot's name. No snapshot is a 422 that says how to make one.
+fn policy_findings(
+    dir: &std::path::Path,
+    res: &demarc_engine::Resolution,
+) -> ApiResult<(String, Vec<posture::Finding>)> {
+    use demarc_ingest::policy::{Policy, RuleSources};
+    let mut policy = Policy::load(&RuleSources {
+        builtin: true,
+        dir: None,
+    })
+    .map_err(ApiError::internal)?;
+    let rules = policy.rules(res.catalog()).map_err(ApiError::internal)?;
+    let input = demarc_ingest::inventory(dir).map_err(|e| {
+        unprocessable(format!("policy checks: {e}"))
+            .help("ingest an inventory first: POST …/inventory with a Terraform plan or state, AWS Config, Resource Graph or Cloud Asset export")
+    })?;
+    let results = policy
+        .evaluate(&input, &rules)
+        .map_err(ApiError::internal)?;
+    Ok((
+        input.snapshot.clone(),
+        demarc_ingest::policy::findings(&input, &results),
+    ))
+}
+
 async fn ingest_findings(
     State(state): State<AppState>,
     p: Principal,
@@ -622,14 +648,35 @@ async fn ingest_findings(
         Some(_) => upload_name(&r, "findings")?,
         None => "findings.json".to_string(),
     };
+    if r.content.is_empty() && !r.policy {
+        return Err(ApiError::bad_request("`content` is empty").help(
+            "send the findings file's text, or `\"policy\": true` to run the policy checks alone",
+        ));
+    }
     let files = base_files(&state, &a, base).await?;
     let (_, o) = opened(&state, &a, &At::default()).await?;
     let res = o.res().clone();
     let input = files.clone();
     let content = r.content.clone();
     let source = name.clone();
+    let policy = r.policy;
     let (after, summary) = tokio::task::spawn_blocking(move || {
         let as_of = today();
+        let mut inputs = Vec::new();
+        if !content.is_empty() {
+            inputs.push((
+                source.clone(),
+                posture::snapshot::Input::Read(Box::new(content.as_bytes())),
+            ));
+        }
+        if policy {
+            // The version's files are materialised in `o.dir`, inventory snapshots included.
+            let (snapshot, list) = policy_findings(o.dir.path(), &res)?;
+            inputs.push((
+                format!("demarc policy (inventory snapshot {snapshot})"),
+                posture::snapshot::Input::Findings(posture::SourceFormat::Rego, list),
+            ));
+        }
         let carried = carried_first_seen(&input, as_of);
         let table = CheckTable::builtin();
         let at = Attributor::new(&res, table, as_of);
@@ -639,10 +686,7 @@ async fn ingest_findings(
         let sources = posture::snapshot::write(
             &mut snapshot,
             as_of,
-            vec![(
-                source.clone(),
-                posture::snapshot::Input::Read(Box::new(content.as_bytes())),
-            )],
+            inputs,
             &carried,
             &at,
             &mut summary,

@@ -648,3 +648,65 @@ async fn an_incident_recorded_through_the_server_opens_a_review_that_a_sign_off_
         assert_eq!(st, StatusCode::FORBIDDEN);
     }
 }
+
+#[tokio::test]
+async fn policy_checks_over_an_ingested_plan_become_findings() {
+    for s in servers().await {
+        let ed = login(&s, "editor@demo.example").await;
+        // No inventory yet: the policy checks have nothing to read.
+        let (st, e) = ed
+            .post(
+                &s,
+                &format!("{ACME}/findings"),
+                json!({"base": 1, "policy": true}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{}: {e}", s.label);
+        assert!(
+            e["error"]["help"].as_str().unwrap().contains("inventory"),
+            "{e}"
+        );
+        let (st, e) = ed
+            .post(&s, &format!("{ACME}/findings"), json!({"base": 1}))
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+
+        let plan = include_str!("../../ingest/tests/fixtures/tfplan.json");
+        let (st, v) = ed
+            .post(
+                &s,
+                &format!("{ACME}/inventory"),
+                json!({"base": 1, "content": plan, "name": "plan.json"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{}: {v}", s.label);
+        let (st, v) = ed
+            .post(
+                &s,
+                &format!("{ACME}/findings"),
+                json!({"base": 2, "policy": true}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{}: {v}", s.label);
+        let src = &v["summary"]["snapshot"]["sources"][0];
+        assert_eq!(src["format"], "rego", "{src}");
+        assert!(src["findings"].as_u64().unwrap() > 0, "{src}");
+        let (st, f) = ed.get(&s, &format!("{ACME}/findings?all=true")).await;
+        assert_eq!(st, StatusCode::OK, "{f}");
+        let list = f["findings"].as_array().unwrap();
+        assert!(!list.is_empty());
+        assert!(
+            list.iter()
+                .all(|x| x["tool"] == "demarc-policy" && x["control_via"] == "rule"),
+            "{f}"
+        );
+        // An SSH port open to the internet on a plan resource: acme's platform team holds
+        // `configure` for AWS networking, so the finding goes to it.
+        let ssh = list
+            .iter()
+            .find(|x| x["check"] == "DMP007" && x["asset"] == "aws_security_group.ssh")
+            .unwrap_or_else(|| panic!("{f}"));
+        assert_eq!(ssh["route"], "responsible");
+        assert_eq!(ssh["owner"], "acme/platform");
+    }
+}
