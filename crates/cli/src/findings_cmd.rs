@@ -70,16 +70,18 @@ fn input_error(path: &Path, e: &posture::ReadError) -> InputError {
     ))
 }
 
-/// `demarc ingest findings FILE... --estate DIR`: reads every file (streaming), stores the
-/// normalised findings as the snapshot of the as-of date (`DIR/.demarc/findings/DATE.ndjson`,
-/// replacing one of the same date; written whole or not at all) and prints who holds them.
-/// Exits 0, or 2 on a usage or input error (then nothing is written).
 /// `ingest findings --policy`: which Rego rules to run over the inventory snapshot.
 pub(crate) struct PolicyRun {
     pub rules: Option<PathBuf>,
     pub no_builtin: bool,
 }
 
+/// `demarc ingest findings FILE... --estate DIR`: reads every file (streaming), stores the
+/// normalised findings as the snapshot of the as-of date (`DIR/.demarc/findings/DATE.ndjson`,
+/// replacing one of the same date; written whole or not at all) and prints who holds them.
+/// With `policy`, the Rego checks' results over the estate's latest inventory snapshot are one
+/// more source of the snapshot. Exits 0, or 2 on a usage or input error (then nothing is
+/// written).
 pub(crate) fn ingest(
     files: &[PathBuf],
     policy: Option<PolicyRun>,
