@@ -250,7 +250,9 @@ pub fn findings(input: &InventoryV1, results: &[PolicyResultV1]) -> Vec<demarc_p
                 .and_then(|x| x.external_id.clone())
                 .unwrap_or_else(|| r.resource.clone());
             demarc_posture::Finding {
-                id: format!("{}:{}", r.rule, r.resource),
+                // One rule may fail one resource for several reasons (ports 22 and 3389 of a
+                // security group): the message keeps them apart, and stable across runs.
+                id: format!("{}:{}:{}", r.rule, r.resource, r.message),
                 format: demarc_posture::SourceFormat::Rego,
                 tool: TOOL.into(),
                 check: r.rule.clone(),
