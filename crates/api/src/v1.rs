@@ -27,6 +27,18 @@ pub enum OwnershipV1 {
     ThirdParty,
 }
 
+impl OwnershipV1 {
+    /// The serialised word: `csp-owned`, `csc-owned`, `shared`, `third-party`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnershipV1::CspOwned => "csp-owned",
+            OwnershipV1::CscOwned => "csc-owned",
+            OwnershipV1::Shared => "shared",
+            OwnershipV1::ThirdParty => "third-party",
+        }
+    }
+}
+
 impl From<engine::Ownership> for OwnershipV1 {
     fn from(o: engine::Ownership) -> Self {
         match o {
@@ -100,6 +112,19 @@ pub enum SeverityV1 {
     Medium,
     High,
     Critical,
+}
+
+impl SeverityV1 {
+    /// The serialised word: `info` … `critical`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeverityV1::Info => "info",
+            SeverityV1::Low => "low",
+            SeverityV1::Medium => "medium",
+            SeverityV1::High => "high",
+            SeverityV1::Critical => "critical",
+        }
+    }
 }
 
 impl From<engine::Severity> for SeverityV1 {

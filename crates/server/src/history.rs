@@ -79,6 +79,15 @@ fn roll(lib: &Library, res: &Resolution, frameworks: &[String], notes: &mut Vec<
     out
 }
 
+/// [`diff`] with the acceptance changes in full, for the History page: gaps in both versions
+/// accepted in `to` but not in `from` (with the acceptance), and the reverse (an acceptance
+/// removed or lapsed).
+pub struct Compared {
+    pub diff: api::DiffV1,
+    pub accepted: Vec<api::GapV1>,
+    pub unaccepted: Vec<api::GapV1>,
+}
+
 /// The difference from `from` (version `from_n`) to `to` (version `to_n`), both resolved on
 /// the same day. `limit` cuts the list of changed cells (the count is kept); `lib` is the
 /// compliance library, `None` to leave requirements out.
@@ -90,6 +99,18 @@ pub fn diff(
     limit: usize,
     lib: Option<&Library>,
 ) -> api::DiffV1 {
+    compare(from, to, from_n, to_n, limit, lib).diff
+}
+
+/// [`diff`], keeping the accepted and no-longer-accepted gaps whole.
+pub fn compare(
+    from: &Resolution,
+    to: &Resolution,
+    from_n: i64,
+    to_n: i64,
+    limit: usize,
+    lib: Option<&Library>,
+) -> Compared {
     let a = cells(from);
     let b = cells(to);
     let assets_added: Vec<String> = b.keys().filter(|k| !a.contains_key(*k)).cloned().collect();
@@ -135,7 +156,7 @@ pub fn diff(
         .filter(|g| !keys_b.contains_key(g.key.as_str()))
         .map(api::GapV1::from)
         .collect();
-    let gaps_accepted = gb
+    let accepted: Vec<api::GapV1> = gb
         .gaps
         .iter()
         .filter(|g| {
@@ -144,8 +165,20 @@ pub fn diff(
                     .get(g.key.as_str())
                     .is_some_and(|o| o.accepted.is_none())
         })
-        .map(|g| g.key.clone())
+        .map(api::GapV1::from)
         .collect();
+    let unaccepted: Vec<api::GapV1> = gb
+        .gaps
+        .iter()
+        .filter(|g| {
+            g.accepted.is_none()
+                && keys_a
+                    .get(g.key.as_str())
+                    .is_some_and(|o| o.accepted.is_some())
+        })
+        .map(api::GapV1::from)
+        .collect();
+    let gaps_accepted = accepted.iter().map(|g| g.key.clone()).collect();
 
     let mut notes = Vec::new();
     let mut requirements = Vec::new();
@@ -178,7 +211,7 @@ pub fn diff(
         }
     }
 
-    api::DiffV1 {
+    let diff = api::DiffV1 {
         schema: "demarc.diff/v1".into(),
         from: from_n,
         to: to_n,
@@ -192,6 +225,11 @@ pub fn diff(
         gaps_accepted,
         requirements,
         notes,
+    };
+    Compared {
+        diff,
+        accepted,
+        unaccepted,
     }
 }
 

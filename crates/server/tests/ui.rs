@@ -473,6 +473,12 @@ async fn accepting_a_gap_needs_the_csrf_token_and_makes_a_version_the_diff_shows
         assert_csp_clean(&diff, "diff");
         assert!(diff.contains("<h3>Gaps accepted</h3>"), "{diff}");
         assert!(diff.contains(&format!("<code>{key}</code>")));
+        assert!(
+            diff.contains(
+                "accepted by editor@demo.example until 2099-01-31: Tracked in RISK-42 with the vendor"
+            ),
+            "{diff}"
+        );
         assert!(diff.contains("added</span> <code>server/acceptances.yaml</code>"));
         let files: Value = c
             .get(s.url("/api/v1/orgs/demo/estates/acme/versions/2/files"))

@@ -1,12 +1,10 @@
-//! What changed between two versions of an estate, for the History tab: the files, the cells
-//! whose ownership or responsible parties changed, and the gaps opened, closed, accepted or no
-//! longer accepted (by gap key, which is stable across unrelated edits).
-//!
-//! Kept small and on its own so it can give way to the shared history module later.
+//! The History tab's view of what changed between two versions: the files, plus the shared
+//! comparison of [`crate::history`] (the API's `…/diff`), shaped for the page.
 
 use std::collections::BTreeMap;
 
-use demarc_engine::{AnalyseOptions, Resolution};
+use demarc_api as api;
+use demarc_engine::Resolution;
 
 /// Cells listed at most; the count is always exact.
 pub const CELL_LIMIT: usize = 500;
@@ -34,6 +32,8 @@ pub struct GapLine {
 #[derive(Default)]
 pub struct Diff {
     pub files: Vec<FileChange>,
+    pub assets_added: Vec<String>,
+    pub assets_removed: Vec<String>,
     pub cells: Vec<CellChange>,
     pub cells_total: usize,
     pub opened: Vec<GapLine>,
@@ -45,6 +45,8 @@ pub struct Diff {
 impl Diff {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+            && self.assets_added.is_empty()
+            && self.assets_removed.is_empty()
             && self.cells_total == 0
             && self.opened.is_empty()
             && self.closed.is_empty()
@@ -69,13 +71,48 @@ pub fn diff(
     old: &Resolution,
     new: &Resolution,
 ) -> Diff {
-    let mut d = Diff {
-        files: files(old_files, new_files),
-        ..Diff::default()
+    let c = crate::history::compare(old, new, 0, 0, CELL_LIMIT, None);
+    let side = |s: &Option<api::CellSideV1>| match s {
+        Some(s) => format!("{}: {}", s.ownership.as_str(), s.responsible.join(", ")),
+        None => "(no such cell)".into(),
     };
-    cells(old, new, &mut d);
-    gaps(old, new, &mut d);
-    d
+    let line = |g: &api::GapV1| GapLine {
+        key: g.key.clone(),
+        severity: g.severity.as_str(),
+        title: g.title.clone(),
+        note: g
+            .accepted
+            .as_ref()
+            .map(|a| {
+                format!(
+                    "accepted by {} until {}: {}",
+                    a.approved_by, a.expires, a.reason
+                )
+            })
+            .unwrap_or_default(),
+    };
+    Diff {
+        files: files(old_files, new_files),
+        cells: c
+            .diff
+            .cells
+            .iter()
+            .map(|x| CellChange {
+                asset: x.asset.clone(),
+                control: x.control.clone(),
+                duty: x.duty.as_str(),
+                before: side(&x.before),
+                after: side(&x.after),
+            })
+            .collect(),
+        cells_total: c.diff.cells_changed,
+        opened: c.diff.gaps_opened.iter().map(line).collect(),
+        closed: c.diff.gaps_closed.iter().map(line).collect(),
+        accepted: c.accepted.iter().map(line).collect(),
+        unaccepted: c.unaccepted.iter().map(line).collect(),
+        assets_added: c.diff.assets_added,
+        assets_removed: c.diff.assets_removed,
+    }
 }
 
 fn files(old: &[(String, Vec<u8>)], new: &[(String, Vec<u8>)]) -> Vec<FileChange> {
@@ -103,84 +140,4 @@ fn files(old: &[(String, Vec<u8>)], new: &[(String, Vec<u8>)]) -> Vec<FileChange
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
-}
-
-/// (asset, control, duty) → "ownership: responsible", for every cell of a resolution.
-fn cell_map(res: &Resolution) -> BTreeMap<(String, String, &'static str), String> {
-    let mut out = BTreeMap::new();
-    for i in res.assets() {
-        let id = res.asset(i).id.value.clone();
-        for c in res.cells_of(i) {
-            out.insert(
-                (id.clone(), res.control_of(c).id.clone(), c.duty.as_str()),
-                format!("{}: {}", c.ownership.as_str(), c.responsible_label()),
-            );
-        }
-    }
-    out
-}
-
-fn cells(old: &Resolution, new: &Resolution, d: &mut Diff) {
-    let a = cell_map(old);
-    let b = cell_map(new);
-    let mut push = |k: &(String, String, &'static str), before: String, after: String| {
-        d.cells_total += 1;
-        if d.cells.len() < CELL_LIMIT {
-            d.cells.push(CellChange {
-                asset: k.0.clone(),
-                control: k.1.clone(),
-                duty: k.2,
-                before,
-                after,
-            });
-        }
-    };
-    for (k, after) in &b {
-        match a.get(k) {
-            Some(before) if before == after => {}
-            Some(before) => push(k, before.clone(), after.clone()),
-            None => push(k, "(no such cell)".into(), after.clone()),
-        }
-    }
-    for (k, before) in &a {
-        if !b.contains_key(k) {
-            push(k, before.clone(), "(no such cell)".into());
-        }
-    }
-}
-
-fn gaps(old: &Resolution, new: &Resolution, d: &mut Diff) {
-    let a = old.gaps(AnalyseOptions::default());
-    let b = new.gaps(AnalyseOptions::default());
-    let line = |g: &demarc_engine::Gap, note: String| GapLine {
-        key: g.key.clone(),
-        severity: g.severity.as_str(),
-        title: g.title.clone(),
-        note,
-    };
-    let before: BTreeMap<&str, &demarc_engine::Gap> =
-        a.gaps.iter().map(|g| (g.key.as_str(), g)).collect();
-    let after: BTreeMap<&str, &demarc_engine::Gap> =
-        b.gaps.iter().map(|g| (g.key.as_str(), g)).collect();
-    for (k, g) in &after {
-        match before.get(k) {
-            None => d.opened.push(line(g, String::new())),
-            Some(o) => match (&o.accepted, &g.accepted) {
-                (None, Some(acc)) => d.accepted.push(line(
-                    g,
-                    format!(
-                        "accepted by {} until {}: {}",
-                        acc.approved_by, acc.expires, acc.reason
-                    ),
-                )),
-                (Some(_), None) => d.unaccepted.push(line(g, String::new())),
-                _ => {}
-            },
-        }
-    }
-    for (k, g) in &before {
-        if !after.contains_key(k) {
-            d.closed.push(line(g, String::new()));
-        }
-    }
 }
