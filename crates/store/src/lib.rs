@@ -593,7 +593,6 @@ impl Store {
         let user = user_at(&row, 0)?;
         let id = user.id.clone();
         let hash: String = row.try_get(5)?;
-        let failed: i64 = row.try_get(6)?;
         let locked_until: i64 = row.try_get(7)?;
         let t = now().timestamp();
         // The hash is checked before the write lock is taken: Argon2 costs tens of
@@ -613,18 +612,27 @@ impl Store {
             tx.commit().await?;
             return Ok(Login::Ok(user));
         }
-        let failed = failed + 1;
+        // Counted in the database, inside the write transaction: two wrong passwords at the
+        // same moment (on two processes) count twice, not once from the same stale read.
+        let failed: i64 = sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+        )
+        .bind(&id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
         let lock = if failed >= LOCKOUT_AFTER {
             t + LOCKOUT_SECS
         } else {
             0
         };
-        sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-            .bind(if lock > 0 { 0 } else { failed })
-            .bind(lock)
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
+        if lock > 0 {
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
+                .bind(lock)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
         self.audit_in(
             &mut tx,
             &email,

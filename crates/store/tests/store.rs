@@ -269,6 +269,49 @@ async fn logins_lock_after_repeated_failures_and_do_not_tell_which_users_exist()
     .await;
 }
 
+/// Wrong passwords sent at the same moment each count: the counter is incremented in the
+/// database, not written back from a read taken before the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_wrong_passwords_all_count_towards_the_lockout() {
+    each_backend(async |label, s| {
+        s.create_user(
+            "cat@x.example",
+            "Cat",
+            "correct horse battery",
+            false,
+            "root",
+        )
+        .await
+        .unwrap();
+        let tries: Vec<_> = (0..LOCKOUT_AFTER)
+            .map(|_| {
+                let s = s.clone();
+                tokio::spawn(async move { s.login("cat@x.example", "wrong").await.unwrap() })
+            })
+            .collect();
+        let mut locked = 0;
+        for t in tries {
+            if matches!(t.await.unwrap(), Login::Locked(_)) {
+                locked += 1;
+            }
+        }
+        assert_eq!(
+            locked, 1,
+            "{label}: the last of {LOCKOUT_AFTER} failures locks"
+        );
+        assert!(
+            matches!(
+                s.login("cat@x.example", "correct horse battery")
+                    .await
+                    .unwrap(),
+                Login::Locked(_)
+            ),
+            "{label}"
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn tokens_are_shown_once_stored_hashed_and_checked() {
     each_backend(async |label, s| {
