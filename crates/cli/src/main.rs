@@ -24,6 +24,9 @@ use demarc_engine::{AssetIx, NotApplicable, Prepared, Resolution, Severity};
 use demarc_model::{Duty, Estate};
 use demarc_report::{Format, Grid, json};
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes: 0 clean, 1 gaps found (at or above --fail-on), 2 usage or input error.
 const EXIT_GAPS: u8 = 1;
 const EXIT_INPUT: u8 = 2;

@@ -178,47 +178,104 @@ impl Policy {
             .iter()
             .map(|r| (r.id.as_str(), r.asset.as_str()))
             .collect();
-        let mut out = Vec::new();
-        for ((package, file), rule) in self.modules.iter().zip(rules) {
-            let deny = self
-                .engine
-                .eval_rule(format!("{package}.deny"))
-                .map_err(|e| format!("{file}: {e}"))?;
-            let deny: Value = serde_json::to_value(&deny).map_err(|e| e.to_string())?;
-            let items = match deny {
-                Value::Array(a) => a,
-                Value::Null => Vec::new(),
-                other => vec![other],
-            };
-            for d in items {
-                let resource = d
-                    .get("resource")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let message = d
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| rule.title.clone());
-                out.push(PolicyResultV1 {
-                    rule: rule.id.clone(),
-                    asset: assets
-                        .get(resource.as_str())
-                        .copied()
-                        .unwrap_or(resource.as_str())
-                        .to_string(),
-                    resource,
-                    control: rule.control.clone(),
-                    severity: rule.severity,
-                    message,
-                });
+        // Rule modules are independent: each thread evaluates every n-th one on its own
+        // clone of the engine (the compiled modules and the input are shared, not copied).
+        let jobs: Vec<(&(String, String), &PolicyRuleV1)> =
+            self.modules.iter().zip(rules).collect();
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8)
+            .min(jobs.len().max(1));
+        let engine = &self.engine;
+        let assets = &assets;
+        // An error carries its module's index, so the one reported is the first in load
+        // order whichever thread met it.
+        let run = |t: usize| -> Result<Vec<PolicyResultV1>, (usize, String)> {
+            let mut engine = engine.clone();
+            let mut out = Vec::new();
+            for (i, ((package, file), rule)) in jobs.iter().enumerate().skip(t).step_by(threads) {
+                let deny = engine
+                    .eval_rule(format!("{package}.deny"))
+                    .map_err(|e| (i, format!("{file}: {e}")))?;
+                results_of(deny, rule, assets, &mut out).map_err(|e| (i, e))?;
             }
+            Ok(out)
+        };
+        let parts: Vec<Result<Vec<PolicyResultV1>, (usize, String)>> = if threads == 1 {
+            vec![run(0)]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads).map(|t| s.spawn(move || run(t))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err((usize::MAX, "a rule evaluation thread panicked".into()))
+                        })
+                    })
+                    .collect()
+            })
+        };
+        let mut out = Vec::new();
+        let mut first_error: Option<(usize, String)> = None;
+        for p in parts {
+            match p {
+                Ok(r) => out.extend(r),
+                Err(e) => {
+                    if first_error.as_ref().is_none_or(|f| e.0 < f.0) {
+                        first_error = Some(e);
+                    }
+                }
+            }
+        }
+        if let Some((_, e)) = first_error {
+            return Err(e);
         }
         out.sort();
         out.dedup();
         Ok(out)
     }
+}
+
+/// Appends the results of one rule's `deny` set.
+fn results_of(
+    deny: regorus::Value,
+    rule: &PolicyRuleV1,
+    assets: &HashMap<&str, &str>,
+    out: &mut Vec<PolicyResultV1>,
+) -> Result<(), String> {
+    let deny: Value = serde_json::to_value(&deny).map_err(|e| e.to_string())?;
+    let items = match deny {
+        Value::Array(a) => a,
+        Value::Null => Vec::new(),
+        other => vec![other],
+    };
+    for d in items {
+        let resource = d
+            .get("resource")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let message = d
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| rule.title.clone());
+        out.push(PolicyResultV1 {
+            rule: rule.id.clone(),
+            asset: assets
+                .get(resource.as_str())
+                .copied()
+                .unwrap_or(resource.as_str())
+                .to_string(),
+            resource,
+            control: rule.control.clone(),
+            severity: rule.severity,
+            message,
+        });
+    }
+    Ok(())
 }
 
 /// The tool name policy findings carry.
@@ -289,4 +346,94 @@ pub fn findings(input: &InventoryV1, results: &[PolicyResultV1]) -> Vec<demarc_p
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inventory() -> InventoryV1 {
+        serde_json::from_value(serde_json::json!({
+            "schema": "demarc.inventory/v1", "snapshot": "", "as_of": "2026-11-23",
+            "resources": [
+                {"asset": "logs", "id": "aws_s3_bucket.logs", "type": "aws_s3_bucket",
+                 "format": "terraform", "source": "terraform-plan", "service": "aws:s3",
+                 "config": {"acl": "public-read"}},
+                {"asset": "db", "id": "aws_db_instance.db", "type": "aws_db_instance",
+                 "format": "terraform", "source": "terraform-plan", "service": "aws:rds",
+                 "config": {"storage_encrypted": false}}
+            ]
+        }))
+        .unwrap()
+    }
+
+    fn rule(dir: &Path, name: &str, body: &str) {
+        let text = format!(
+            "package t.{name}\nimport rego.v1\nmetadata := {{\"id\": \"{name}\", \"title\": \"t\", \"control\": \"encryption-at-rest\", \"severity\": \"high\"}}\n{body}\n"
+        );
+        std::fs::write(dir.join(format!("{name}.rego")), text).unwrap();
+    }
+
+    fn load(dir: &Path) -> (Policy, Vec<PolicyRuleV1>) {
+        let mut p = Policy::load(&RuleSources {
+            builtin: false,
+            dir: Some(dir.to_path_buf()),
+        })
+        .unwrap();
+        let rules = p.rules(&Catalog::builtin()).unwrap();
+        (p, rules)
+    }
+
+    #[test]
+    fn every_module_is_evaluated_whichever_thread_runs_it() {
+        let dir = tempfile::tempdir().unwrap();
+        for (i, ty) in ["aws_s3_bucket", "aws_db_instance", "aws_s3_bucket"]
+            .iter()
+            .enumerate()
+        {
+            rule(
+                dir.path(),
+                &format!("r{i}"),
+                &format!(
+                    "deny contains {{\"resource\": r.id, \"message\": \"m{i}\"}} if {{ some r in input.resources; r.type == \"{ty}\" }}"
+                ),
+            );
+        }
+        let (mut p, rules) = load(dir.path());
+        let got: Vec<(String, String, String)> = p
+            .evaluate(&inventory(), &rules)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.rule, r.asset, r.message))
+            .collect();
+        let want = [
+            ("r0", "logs", "m0"),
+            ("r1", "db", "m1"),
+            ("r2", "logs", "m2"),
+        ];
+        let want: Vec<(String, String, String)> = want
+            .iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_error_reported_is_the_first_failing_module_in_load_order() {
+        let dir = tempfile::tempdir().unwrap();
+        // Two definitions of one complete rule with different values: an evaluation error.
+        let conflict = "v := 1 if { true }\nv := 2 if { true }\ndeny contains {\"resource\": \"x\", \"message\": \"m\"} if { v == 1 }";
+        rule(
+            dir.path(),
+            "a_ok",
+            "deny contains {\"resource\": \"x\", \"message\": \"m\"} if { false }",
+        );
+        rule(dir.path(), "b_bad", conflict);
+        rule(dir.path(), "c_bad", conflict);
+        let (mut p, rules) = load(dir.path());
+        for _ in 0..5 {
+            let e = p.evaluate(&inventory(), &rules).unwrap_err();
+            assert!(e.contains("b_bad.rego"), "{e}");
+        }
+    }
 }
