@@ -380,7 +380,7 @@ mod tests {
             dir: Some(dir.to_path_buf()),
         })
         .unwrap();
-        let rules = p.rules(&Catalog::builtin()).unwrap();
+        let rules = p.rules(Catalog::builtin()).unwrap();
         (p, rules)
     }
 
