@@ -209,13 +209,8 @@ async fn accept(
     }
     if !r.gap.contains('*') && base == a.estate.head {
         let (_, o) = opened(&state, &a, &At::default()).await?;
-        let res = o.res().clone();
         let keys: Vec<String> = tokio::task::spawn_blocking(move || {
-            res.gaps(demarc_engine::AnalyseOptions::default())
-                .gaps
-                .into_iter()
-                .map(|g| g.key)
-                .collect()
+            o.analysis().gaps.iter().map(|g| g.key.clone()).collect()
         })
         .await
         .map_err(ApiError::internal)?;

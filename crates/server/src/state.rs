@@ -7,10 +7,10 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::NaiveDate;
-use demarc_engine::{Prepared, Resolution};
+use demarc_engine::{AnalyseOptions, Analysis, Prepared, Resolution};
 use demarc_store::Store;
 
 use axum::response::IntoResponse;
@@ -23,11 +23,37 @@ pub struct Opened {
     pub resolution: Arc<Resolution>,
     pub dir: tempfile::TempDir,
     pub notes: Vec<String>,
+    /// The gap analysis, made on first use: the version and the day are fixed, so it is too.
+    /// Pages that show gaps (dashboard, Gaps, Reviews, Findings) share it.
+    analysis: OnceLock<Arc<Analysis>>,
+    /// The version's findings snapshot summarised by party, read on first use (the
+    /// snapshot is one of the version's files, so it cannot change either).
+    findings: OnceLock<Result<Option<Arc<crate::ui::findings::ByParty>>, String>>,
 }
 
 impl Opened {
     pub fn res(&self) -> &Arc<Resolution> {
         &self.resolution
+    }
+
+    /// The gap analysis with default options. The first call computes it: call it off the
+    /// async threads.
+    pub fn analysis(&self) -> Arc<Analysis> {
+        self.analysis
+            .get_or_init(|| Arc::new(self.resolution.gaps(AnalyseOptions::default())))
+            .clone()
+    }
+
+    /// The findings snapshot dated on or before the as-of day, by party; `None` without
+    /// one, an error for a damaged one. The first call reads the snapshot: call it off the
+    /// async threads.
+    pub fn findings_by_party(&self) -> Result<Option<Arc<crate::ui::findings::ByParty>>, String> {
+        self.findings
+            .get_or_init(|| {
+                crate::ui::findings::by_party(&self.resolution, self.dir.path())
+                    .map(|o| o.map(Arc::new))
+            })
+            .clone()
     }
 
     /// `value` as JSON with the version's directory cut from every string, so file locations
@@ -331,6 +357,8 @@ pub fn open_files(files: &[(String, Vec<u8>)], as_of: NaiveDate) -> ApiResult<Op
         resolution: prepared.resolve(as_of),
         dir,
         notes,
+        analysis: OnceLock::new(),
+        findings: OnceLock::new(),
     })
 }
 
@@ -400,4 +428,49 @@ pub fn invalid_estate(root: &Path, d: &demarc_model::Diagnostics) -> ApiError {
     .help("fix the files named in `diagnostics` (file:line:column) and send the version again; nothing was stored");
     e.diagnostics = diagnostics;
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acme() -> Vec<(String, Vec<u8>)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme");
+        let mut out = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p
+                        .strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned();
+                    out.push((rel, std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_version_is_analysed_once_and_the_answer_is_the_engines() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let o = open_files(&acme(), day).unwrap();
+        let first = o.analysis();
+        assert!(
+            Arc::ptr_eq(&first, &o.analysis()),
+            "the second call reuses the first"
+        );
+        let fresh = o.res().gaps(AnalyseOptions::default());
+        let keys = |a: &Analysis| a.gaps.iter().map(|g| g.key.clone()).collect::<Vec<_>>();
+        assert_eq!(keys(&first), keys(&fresh));
+        assert!(!first.gaps.is_empty(), "acme has gaps on this day");
+        // acme keeps no findings snapshot: none, and asked again, still none.
+        assert!(o.findings_by_party().unwrap().is_none());
+        assert!(o.findings_by_party().unwrap().is_none());
+    }
 }

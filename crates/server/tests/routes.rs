@@ -169,10 +169,18 @@ fn url_of(op: &Op, estate: &str, unique: usize) -> String {
         .replace("{scenario}", "public-bucket")
         .replace("{kind}", "oscal-component")
         .replace("{id}", "shieldco-msa");
+    // The server dates an ingested findings snapshot with the day of the upload, so the
+    // findings read asks about today; everything else about the fixed day.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let as_of = if op.path.ends_with("/findings") {
+        today.as_str()
+    } else {
+        AS_OF
+    };
     let mut q: Vec<String> = vec![];
     for (name, _, required, _) in op.query {
         let v = match *name {
-            "as_of" => AS_OF,
+            "as_of" => as_of,
             "asset" => "app-server-01",
             "control" => "os-patching",
             "duty" => "patch",

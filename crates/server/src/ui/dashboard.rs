@@ -8,7 +8,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use demarc_compliance::evidence::Currency;
-use demarc_engine::AnalyseOptions;
 
 use super::estate::{SEVERITIES, date_status, review_due, severity_str};
 use super::{Layout, UiResult, Viewer, filters, render};
@@ -250,12 +249,12 @@ pub async fn page(State(state): State<AppState>, Viewer(p): Viewer) -> UiResult<
                     let h = href.clone();
                     let (analysis, part) = tokio::task::spawn_blocking(move || {
                         let res = o.res();
-                        let analysis = res.gaps(AnalyseOptions::default());
+                        let analysis = o.analysis();
                         let mut part = Lists::default();
                         collect(res, &name, &h, &analysis, &mut part);
                         // Scanner findings past their SLA, by the party that must fix them;
                         // a damaged snapshot is for the Findings tab to report.
-                        if let Ok(Some(f)) = super::findings::by_party(res, o.dir.path()) {
+                        if let Ok(Some(f)) = o.findings_by_party() {
                             for g in f.groups.iter().filter(|g| g.overdue > 0) {
                                 part.overdue.entry(g.key.clone()).or_default().push(format!(
                                     "{name}: {} overdue finding{}",

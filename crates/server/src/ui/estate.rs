@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use demarc_api as api;
-use demarc_engine::{AnalyseOptions, Resolution};
+use demarc_engine::Resolution;
 use demarc_model::Duty;
 use serde::Deserialize;
 
@@ -101,13 +101,12 @@ async fn load(
 
 /// The gap analysis of a resolution, off the async threads.
 async fn check(o: &Arc<Opened>) -> UiResult<api::CheckV1> {
-    let res = o.res().clone();
-    Ok(tokio::task::spawn_blocking(move || {
-        let analysis = res.gaps(AnalyseOptions::default());
-        api::CheckV1::new(&res, &analysis)
-    })
-    .await
-    .map_err(ApiError::internal)?)
+    let o = o.clone();
+    Ok(
+        tokio::task::spawn_blocking(move || api::CheckV1::new(o.res(), &o.analysis()))
+            .await
+            .map_err(ApiError::internal)?,
+    )
 }
 
 /// A form's "any" is an empty string.
@@ -1130,7 +1129,7 @@ pub struct IncidentRow {
 struct FindingsPage {
     l: Layout,
     n: Nav,
-    scanned: Option<super::findings::ByParty>,
+    scanned: Option<Arc<super::findings::ByParty>>,
     scan_error: Option<String>,
     gaps: Vec<GapRow>,
     incidents: Vec<IncidentRow>,
@@ -1175,12 +1174,10 @@ pub async fn findings(
             review: i.review.clone().unwrap_or_default(),
         })
         .collect();
-    let res = o.res().clone();
     let o2 = o.clone();
-    let scanned =
-        tokio::task::spawn_blocking(move || super::findings::by_party(&res, o2.dir.path()))
-            .await
-            .map_err(ApiError::internal)?;
+    let scanned = tokio::task::spawn_blocking(move || o2.findings_by_party())
+        .await
+        .map_err(ApiError::internal)?;
     let (scanned, scan_error) = match scanned {
         Ok(s) => (s, None),
         Err(e) => (None, Some(e)),

@@ -9,7 +9,7 @@ pub mod actions;
 mod dashboard;
 mod diff;
 mod estate;
-mod findings;
+pub(crate) mod findings;
 mod session;
 
 use std::sync::LazyLock;
