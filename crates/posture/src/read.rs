@@ -292,9 +292,24 @@ pub(crate) type ParseFn<'a, T> = &'a (dyn Fn(&[u8], u64) -> Result<T, ElementErr
 /// of elements and of bytes.
 pub(crate) fn stream<T: Send>(
     head: Vec<u8>,
+    input: impl Read,
+    layout: Layout,
+    workers: usize,
+    parse: ParseFn<'_, T>,
+    sink: &mut dyn FnMut(T) -> Result<(), String>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(u64, u64), ReadError> {
+    stream_blocks(head, input, layout, workers, BLOCK, parse, sink, progress)
+}
+
+/// [`stream`] reading `block` bytes at a time.
+#[allow(clippy::too_many_arguments)]
+fn stream_blocks<T: Send>(
+    head: Vec<u8>,
     mut input: impl Read,
     layout: Layout,
     workers: usize,
+    block: usize,
     parse: ParseFn<'_, T>,
     sink: &mut dyn FnMut(T) -> Result<(), String>,
     progress: &mut dyn FnMut(u64),
@@ -369,6 +384,7 @@ pub(crate) fn stream<T: Send>(
             head,
             &mut input,
             layout,
+            block,
             &mut |job: Job| {
                 let mut job = Some(job);
                 loop {
@@ -435,6 +451,7 @@ fn split(
     mut buf: Vec<u8>,
     input: &mut impl Read,
     layout: Layout,
+    block: usize,
     emit: &mut dyn FnMut(Job) -> bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(u64, u64), ReadError> {
@@ -504,7 +521,7 @@ fn split(
                 "a single finding is larger than 64 MiB",
             ));
         }
-        if fill(input, &mut buf, BLOCK)? == 0 {
+        if fill(input, &mut buf, block)? == 0 {
             eof = true;
         }
     }
@@ -551,6 +568,139 @@ const fn classes() -> [u8; 256] {
 }
 static CLASS: [u8; 256] = classes();
 
+/// Bytes that matter inside a finding, as bit masks over (at most) 64 bytes from `at`: quotes,
+/// backslashes, opening and closing brackets. Bit k is byte `at + k`.
+#[derive(Clone, Copy)]
+struct Masks {
+    quote: u64,
+    backslash: u64,
+    open: u64,
+    close: u64,
+}
+
+#[inline(always)]
+fn masks(chunk: &[u8; 64]) -> Masks {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SSE2 is part of x86_64: no feature detection needed.
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is always available on x86_64, and each load reads 16 bytes inside
+        // the 64-byte array (`loadu` has no alignment requirement).
+        unsafe {
+            let quote = _mm_set1_epi8(b'"' as i8);
+            let backslash = _mm_set1_epi8(b'\\' as i8);
+            // `{` 0x7B and `[` 0x5B differ only in bit 0x20, as do `}` 0x7D and `]` 0x5D; no
+            // other byte becomes 0x7B or 0x7D with that bit set.
+            let case = _mm_set1_epi8(0x20);
+            let open = _mm_set1_epi8(0x7B);
+            let close = _mm_set1_epi8(0x7D);
+            let mut m = Masks {
+                quote: 0,
+                backslash: 0,
+                open: 0,
+                close: 0,
+            };
+            for k in 0..4 {
+                let v = _mm_loadu_si128(chunk.as_ptr().add(16 * k) as *const __m128i);
+                let folded = _mm_or_si128(v, case);
+                let bits = |x: __m128i| (_mm_movemask_epi8(x) as u32 as u64) << (16 * k);
+                m.quote |= bits(_mm_cmpeq_epi8(v, quote));
+                m.backslash |= bits(_mm_cmpeq_epi8(v, backslash));
+                m.open |= bits(_mm_cmpeq_epi8(folded, open));
+                m.close |= bits(_mm_cmpeq_epi8(folded, close));
+            }
+            m
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut m = Masks {
+            quote: 0,
+            backslash: 0,
+            open: 0,
+            close: 0,
+        };
+        for (k, &c) in chunk.iter().enumerate() {
+            let bit = 1u64 << k;
+            match c {
+                b'"' => m.quote |= bit,
+                b'\\' => m.backslash |= bit,
+                b'{' | b'[' => m.open |= bit,
+                b'}' | b']' => m.close |= bit,
+                _ => {}
+            }
+        }
+        m
+    }
+}
+
+/// Runs through the inside of a finding (`sc.depth > sc.target`) from `i`, tracking strings,
+/// escapes and nesting only. Returns the position of the bracket that closes the finding
+/// (left for [`scan`] to handle, with `sc.depth` still one above the target), or the end of
+/// the buffer with the state saved in `sc`.
+fn skip_inside(sc: &mut Scanner, buf: &[u8], mut i: usize, base: u64) -> Result<usize, ReadError> {
+    let n = buf.len();
+    let mut depth = sc.depth;
+    let mut in_str = sc.in_str;
+    // The position of the byte a backslash escapes (never an event of its own).
+    let mut escaped = if sc.esc { i } else { usize::MAX };
+    sc.esc = false;
+    let mut pad;
+    while i < n {
+        let len = (n - i).min(64);
+        let chunk: &[u8; 64] = match buf[i..].first_chunk::<64>() {
+            Some(c) => c,
+            None => {
+                // The buffer's tail: zero bytes are never events.
+                pad = [0u8; 64];
+                pad[..len].copy_from_slice(&buf[i..n]);
+                &pad
+            }
+        };
+        let m = masks(chunk);
+        let mut events = m.quote | m.backslash | m.open | m.close;
+        while events != 0 {
+            let k = events.trailing_zeros() as usize;
+            events &= events - 1;
+            let p = i + k;
+            if p == escaped {
+                continue;
+            }
+            let bit = 1u64 << k;
+            if in_str {
+                if m.quote & bit != 0 {
+                    in_str = false;
+                } else if m.backslash & bit != 0 {
+                    escaped = p + 1;
+                }
+            } else if m.quote & bit != 0 {
+                in_str = true;
+            } else if m.open & bit != 0 {
+                depth += 1;
+                if depth > 512 {
+                    return Err(ReadError::at(
+                        base + p as u64,
+                        None,
+                        "nested more than 512 levels deep".to_string(),
+                    ));
+                }
+            } else if m.close & bit != 0 {
+                if depth == sc.target + 1 {
+                    sc.depth = depth;
+                    sc.in_str = false;
+                    return Ok(p);
+                }
+                depth -= 1;
+            }
+        }
+        i += len;
+    }
+    sc.depth = depth;
+    sc.in_str = in_str;
+    sc.esc = escaped == n;
+    Ok(n)
+}
+
 fn scan(
     sc: &mut Scanner,
     buf: &[u8],
@@ -562,6 +712,14 @@ fn scan(
     let mut i = *pos;
     let err = |i: usize, m: &str| Err(ReadError::at(base + i as u64, None, m.to_string()));
     while i < n {
+        // Inside a finding only strings and brackets matter (keys, commas and values are the
+        // parser's business): skip to the byte that closes it, 64 bytes at a time.
+        if sc.depth > sc.target {
+            i = skip_inside(sc, buf, i, base)?;
+            if i == n {
+                break;
+            }
+        }
         if sc.in_str {
             if sc.esc {
                 sc.esc = false;
@@ -740,6 +898,111 @@ mod tests {
         assert!(e.message.contains("truncated"), "{e}");
         let e = elements(r#"[{"a": 1},, {"b": 2}]"#, Layout::Array).unwrap_err();
         assert_eq!(e.offset, Some(10));
+    }
+
+    /// Splits `text` with blocks of `block` bytes (so strings, escapes and nesting cross
+    /// buffer ends) on two workers.
+    fn split_blocks(text: &[u8], layout: Layout, block: usize) -> Result<Vec<String>, ReadError> {
+        let mut out = Vec::new();
+        stream_blocks(
+            Vec::new(),
+            text,
+            layout,
+            2,
+            block,
+            &|b, _| Ok(String::from_utf8(b.to_vec()).unwrap()),
+            &mut |s| {
+                out.push(s);
+                Ok(())
+            },
+            &mut |_| {},
+        )?;
+        Ok(out)
+    }
+
+    /// A JSON value with the characters that matter to the scanner inside strings and keys.
+    fn value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let text = || {
+            proptest::string::string_regex(r#"([a-z ]|\\|"|\{|\}|\[|\]|,|:|é|\n){0,12}"#).unwrap()
+        };
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i32>().prop_map(|n| serde_json::json!(n)),
+            text().prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(6, 48, 6, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map(text(), inner, 0..5)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever the findings hold and wherever the blocks end, the split gives exactly the
+        /// elements serde_json sees in the array, compact or pretty-printed.
+        #[test]
+        fn the_split_agrees_with_serde_json(
+            items in proptest::collection::vec(value(), 0..6),
+            pretty: bool,
+            block in 1usize..97,
+        ) {
+            let doc = serde_json::Value::Array(items.clone());
+            let text = if pretty {
+                serde_json::to_vec_pretty(&doc).unwrap()
+            } else {
+                serde_json::to_vec(&doc).unwrap()
+            };
+            let got = split_blocks(&text, Layout::Array, block).unwrap();
+            let parsed: Vec<serde_json::Value> =
+                got.iter().map(|e| serde_json::from_str(e).unwrap()).collect();
+            proptest::prop_assert_eq!(parsed, items.clone());
+            // The same findings one per line, and inside an ASFF object.
+            let lines: Vec<u8> = items
+                .iter()
+                .filter(|v| v.is_object())
+                .flat_map(|v| {
+                    let mut l = serde_json::to_vec(v).unwrap();
+                    l.push(b'\n');
+                    l
+                })
+                .collect();
+            let objects: Vec<&serde_json::Value> = items.iter().filter(|v| v.is_object()).collect();
+            let got = split_blocks(&lines, Layout::Sequence, block).unwrap();
+            proptest::prop_assert_eq!(got.len(), objects.len());
+            for (g, w) in got.iter().zip(&objects) {
+                proptest::prop_assert_eq!(&serde_json::from_str::<serde_json::Value>(g).unwrap(), *w);
+            }
+            let asff = serde_json::json!({"Other": {"Findings": [items.clone()]}, "Findings": items.clone(), "NextToken": "x"});
+            let got = split_blocks(&serde_json::to_vec(&asff).unwrap(), Layout::FindingsKey, block).unwrap();
+            let parsed: Vec<serde_json::Value> =
+                got.iter().map(|e| serde_json::from_str(e).unwrap()).collect();
+            proptest::prop_assert_eq!(parsed, items);
+        }
+
+        /// A document cut anywhere is an error, never a split that drops the tail.
+        #[test]
+        fn a_cut_document_is_an_error(items in proptest::collection::vec(value(), 1..5), cut in 0.0f64..1.0, block in 1usize..97) {
+            let text = serde_json::to_vec_pretty(&serde_json::Value::Array(items)).unwrap();
+            // Never cut inside trailing whitespace-free end: keep at least one byte off.
+            let at = ((text.len() - 1) as f64 * cut) as usize;
+            proptest::prop_assert!(split_blocks(&text[..at], Layout::Array, block).is_err());
+        }
+    }
+
+    #[test]
+    fn deep_nesting_inside_a_finding_is_refused_with_its_offset() {
+        let mut text = String::from("[{\"a\": ");
+        text.push_str(&"[".repeat(600));
+        text.push_str(&"]".repeat(600));
+        text.push_str("}]");
+        let e = split_blocks(text.as_bytes(), Layout::Array, 64).unwrap_err();
+        assert!(e.message.contains("512 levels"), "{e}");
+        // `[` (1) `{` (2) then 510 more brackets reach depth 512; the next one is refused.
+        assert_eq!(e.offset, Some(7 + 510));
     }
 
     #[test]
