@@ -289,7 +289,13 @@ fn kind_of(categories: &[String]) -> Kind {
 
 /// One element of a findings array (or line of a sequence).
 pub(crate) fn element(bytes: &[u8], source: u32, record: u64) -> Result<Finding, ElementError> {
-    let raw: Raw = serde_json::from_slice(bytes).map_err(|e| ElementError::json(bytes, e))?;
+    // One UTF-8 check of the whole finding (vectorised) spares serde_json checking every
+    // string it reads; invalid UTF-8 goes through `from_slice` for its error and position.
+    let raw: Raw = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    }
+    .map_err(|e| ElementError::json(bytes, e))?;
     let bad = |m: &str| ElementError {
         offset: 0,
         message: m.to_string(),

@@ -854,20 +854,7 @@ mod tests {
     use super::*;
 
     fn elements(text: &str, layout: Layout) -> Result<Vec<String>, ReadError> {
-        let mut out = Vec::new();
-        stream(
-            Vec::new(),
-            text.as_bytes(),
-            layout,
-            2,
-            &|b, _| Ok(String::from_utf8(b.to_vec()).unwrap()),
-            &mut |s| {
-                out.push(s);
-                Ok(())
-            },
-            &mut |_| {},
-        )?;
-        Ok(out)
+        split_blocks(text.as_bytes(), layout, BLOCK)
     }
 
     #[test]
