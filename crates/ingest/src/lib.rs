@@ -314,7 +314,8 @@ pub fn ingest(
             }
             Ok(())
         };
-        read::walk(reader, shape, pos.clone(), &mut sink).map_err(|e| IngestError {
+        let whole = meta.len() <= read::WHOLE_MAX;
+        read::walk(reader, shape, pos.clone(), &mut sink, whole).map_err(|e| IngestError {
             file: Some(path.clone()),
             error: e,
         })?;

@@ -478,13 +478,32 @@ impl<'de> Visitor<'de> for Module<'_, '_, '_> {
     }
 }
 
+/// Files up to this size are read whole and parsed from memory: serde_json reads a slice
+/// several times faster than a stream (borrowed strings, no per-byte reader call). Larger
+/// files stream, so memory stays bounded whatever their size.
+pub const WHOLE_MAX: u64 = 64 << 20;
+
+/// The byte offset of serde_json's 1-based line and column in `bytes`.
+fn offset_of(bytes: &[u8], line: usize, column: usize) -> u64 {
+    let mut offset = 0;
+    for _ in 1..line {
+        match bytes[offset..].iter().position(|&b| b == b'\n') {
+            Some(p) => offset += p + 1,
+            None => break,
+        }
+    }
+    (offset + column.saturating_sub(1)).min(bytes.len()) as u64
+}
+
 /// Reads a whole input, handing every item to `sink` in file order. `count` is the number of
-/// (decoded) bytes read so far, for error offsets.
+/// (decoded) bytes read so far, for error offsets. `whole`: the input is at most
+/// [`WHOLE_MAX`] bytes and is read into memory first.
 pub fn walk(
     reader: Input,
     shape: Shape,
     count: Rc<std::cell::Cell<u64>>,
     sink: &mut Sink<'_>,
+    whole: bool,
 ) -> Result<(), ReadError> {
     match shape {
         Shape::Document => {
@@ -494,26 +513,46 @@ pub fn walk(
                 sink_error: RefCell::new(None),
                 recognized: std::cell::Cell::new(false),
             };
-            let mut de = serde_json::Deserializer::from_reader(reader);
-            let r = Top(&ctx).deserialize(&mut de).and_then(|_| de.end());
-            if let Err(e) = r {
+            let fail = |e: serde_json::Error, offset: u64| {
                 if let Some(m) = ctx.sink_error.borrow_mut().take() {
-                    return Err(ReadError {
+                    return ReadError {
                         message: m,
-                        offset: Some(count.get()),
+                        offset: Some(offset),
                         path: Some(ctx.path_string()),
-                    });
+                    };
                 }
                 let what = if e.is_eof() {
                     "the JSON ends too early (a truncated file?)".to_string()
                 } else {
                     format!("malformed JSON: {e}")
                 };
-                return Err(ReadError {
+                ReadError {
                     message: what,
-                    offset: Some(count.get()),
+                    offset: Some(offset),
                     path: Some(ctx.path_string()),
-                });
+                }
+            };
+            if whole {
+                let mut bytes = Vec::new();
+                let mut reader = reader;
+                reader
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| ReadError::msg(format!("cannot read: {e}")))?;
+                let mut de = serde_json::Deserializer::from_slice(&bytes);
+                let r = Top(&ctx).deserialize(&mut de).and_then(|_| de.end());
+                // serde_json gives every error, a sink's included, the position it stopped at.
+                r.map_err(|e| {
+                    let at = if e.is_eof() {
+                        bytes.len() as u64
+                    } else {
+                        offset_of(&bytes, e.line(), e.column())
+                    };
+                    fail(e, at)
+                })?;
+            } else {
+                let mut de = serde_json::Deserializer::from_reader(reader);
+                let r = Top(&ctx).deserialize(&mut de).and_then(|_| de.end());
+                r.map_err(|e| fail(e, count.get()))?;
             }
             if !ctx.recognized.get() {
                 return Err(ReadError::msg(
@@ -575,6 +614,88 @@ pub fn walk(
                     .map_err(|m| ReadError::msg(format!("CSV record {}: {m}", n + 1)))?;
             }
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Walks `text` read whole or streamed; the items' kinds, or the error.
+    fn walk_text(text: &str, whole: bool, fail_on: Option<usize>) -> Result<usize, ReadError> {
+        let raw = Rc::new(std::cell::Cell::new(0));
+        let pos = Rc::new(std::cell::Cell::new(0));
+        let input: Box<dyn Read> = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let (reader, shape) = open(input, raw, pos.clone())?;
+        let mut n = 0;
+        walk(
+            reader,
+            shape,
+            pos,
+            &mut |_item| {
+                n += 1;
+                if Some(n) == fail_on {
+                    return Err("the sink refused it".into());
+                }
+                Ok(())
+            },
+            whole,
+        )?;
+        Ok(n)
+    }
+
+    const STATE: &str = r#"{"version": 4, "resources": [
+  {"mode": "managed", "type": "aws_s3_bucket", "name": "a", "instances": [{"attributes": {"id": "a"}}]},
+  {"mode": "managed", "type": "aws_s3_bucket", "name": "b", "instances": [{"attributes": {"id": "b"}}]}
+]}"#;
+
+    #[test]
+    fn read_whole_or_streamed_a_document_gives_the_same_items() {
+        assert_eq!(walk_text(STATE, true, None).unwrap(), 2);
+        assert_eq!(walk_text(STATE, false, None).unwrap(), 2);
+    }
+
+    #[test]
+    fn errors_point_into_the_file_either_way() {
+        // Malformed: a missing comma between the two resources.
+        let bad = STATE.replacen("}]},\n", "}]}\n", 1);
+        let at = bad
+            .find("\n  {\"mode\": \"managed\", \"type\": \"aws_s3_bucket\", \"name\": \"b\"")
+            .unwrap();
+        for whole in [true, false] {
+            let e = walk_text(&bad, whole, None).unwrap_err();
+            assert!(e.message.starts_with("malformed JSON"), "{e}");
+            let off = e.offset.unwrap() as usize;
+            // At the resource that should have been preceded by a comma.
+            assert!((at..=at + 4).contains(&off), "whole={whole}: {off} vs {at}");
+            assert_eq!(e.path.as_deref(), Some("$.resources[1]"), "whole={whole}");
+        }
+        // Truncated.
+        for whole in [true, false] {
+            let e = walk_text(&STATE[..STATE.len() - 4], whole, None).unwrap_err();
+            assert!(e.message.contains("ends too early"), "{e}");
+            assert_eq!(e.offset, Some(STATE.len() as u64 - 4), "whole={whole}");
+        }
+        // The sink's own error: read whole, at the end of the item it refused (serde_json's
+        // position, the byte it stopped at); streamed, somewhere after it (the stream has
+        // read ahead).
+        let end_of_second = STATE.rfind("}]}").unwrap() + 3;
+        for whole in [true, false] {
+            let e = walk_text(STATE, whole, Some(2)).unwrap_err();
+            assert_eq!(e.message, "the sink refused it");
+            let off = e.offset.unwrap() as usize;
+            if whole {
+                assert!(
+                    (end_of_second..=end_of_second + 1).contains(&off),
+                    "{off} vs {end_of_second}"
+                );
+            } else {
+                assert!(
+                    (end_of_second..=STATE.len()).contains(&off),
+                    "{off} vs {end_of_second}"
+                );
+            }
         }
     }
 }
