@@ -995,7 +995,7 @@ async fn diff(
     let limit = q.limit.unwrap_or(1000).min(100_000);
     let out = tokio::task::spawn_blocking(move || {
         let lib = demarc_compliance::Library::builtin().ok();
-        let mut d = crate::history::diff(x.res(), y.res(), from, to, limit, lib);
+        let mut d = crate::history::diff(&x, &y, from, to, limit, lib);
         relative_gaps(&mut d.gaps_closed, x.dir.path());
         relative_gaps(&mut d.gaps_opened, y.dir.path());
         d

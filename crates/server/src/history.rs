@@ -1,15 +1,18 @@
 //! What changed between two versions of an estate, in the terms people review a change in:
 //! who is responsible for which cells, which gaps opened or closed, and which compliance
-//! requirements changed how they are carried. A pure function over two resolutions, so the
-//! same comparison serves the API and tests.
+//! requirements changed how they are carried. A pure function over two opened versions (a
+//! resolution and its memoised gap analysis), so the same comparison serves the API, the
+//! History page and tests.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use demarc_api as api;
 use demarc_compliance::Library;
 use demarc_compliance::rollup::{self, Options};
-use demarc_engine::{AnalyseOptions, Resolution};
+use demarc_engine::Resolution;
 use demarc_model::Duty;
+
+use crate::state::Opened;
 
 type CellKey = (String, Duty);
 
@@ -92,8 +95,8 @@ pub struct Compared {
 /// the same day. `limit` cuts the list of changed cells (the count is kept); `lib` is the
 /// compliance library, `None` to leave requirements out.
 pub fn diff(
-    from: &Resolution,
-    to: &Resolution,
+    from: &Opened,
+    to: &Opened,
     from_n: i64,
     to_n: i64,
     limit: usize,
@@ -104,15 +107,15 @@ pub fn diff(
 
 /// [`diff`], keeping the accepted and no-longer-accepted gaps whole.
 pub fn compare(
-    from: &Resolution,
-    to: &Resolution,
+    from: &Opened,
+    to: &Opened,
     from_n: i64,
     to_n: i64,
     limit: usize,
     lib: Option<&Library>,
 ) -> Compared {
-    let a = cells(from);
-    let b = cells(to);
+    let a = cells(from.res());
+    let b = cells(to.res());
     let assets_added: Vec<String> = b.keys().filter(|k| !a.contains_key(*k)).cloned().collect();
     let assets_removed: Vec<String> = a.keys().filter(|k| !b.contains_key(*k)).cloned().collect();
     let mut changes = Vec::new();
@@ -138,8 +141,9 @@ pub fn compare(
         }
     }
 
-    let ga = from.gaps(AnalyseOptions::default());
-    let gb = to.gaps(AnalyseOptions::default());
+    // The versions' own analyses: the pages that show their gaps computed them already.
+    let ga = from.analysis();
+    let gb = to.analysis();
     let keys_a: BTreeMap<&str, &demarc_engine::Gap> =
         ga.gaps.iter().map(|g| (g.key.as_str(), g)).collect();
     let keys_b: BTreeMap<&str, &demarc_engine::Gap> =
@@ -156,43 +160,36 @@ pub fn compare(
         .filter(|g| !keys_b.contains_key(g.key.as_str()))
         .map(api::GapV1::from)
         .collect();
-    let accepted: Vec<api::GapV1> = gb
-        .gaps
-        .iter()
-        .filter(|g| {
-            g.accepted.is_some()
-                && keys_a
-                    .get(g.key.as_str())
-                    .is_some_and(|o| o.accepted.is_none())
-        })
-        .map(api::GapV1::from)
-        .collect();
-    let unaccepted: Vec<api::GapV1> = gb
-        .gaps
-        .iter()
-        .filter(|g| {
-            g.accepted.is_none()
-                && keys_a
-                    .get(g.key.as_str())
-                    .is_some_and(|o| o.accepted.is_some())
-        })
-        .map(api::GapV1::from)
-        .collect();
+    // Gaps in both versions whose acceptance turned on (`now`) or off.
+    let acceptance_turned = |now: bool| -> Vec<api::GapV1> {
+        gb.gaps
+            .iter()
+            .filter(|g| {
+                g.accepted.is_some() == now
+                    && keys_a
+                        .get(g.key.as_str())
+                        .is_some_and(|o| o.accepted.is_some() != now)
+            })
+            .map(api::GapV1::from)
+            .collect()
+    };
+    let accepted = acceptance_turned(true);
+    let unaccepted = acceptance_turned(false);
     let gaps_accepted = accepted.iter().map(|g| g.key.clone()).collect();
 
     let mut notes = Vec::new();
     let mut requirements = Vec::new();
     if let Some(lib) = lib {
         let mut frameworks: Vec<String> = Vec::new();
-        for r in [from, to] {
+        for r in [from.res(), to.res()] {
             for f in &r.estate().settings.frameworks {
                 if !frameworks.contains(&f.value) {
                     frameworks.push(f.value.clone());
                 }
             }
         }
-        let ra = roll(lib, from, &frameworks, &mut notes);
-        let rb = roll(lib, to, &frameworks, &mut notes);
+        let ra = roll(lib, from.res(), &frameworks, &mut notes);
+        let rb = roll(lib, to.res(), &frameworks, &mut notes);
         let keys: BTreeSet<&(String, String)> = ra.keys().chain(rb.keys()).collect();
         for k in keys {
             let (x, y) = (ra.get(k), rb.get(k));
@@ -215,7 +212,7 @@ pub fn compare(
         schema: "demarc.diff/v1".into(),
         from: from_n,
         to: to_n,
-        as_of: to.as_of(),
+        as_of: to.res().as_of(),
         assets_added,
         assets_removed,
         cells: changes,
@@ -237,11 +234,10 @@ pub fn compare(
 mod tests {
     use super::*;
 
-    fn resolve(yaml: &str, as_of: &str) -> std::sync::Arc<Resolution> {
+    fn resolve(yaml: &str, as_of: &str) -> Opened {
         let files = vec![("estate.yaml".to_string(), yaml.as_bytes().to_vec())];
         crate::state::open_files(&files, as_of.parse().unwrap())
             .unwrap_or_else(|e| panic!("{}: {:?}", e.message, e.diagnostics))
-            .resolution
     }
 
     const BASE: &str = "version: 1\nestate: t\ncustomer: me\nparties:\n  me: {kind: customer, name: Me, teams: {ops: {}, dba: {}}}\n  aws: {kind: provider, name: AWS, attestations: [{framework: soc2, expires: 2027-06-30}]}\nassets:\n  - {id: db, service: aws:rds}\n";

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::state::Opened;
 use demarc_api as api;
-use demarc_engine::Resolution;
 
 /// Cells listed at most; the count is always exact.
 pub const CELL_LIMIT: usize = 500;
@@ -68,8 +68,8 @@ impl Diff {
 pub fn diff(
     old_files: &[(String, Vec<u8>)],
     new_files: &[(String, Vec<u8>)],
-    old: &Resolution,
-    new: &Resolution,
+    old: &Opened,
+    new: &Opened,
 ) -> Diff {
     let c = crate::history::compare(old, new, 0, 0, CELL_LIMIT, None);
     let side = |s: &Option<api::CellSideV1>| match s {

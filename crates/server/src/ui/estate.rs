@@ -1299,11 +1299,9 @@ pub async fn diff(
     let (_, new) = opened(&state, &a, &at(to)).await?;
     let old_files = state.store.version_files(&a.estate.id, from).await?;
     let new_files = state.store.version_files(&a.estate.id, to).await?;
-    let d = tokio::task::spawn_blocking(move || {
-        diff::diff(&old_files, &new_files, old.res(), new.res())
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let d = tokio::task::spawn_blocking(move || diff::diff(&old_files, &new_files, &old, &new))
+        .await
+        .map_err(ApiError::internal)?;
     Ok(render(&DiffPage {
         l: Layout::new(format!("{} — changes {from} to {to}", n.name), &p),
         n,
