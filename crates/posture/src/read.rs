@@ -16,7 +16,7 @@ use crate::finding::{Finding, SourceFormat};
 
 /// Bytes read per block. A few blocks are in flight per worker; 256 KiB holds about 80 Prowler
 /// findings, and went as fast as 1 MiB blocks with 11 MiB less peak memory.
-const BLOCK: usize = 1 << 18;
+pub(crate) const BLOCK: usize = 1 << 18;
 /// The largest single finding accepted.
 const MAX_ELEMENT: usize = 64 << 20;
 /// The largest SARIF document accepted (SARIF is read whole).
@@ -153,6 +153,7 @@ pub fn read_findings<T: Send>(
                 input,
                 layout,
                 options.workers,
+                BLOCK,
                 &|b, r| {
                     let f = parse(b, r)?;
                     Ok((f.format, map(f)))
@@ -288,23 +289,10 @@ type Parsed<T> = Result<Vec<T>, ReadError>;
 /// Parses one element (its bytes, its 1-based number).
 pub(crate) type ParseFn<'a, T> = &'a (dyn Fn(&[u8], u64) -> Result<T, ElementError> + Sync);
 
-/// Splits the input into elements and parses them on `workers` threads; returns the number
-/// of elements and of bytes.
-pub(crate) fn stream<T: Send>(
-    head: Vec<u8>,
-    input: impl Read,
-    layout: Layout,
-    workers: usize,
-    parse: ParseFn<'_, T>,
-    sink: &mut dyn FnMut(T) -> Result<(), String>,
-    progress: &mut dyn FnMut(u64),
-) -> Result<(u64, u64), ReadError> {
-    stream_blocks(head, input, layout, workers, BLOCK, parse, sink, progress)
-}
-
-/// [`stream`] reading `block` bytes at a time.
+/// Splits the input into elements, reading `block` bytes at a time ([`BLOCK`] but in tests),
+/// and parses them on `workers` threads; returns the number of elements and of bytes.
 #[allow(clippy::too_many_arguments)]
-fn stream_blocks<T: Send>(
+pub(crate) fn stream<T: Send>(
     head: Vec<u8>,
     mut input: impl Read,
     layout: Layout,
@@ -891,7 +879,7 @@ mod tests {
     /// buffer ends) on two workers.
     fn split_blocks(text: &[u8], layout: Layout, block: usize) -> Result<Vec<String>, ReadError> {
         let mut out = Vec::new();
-        stream_blocks(
+        stream(
             Vec::new(),
             text,
             layout,

@@ -98,6 +98,7 @@ pub fn read<T: Send>(
         input,
         Layout::Sequence,
         options.workers,
+        crate::read::BLOCK,
         &|b, _| {
             let json = |e| ElementError::json(b, e);
             if b.starts_with(b"{\"schema\"") {
